@@ -1,0 +1,53 @@
+package quantrac
+
+import "time"
+
+// Kind is the kind of a station and the measurement its readings are written to.
+type Kind string
+
+// The station kinds (DESIGN §4).
+const (
+	Air        Kind = "air"
+	Wastewater Kind = "wastewater"
+)
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool { return k == Air || k == Wastewater }
+
+// Instrument status codes of Circular 10/2021/TT-BTNMT (Art. 39): the datalogger reports one per
+// record. Codes other than these are kept as given.
+const (
+	StatusMeasuring   = "00" // valid measurement
+	StatusCalibrating = "01"
+	StatusFault       = "02"
+)
+
+// Reading is one validated value of one parameter at one station, in the parameter's
+// canonical unit, at the station's measurement time. Station and Param point at strings owned
+// by the registry and the parameter catalog, so a Reading allocates nothing of its own.
+type Reading struct {
+	Station string    // registered station id
+	Kind    Kind      // the station's kind
+	Param   string    // canonical parameter id (pm25, cod, …)
+	Value   float64   // in the parameter's canonical unit
+	Time    time.Time // measurement time
+	Status  string    // instrument status code; "00" is a valid measurement
+	// Maintenance is set when Time falls inside one of the station's maintenance windows:
+	// the reading is kept but flagged, and rules ignore it.
+	Maintenance bool
+}
+
+// Valid reports whether the reading counts for rules and goes to the main measurement:
+// status 00 and outside maintenance.
+func (r *Reading) Valid() bool { return r.Status == StatusMeasuring && !r.Maintenance }
+
+// Rejection is a message, or a part of one, that was not accepted: it is kept verbatim in the
+// InfluxDB measurement rejected_messages so that it can be replayed once the cause is fixed.
+type Rejection struct {
+	Reason   string    // machine-readable reason (malformed, unknown_station, out_of_range, …)
+	Station  string    // registered station id, or "" when the station is not registered
+	Topic    string    // MQTT topic the message arrived on
+	Payload  []byte    // the message exactly as received
+	Err      string    // human-readable detail
+	Received time.Time // when quantrac received the message
+}

@@ -1,0 +1,200 @@
+package quantrac
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"regexp"
+	"slices"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Registry is an immutable set of stations, loaded from stations.yaml. To reload, load a new
+// Registry and swap the pointer.
+type Registry struct {
+	File     string // the file it was loaded from, for messages
+	stations []*Station
+	byID     map[string]*Station
+}
+
+// NewRegistry builds a registry from already validated stations (tests, generators).
+func NewRegistry(stations ...*Station) (*Registry, error) {
+	r := &Registry{byID: map[string]*Station{}}
+	var errs []error
+	for i, s := range stations {
+		errs = append(errs, r.add(s, fmt.Sprintf("stations[%d]", i), 0)...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Station returns the station with the given id or alias, or nil.
+func (r *Registry) Station(id string) *Station {
+	if r == nil {
+		return nil
+	}
+	return r.byID[id]
+}
+
+// Stations returns the stations in file order.
+func (r *Registry) Stations() []*Station {
+	if r == nil {
+		return nil
+	}
+	return r.stations
+}
+
+// Len returns the number of stations.
+func (r *Registry) Len() int { return len(r.Stations()) }
+
+// LoadRegistry reads and validates a station registry file. Every problem found is reported,
+// each as "file:line: key: reason".
+func LoadRegistry(path string) (*Registry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistry(data, path)
+}
+
+type registryFile struct {
+	Stations []*Station `yaml:"stations"`
+}
+
+// ParseRegistry parses and validates registry YAML; file names the source in errors.
+func ParseRegistry(data []byte, file string) (*Registry, error) {
+	var f registryFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	lines := stationLines(data)
+	r := &Registry{File: file, byID: map[string]*Station{}}
+	var errs []error
+	for i, s := range f.Stations {
+		key := fmt.Sprintf("stations[%d]", i)
+		line := 0
+		if i < len(lines) {
+			line = lines[i]
+		}
+		for _, e := range r.add(s, key, line) {
+			errs = append(errs, fmt.Errorf("%s:%w", file, e))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// stationLines returns the line of each entry of the stations sequence.
+func stationLines(data []byte) []int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "stations" {
+			var lines []int
+			for _, n := range root.Content[i+1].Content {
+				lines = append(lines, n.Line)
+			}
+			return lines
+		}
+	}
+	return nil
+}
+
+var stationID = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+var tagKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+// reservedTags may not be set by registry tags: they are quantrac's own tags and labels.
+var reservedTags = []string{"station", "name", "kind", "lat", "lon", "parameter", "regulation", "period", "scheme", "reason", "unit", "result"}
+
+// add validates s and adds it; it returns one error per problem, prefixed "line: key".
+func (r *Registry) add(s *Station, key string, line int) []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%d: %s.%s: %s", line, key, field, fmt.Sprintf(format, args...)))
+	}
+	if s == nil {
+		bad("id", "empty station entry")
+		return errs
+	}
+	if !stationID.MatchString(s.ID) {
+		bad("id", "%q must match [A-Za-z0-9_.-]{1,64}", s.ID)
+	} else if r.byID[s.ID] != nil {
+		bad("id", "duplicate station id %q", s.ID)
+	}
+	if !s.Kind.Valid() {
+		bad("kind", "unknown kind %q (want air or wastewater)", s.Kind)
+	}
+	if s.Location.Lat < -90 || s.Location.Lat > 90 {
+		bad("location.lat", "%v is not a latitude (-90..90)", s.Location.Lat)
+	}
+	if s.Location.Lon < -180 || s.Location.Lon > 180 {
+		bad("location.lon", "%v is not a longitude (-180..180)", s.Location.Lon)
+	}
+	if s.Interval == 0 {
+		s.Interval = DefaultInterval
+	} else if s.Interval < time.Second || s.Interval > 24*time.Hour {
+		bad("interval", "%v out of range (1s..24h)", s.Interval)
+	}
+	if s.Timezone == "" {
+		s.Timezone = DefaultTimezone
+	}
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil {
+		bad("timezone", "unknown time zone %q", s.Timezone)
+	}
+	s.loc = loc
+	for k := range s.Tags {
+		if !tagKey.MatchString(k) || slices.Contains(reservedTags, k) {
+			bad("tags."+k, "tag name must match [A-Za-z_][A-Za-z0-9_]* and not be one of %v", reservedTags)
+		}
+	}
+	s.tagKeys = slices.Sorted(maps.Keys(s.Tags))
+	for _, a := range s.AQI {
+		if a != "vn" && a != "us" {
+			bad("aqi", "unknown AQI scheme %q (want vn or us)", a)
+		}
+	}
+	for name, v := range s.Coefficients {
+		if v <= 0 || v > 10 {
+			bad("coefficients."+name, "%v must be a positive factor", v)
+		}
+	}
+	for i, m := range s.Maintenance {
+		if m.From.IsZero() || !m.Until.After(m.From) {
+			bad(fmt.Sprintf("maintenance[%d]", i), "needs from and until, until after from")
+		}
+	}
+	for i, l := range s.Limits {
+		if l.Parameter == "" || (l.Max == nil && l.Min == nil) || l.Period == "" {
+			bad(fmt.Sprintf("limits[%d]", i), "needs parameter, period and max or min")
+		}
+	}
+	for _, a := range s.Aliases {
+		if !stationID.MatchString(a) || (r.byID[a] != nil && r.byID[a] != s) {
+			bad("aliases", "alias %q is not a valid id or is taken", a)
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	r.stations = append(r.stations, s)
+	r.byID[s.ID] = s
+	for _, a := range s.Aliases {
+		r.byID[a] = s
+	}
+	return nil
+}

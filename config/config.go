@@ -1,0 +1,199 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	MQTT         MQTT   `yaml:"mqtt"`
+	Influx       Influx `yaml:"influx"`
+	Spool        Spool  `yaml:"spool"`
+	StationsFile string `yaml:"stations_file"`
+	Rules        Rules  `yaml:"rules"`
+	Limits       Limits `yaml:"limits"`
+
+	// File is the path the configuration was loaded from ("" for defaults).
+	File string `yaml:"-"`
+	// stationsDefaulted is true when stations_file was not set explicitly.
+	stationsDefaulted bool
+}
+
+// MQTT is the broker connection.
+type MQTT struct {
+	Broker        string   `yaml:"broker"`
+	ClientID      string   `yaml:"client_id"`
+	Topics        []string `yaml:"topics"`
+	TopicTemplate string   `yaml:"topic_template"`
+	QoS           int      `yaml:"qos"`
+	Username      string   `yaml:"username"`
+	PasswordFile  string   `yaml:"password_file"`
+	TLS           TLS      `yaml:"tls"`
+	// Formats forces a payload format for topics matching an MQTT filter
+	// (json, senml, line, dataline); other topics are detected from content.
+	Formats map[string]string `yaml:"formats"`
+	// MaxInflight bounds the messages decoded but not yet acknowledged.
+	MaxInflight int `yaml:"max_inflight"`
+
+	// Password is resolved from PasswordFile or QUANTRAC_MQTT_PASSWORD.
+	Password Secret `yaml:"-"`
+}
+
+// TLS holds file paths for TLS connections.
+type TLS struct {
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	ServerName         string `yaml:"server_name"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// Influx is the InfluxDB connection.
+type Influx struct {
+	URL           string        `yaml:"url"`
+	Org           string        `yaml:"org"`
+	Bucket        string        `yaml:"bucket"`
+	TokenFile     string        `yaml:"token_file"`
+	BatchSize     int           `yaml:"batch_size"`
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	Timeout       time.Duration `yaml:"timeout"`
+	TLS           TLS           `yaml:"tls"`
+
+	// Token is resolved from TokenFile or QUANTRAC_INFLUX_TOKEN ("user:password" on 1.8).
+	Token Secret `yaml:"-"`
+}
+
+// Spool is the local disk buffer for data InfluxDB has not taken yet.
+type Spool struct {
+	Dir      string `yaml:"dir"`
+	MaxBytes Bytes  `yaml:"max_bytes"`
+}
+
+// Rules configures rule files beside the built-in catalog.
+type Rules struct {
+	Files []string `yaml:"files"`
+}
+
+// Limits bound what untrusted input may cost.
+type Limits struct {
+	MaxPayloadBytes int           `yaml:"max_payload_bytes"`
+	MaxFutureSkew   time.Duration `yaml:"max_future_skew"`
+	MaxAge          time.Duration `yaml:"max_age"`
+	MaxReadings     int           `yaml:"max_readings"`
+	MaxArray        int           `yaml:"max_array"`
+}
+
+// Default returns the configuration used when no file is given: a local Mosquitto and
+// InfluxDB, as in the demo.
+func Default() Config {
+	return Config{
+		MQTT: MQTT{
+			Broker:        "tcp://127.0.0.1:1883",
+			ClientID:      "quantrac-1",
+			Topics:        []string{"stations/+/+"},
+			TopicTemplate: "stations/{station}/{kind}",
+			QoS:           1,
+			MaxInflight:   20000,
+		},
+		Influx: Influx{
+			URL:           "http://127.0.0.1:8086",
+			Bucket:        "quantrac/autogen",
+			BatchSize:     5000,
+			FlushInterval: time.Second,
+			Timeout:       10 * time.Second,
+		},
+		Spool:             Spool{Dir: "./data/spool", MaxBytes: 1 << 30},
+		StationsFile:      "stations.yaml",
+		stationsDefaulted: true,
+		Limits: Limits{
+			MaxPayloadBytes: 256 << 10,
+			MaxFutureSkew:   5 * time.Minute,
+			MaxAge:          720 * time.Hour,
+			MaxReadings:     1000,
+			MaxArray:        10000,
+		},
+	}
+}
+
+// Environment variables that may hold secrets.
+const (
+	EnvMQTTPassword = "QUANTRAC_MQTT_PASSWORD"
+	EnvInfluxToken  = "QUANTRAC_INFLUX_TOKEN"
+)
+
+// Load reads, decodes strictly and validates a configuration file. An empty path returns the
+// defaults. Relative paths inside the file are resolved against the file's directory.
+// All problems are returned joined, each naming file, line (where known), key and reason.
+func Load(path string) (*Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if err := decode(data, path, &cfg); err != nil {
+			return nil, err
+		}
+		cfg.File = path
+		cfg.resolvePaths(filepath.Dir(path))
+	}
+	if err := cfg.validate(os.Getenv); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// StationsFileRequired reports whether a missing stations file is an error: it is when the
+// file was named in the configuration.
+func (c *Config) StationsFileRequired() bool { return !c.stationsDefaulted }
+
+func decode(data []byte, file string, cfg *Config) error {
+	defaultStations := cfg.StationsFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	cfg.stationsDefaulted = cfg.StationsFile == defaultStations && !bytes.Contains(data, []byte("stations_file"))
+	return nil
+}
+
+func (c *Config) resolvePaths(dir string) {
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	abs(&c.StationsFile)
+	abs(&c.MQTT.PasswordFile)
+	abs(&c.MQTT.TLS.CAFile)
+	abs(&c.MQTT.TLS.CertFile)
+	abs(&c.MQTT.TLS.KeyFile)
+	abs(&c.Influx.TokenFile)
+	abs(&c.Influx.TLS.CAFile)
+	abs(&c.Influx.TLS.CertFile)
+	abs(&c.Influx.TLS.KeyFile)
+	for i := range c.Rules.Files {
+		abs(&c.Rules.Files[i])
+	}
+	abs(&c.Spool.Dir)
+}
+
+// brokerSchemes are the URL schemes paho connects with.
+var brokerSchemes = []string{"tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss"}
+
+// Formats accepted in mqtt.formats.
+var formats = []string{"auto", "json", "senml", "line", "dataline"}
+
+// BrokerURL returns the parsed broker URL.
+func (m *MQTT) BrokerURL() (*url.URL, error) { return url.Parse(m.Broker) }

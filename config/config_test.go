@@ -1,0 +1,110 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, dir, name, content string, mode os.FileMode) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadValid(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "stations.yaml", "stations: []\n", 0o644)
+	write(t, dir, "pw", "s3cret\n", 0o600)
+	p := write(t, dir, "q.yaml", `
+mqtt:
+  broker: ssl://broker.example:8883
+  client_id: quantrac-a
+  qos: 1
+  username: quantrac
+  password_file: pw
+influx:
+  url: http://127.0.0.1:8086
+  bucket: quantrac/autogen
+  batch_size: 100
+  flush_interval: 250ms
+spool: {dir: ./spool, max_bytes: 2GiB}
+stations_file: stations.yaml
+limits: {max_payload_bytes: 1024}
+`, 0o644)
+	cfg, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MQTT.Password.Value() != "s3cret" {
+		t.Errorf("password = %q", cfg.MQTT.Password.Value())
+	}
+	if cfg.Spool.MaxBytes != 2<<30 || cfg.Spool.Dir != filepath.Join(dir, "spool") {
+		t.Errorf("spool = %+v", cfg.Spool)
+	}
+	if cfg.Influx.FlushInterval.Milliseconds() != 250 || cfg.Limits.MaxAge.Hours() != 720 {
+		t.Errorf("durations: %v %v", cfg.Influx.FlushInterval, cfg.Limits.MaxAge)
+	}
+	if s := cfg.MQTT.Password.String(); s != "<redacted>" {
+		t.Errorf("secret prints as %q", s)
+	}
+}
+
+func TestLoadErrorsNameFileLineKey(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown key", "mqtt:\n  brokr: tcp://x:1\n", []string{"q.yaml", "line 2", "brokr"}},
+		{"bad qos", "mqtt:\n  qos: 3\n", []string{"q.yaml:2", "mqtt.qos", "not an MQTT QoS"}},
+		{"missing stations", "stations_file: nope.yaml\n", []string{"q.yaml:1", "stations_file", "no such file"}},
+		{"bad broker", "mqtt:\n  broker: http://x:1\n", []string{"q.yaml:2", "mqtt.broker", "scheme"}},
+		{"bad size", "spool:\n  max_bytes: lots\n", []string{"q.yaml", "lots"}},
+		{"bad filter", "mqtt:\n  topics: [\"a/#/b\"]\n", []string{"mqtt.topics[0]", "filter"}},
+		{"world-readable secret", "influx:\n  token_file: tok\n", []string{"influx.token_file", "readable by everyone"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			write(t, dir, "tok", "user:pass", 0o644)
+			_, err := Load(write(t, dir, "q.yaml", tc.yaml, 0o644))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "user:pass") {
+				t.Errorf("error leaks the secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestSecretFromEnvironment(t *testing.T) {
+	t.Setenv(EnvInfluxToken, "admin:pw")
+	cfg, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Influx.Token.Value() != "admin:pw" {
+		t.Errorf("token = %q", cfg.Influx.Token.Value())
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]Bytes{"1GiB": 1 << 30, "512MiB": 512 << 20, "100MB": 1e8, "42": 42} {
+		got, err := ParseBytes(in)
+		if err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if Bytes(1<<30).String() != "1GiB" {
+		t.Errorf("String = %s", Bytes(1<<30))
+	}
+}

@@ -1,0 +1,215 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// problems collects validation errors, each naming file, line, key and reason.
+type problems struct {
+	file string
+	root *yaml.Node
+	errs []error
+}
+
+func (p *problems) add(key, format string, args ...any) {
+	loc := p.file
+	if loc == "" {
+		loc = "(defaults)"
+	}
+	if line := lineOf(p.root, key); line > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, line)
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s: %s: %s", loc, key, fmt.Sprintf(format, args...)))
+}
+
+// lineOf finds the line of a dotted key (mqtt.tls.ca_file, rules.files[0]) in a YAML document.
+func lineOf(doc *yaml.Node, key string) int {
+	if doc == nil || len(doc.Content) == 0 {
+		return 0
+	}
+	n := doc.Content[0]
+	line := 0
+	for _, part := range strings.Split(key, ".") {
+		name, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 {
+			name = part[:i]
+			fmt.Sscanf(part[i:], "[%d]", &idx)
+		}
+		next := (*yaml.Node)(nil)
+		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == name {
+				line, next = n.Content[i].Line, n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+		if idx >= 0 && n.Kind == yaml.SequenceNode && idx < len(n.Content) {
+			n = n.Content[idx]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+// validate checks every key and resolves secrets; getenv is os.Getenv outside tests.
+func (c *Config) validate(getenv func(string) string) error {
+	p := &problems{file: c.File}
+	if c.File != "" {
+		if data, err := os.ReadFile(c.File); err == nil {
+			var doc yaml.Node
+			if yaml.Unmarshal(data, &doc) == nil {
+				p.root = &doc
+			}
+		}
+	}
+	c.validateMQTT(p, getenv)
+	c.validateInflux(p, getenv)
+	if c.Spool.Dir == "" {
+		p.add("spool.dir", "must not be empty")
+	}
+	if c.Spool.MaxBytes < 1<<20 {
+		p.add("spool.max_bytes", "%v is below the minimum of 1MiB", c.Spool.MaxBytes)
+	}
+	if c.StationsFile == "" {
+		p.add("stations_file", "must not be empty")
+	} else if _, err := os.Stat(c.StationsFile); err != nil && c.StationsFileRequired() {
+		p.add("stations_file", "%v", unwrapPathError(err))
+	}
+	for i, f := range c.Rules.Files {
+		if _, err := os.Stat(f); err != nil {
+			p.add(fmt.Sprintf("rules.files[%d]", i), "%v", unwrapPathError(err))
+		}
+	}
+	c.validateLimits(p)
+	return errors.Join(p.errs...)
+}
+
+func (c *Config) validateMQTT(p *problems, getenv func(string) string) {
+	m := &c.MQTT
+	u, err := url.Parse(m.Broker)
+	switch {
+	case err != nil || u.Host == "":
+		p.add("mqtt.broker", "%q is not a URL like tcp://host:1883", m.Broker)
+	case !slices.Contains(brokerSchemes, u.Scheme):
+		p.add("mqtt.broker", "scheme %q not supported (want one of %v)", u.Scheme, brokerSchemes)
+	}
+	if m.ClientID == "" || len(m.ClientID) > 65535 {
+		p.add("mqtt.client_id", "must be set: the broker keeps the persistent session by it")
+	}
+	if len(m.Topics) == 0 {
+		p.add("mqtt.topics", "at least one topic filter is needed")
+	}
+	for i, t := range m.Topics {
+		if !validFilter(t) {
+			p.add(fmt.Sprintf("mqtt.topics[%d]", i), "%q is not a valid MQTT topic filter", t)
+		}
+	}
+	if !strings.Contains(m.TopicTemplate, "{station}") {
+		p.add("mqtt.topic_template", "%q must contain {station}", m.TopicTemplate)
+	}
+	if m.QoS < 0 || m.QoS > 2 {
+		p.add("mqtt.qos", "%d is not an MQTT QoS (0, 1 or 2)", m.QoS)
+	}
+	if m.MaxInflight < 1 {
+		p.add("mqtt.max_inflight", "must be at least 1")
+	}
+	for filter, f := range m.Formats {
+		if !validFilter(filter) {
+			p.add("mqtt.formats", "%q is not a valid MQTT topic filter", filter)
+		}
+		if !slices.Contains(formats, f) {
+			p.add("mqtt.formats", "format %q for %q unknown (want one of %v)", f, filter, formats)
+		}
+	}
+	validateTLS(p, "mqtt.tls", m.TLS)
+	m.Password = resolveSecret(p, "mqtt.password_file", m.PasswordFile, EnvMQTTPassword, getenv)
+}
+
+func (c *Config) validateInflux(p *problems, getenv func(string) string) {
+	in := &c.Influx
+	if u, err := url.Parse(in.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add("influx.url", "%q is not an http:// or https:// URL", in.URL)
+	}
+	if in.Bucket == "" {
+		p.add("influx.bucket", `must be set ("db/rp" on InfluxDB 1.8, the bucket name on 2.x/3.x)`)
+	}
+	if in.BatchSize < 1 || in.BatchSize > 1_000_000 {
+		p.add("influx.batch_size", "%d out of range (1..1000000)", in.BatchSize)
+	}
+	if in.FlushInterval < time.Millisecond || in.FlushInterval > time.Minute {
+		p.add("influx.flush_interval", "%v out of range (1ms..1m)", in.FlushInterval)
+	}
+	if in.Timeout < time.Second {
+		p.add("influx.timeout", "%v is below 1s", in.Timeout)
+	}
+	validateTLS(p, "influx.tls", in.TLS)
+	in.Token = resolveSecret(p, "influx.token_file", in.TokenFile, EnvInfluxToken, getenv)
+}
+
+func (c *Config) validateLimits(p *problems) {
+	l := c.Limits
+	if l.MaxPayloadBytes < 64 || l.MaxPayloadBytes > 256<<20 {
+		p.add("limits.max_payload_bytes", "%d out of range (64..268435456)", l.MaxPayloadBytes)
+	}
+	if l.MaxFutureSkew < 0 || l.MaxFutureSkew > 24*time.Hour {
+		p.add("limits.max_future_skew", "%v out of range (0..24h)", l.MaxFutureSkew)
+	}
+	if l.MaxAge < time.Hour {
+		p.add("limits.max_age", "%v is below 1h", l.MaxAge)
+	}
+	if l.MaxReadings < 1 {
+		p.add("limits.max_readings", "must be at least 1")
+	}
+	if l.MaxArray < 1 {
+		p.add("limits.max_array", "must be at least 1")
+	}
+}
+
+func validateTLS(p *problems, key string, t TLS) {
+	for name, f := range map[string]string{"ca_file": t.CAFile, "cert_file": t.CertFile, "key_file": t.KeyFile} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			p.add(key+"."+name, "%v", unwrapPathError(err))
+		}
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		p.add(key, "cert_file and key_file go together")
+	}
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// validFilter reports whether f is an MQTT topic filter (MQTT 3.1.1 §4.7).
+func validFilter(f string) bool {
+	if f == "" || strings.ContainsRune(f, 0) {
+		return false
+	}
+	levels := strings.Split(f, "/")
+	for i, l := range levels {
+		if l == "#" && i != len(levels)-1 {
+			return false
+		}
+		if strings.ContainsAny(l, "+#") && len(l) > 1 {
+			return false
+		}
+	}
+	return true
+}

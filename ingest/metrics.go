@@ -1,0 +1,82 @@
+package ingest
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Message results, the values of quantrac_messages_total{result} (DESIGN §8).
+const (
+	ResultAccepted       = "accepted"
+	ResultMalformed      = "malformed"
+	ResultInvalid        = "invalid"
+	ResultUnknownStation = "unknown_station"
+	ResultForbidden      = "forbidden"
+	ResultTooLarge       = "too_large"
+)
+
+var results = []string{ResultAccepted, ResultMalformed, ResultInvalid, ResultUnknownStation, ResultForbidden, ResultTooLarge}
+
+// metrics are the pipeline's counters.
+type metrics struct {
+	messages *prometheus.CounterVec
+	readings *prometheus.CounterVec
+	rejected *prometheus.CounterVec
+	flagged  prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "quantrac_messages_total", Help: "MQTT messages received, by result.",
+		}, []string{"result"}),
+		readings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "quantrac_readings_total", Help: "Readings accepted (valid and flagged), by station kind.",
+		}, []string{"kind"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "quantrac_readings_rejected_total", Help: "Readings rejected, by reason.",
+		}, []string{"reason"}),
+		flagged: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "quantrac_readings_flagged_total", Help: "Accepted readings with a status other than 00 or inside maintenance (written to <kind>_flagged).",
+		}),
+	}
+	for _, r := range results {
+		m.messages.WithLabelValues(r)
+	}
+	m.readings.WithLabelValues("air")
+	m.readings.WithLabelValues("wastewater")
+	if reg != nil {
+		reg.MustRegister(m.messages, m.readings, m.rejected, m.flagged)
+	}
+	return m
+}
+
+// throttle logs the first occurrence of each reason, then at most once per interval, saying
+// how many were suppressed: bad input is data, not log spam (STYLE §8).
+type throttle struct {
+	log      *slog.Logger
+	interval time.Duration
+	mu       sync.Mutex
+	last     map[string]time.Time
+	dropped  map[string]int
+}
+
+func newThrottle(log *slog.Logger, interval time.Duration) *throttle {
+	return &throttle{log: log, interval: interval, last: map[string]time.Time{}, dropped: map[string]int{}}
+}
+
+func (t *throttle) warn(now time.Time, reason, msg string, args ...any) {
+	t.mu.Lock()
+	if last, ok := t.last[reason]; ok && now.Sub(last) < t.interval {
+		t.dropped[reason]++
+		t.mu.Unlock()
+		return
+	}
+	n := t.dropped[reason]
+	t.last[reason], t.dropped[reason] = now, 0
+	t.mu.Unlock()
+	t.log.Warn(msg, append(args, "reason", reason, "suppressed_since_last", n)...)
+}

@@ -1,0 +1,224 @@
+package ingest
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Message is one MQTT message waiting to be decoded.
+type Message struct {
+	Topic    string
+	Payload  []byte
+	Received time.Time
+	Ack      func() // acknowledges the message to the broker (QoS ≥ 1)
+}
+
+// SourceOptions configures the MQTT subscriber.
+type SourceOptions struct {
+	Broker                                string
+	ClientID                              string
+	Topics                                []string
+	QoS                                   byte
+	Username                              string
+	Password                              string
+	CAFile, CertFile, KeyFile, ServerName string
+	InsecureSkipVerify                    bool
+	// MaxInflight bounds the messages received but not yet acknowledged (the queue size).
+	MaxInflight int
+	Logger      *slog.Logger
+	Registerer  prometheus.Registerer
+}
+
+// Source subscribes to the broker with a persistent session and manual acknowledgement, and
+// delivers messages on a bounded channel.
+type Source struct {
+	opts      SourceOptions
+	out       chan Message
+	connected atomic.Bool
+	mu        sync.RWMutex // guards stopped against sends on the closed channel
+	stopped   bool
+	client    mqtt.Client
+	gauge     prometheus.GaugeFunc
+	log       *slog.Logger
+}
+
+// NewSource builds a Source; it does no I/O.
+func NewSource(o SourceOptions) *Source {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Source{opts: o, out: make(chan Message, max(o.MaxInflight, 1)), log: o.Logger}
+	s.gauge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "quantrac_mqtt_connected", Help: "1 while connected to the MQTT broker.",
+	}, func() float64 {
+		if s.connected.Load() {
+			return 1
+		}
+		return 0
+	})
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(s.gauge)
+	}
+	return s
+}
+
+// Messages is the channel of received messages; it is closed when Run returns.
+func (s *Source) Messages() <-chan Message { return s.out }
+
+// Connected reports whether the broker connection is up.
+func (s *Source) Connected() bool { return s.connected.Load() }
+
+// Run connects (retrying with backoff), subscribes on every connect, and delivers messages
+// until ctx is done. Then it stops consuming — messages that arrive later are left
+// unacknowledged for the broker to redeliver — and closes the Messages channel, but stays
+// connected so that the messages already taken can still be acknowledged. Close disconnects.
+func (s *Source) Run(ctx context.Context) error {
+	defer s.stopConsuming()
+	opts, err := s.clientOptions(ctx)
+	if err != nil {
+		return err
+	}
+	client := mqtt.NewClient(opts)
+	s.mu.Lock()
+	s.client = client
+	s.mu.Unlock()
+	for backoff := time.Second; ; backoff = min(2*backoff, 30*time.Second) {
+		tok := client.Connect()
+		tok.Wait()
+		if tok.Error() == nil {
+			break
+		}
+		s.log.Error("cannot connect to MQTT broker; retrying", "broker", s.opts.Broker, "err", tok.Error(), "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func (s *Source) stopConsuming() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		s.stopped = true
+		close(s.out)
+	}
+}
+
+// Close disconnects from the broker, after Run has returned and the messages taken have been
+// acknowledged.
+func (s *Source) Close() {
+	s.mu.Lock()
+	client := s.client
+	s.mu.Unlock()
+	if client != nil && client.IsConnectionOpen() {
+		client.Disconnect(500)
+	}
+	s.connected.Store(false)
+}
+
+func (s *Source) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error) {
+	o := mqtt.NewClientOptions().
+		AddBroker(s.opts.Broker).
+		SetClientID(s.opts.ClientID).
+		SetCleanSession(false).
+		SetAutoAckDisabled(true).
+		// Order matters: the handler runs on paho's router goroutine, so a full queue stops
+		// reading from the broker (bounded memory, no goroutine per message).
+		SetOrderMatters(true).
+		SetAutoReconnect(true).
+		SetConnectRetry(false).
+		SetMaxReconnectInterval(30 * time.Second).
+		SetKeepAlive(30 * time.Second).
+		SetConnectTimeout(10 * time.Second).
+		SetWriteTimeout(10 * time.Second).
+		SetMessageChannelDepth(uint(max(s.opts.MaxInflight, 100)))
+	if s.opts.Username != "" {
+		o.SetUsername(s.opts.Username)
+		o.SetPassword(s.opts.Password)
+	}
+	if s.opts.CAFile != "" || s.opts.CertFile != "" || s.opts.InsecureSkipVerify || s.opts.ServerName != "" {
+		tc, err := tlsConfig(s.opts)
+		if err != nil {
+			return nil, err
+		}
+		o.SetTLSConfig(tc)
+	}
+	o.SetOnConnectHandler(func(c mqtt.Client) {
+		s.connected.Store(true)
+		s.log.Info("connected to MQTT broker", "broker", s.opts.Broker)
+		filters := map[string]byte{}
+		for _, t := range s.opts.Topics {
+			filters[t] = s.opts.QoS
+		}
+		// Subscribe on every connect: a broker that lost the session still gets our filters.
+		tok := c.SubscribeMultiple(filters, s.handler(ctx))
+		go func() {
+			if tok.Wait(); tok.Error() != nil {
+				s.log.Error("subscribe failed", "topics", s.opts.Topics, "err", tok.Error())
+			}
+		}()
+	})
+	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+		s.connected.Store(false)
+		s.log.Warn("lost MQTT connection; reconnecting", "err", err)
+	})
+	o.SetReconnectingHandler(func(mqtt.Client, *mqtt.ClientOptions) {
+		s.log.Info("reconnecting to MQTT broker", "broker", s.opts.Broker)
+	})
+	// Messages of the persistent session that arrive before the subscription is restored.
+	o.SetDefaultPublishHandler(s.handler(ctx))
+	return o, nil
+}
+
+// handler queues a message. It blocks only when MaxInflight messages are waiting, which is
+// the backpressure we want: the broker stops sending until we acknowledge.
+func (s *Source) handler(ctx context.Context) mqtt.MessageHandler {
+	return func(_ mqtt.Client, m mqtt.Message) {
+		msg := Message{Topic: m.Topic(), Payload: m.Payload(), Received: time.Now(), Ack: m.Ack}
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		if s.stopped {
+			return
+		}
+		select {
+		case s.out <- msg:
+		case <-ctx.Done():
+		}
+	}
+}
+
+func tlsConfig(o SourceOptions) (*tls.Config, error) {
+	tc := &tls.Config{ServerName: o.ServerName, InsecureSkipVerify: o.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // opt-in
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt CA file: %w", err)
+		}
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mqtt CA file %s: no certificate found", o.CAFile)
+		}
+	}
+	if o.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}

@@ -1,0 +1,234 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/ingest/payload"
+	"github.com/quantrac/quantrac/store"
+)
+
+// Sink takes one message's encoded data and acknowledges it once durable (store.Sink).
+type Sink interface {
+	Put(ctx context.Context, b store.Batch) error
+}
+
+// Observer sees every accepted reading (rules, AQI, last values). It must be safe for
+// concurrent use and must not block.
+type Observer interface {
+	Observe(rs []quantrac.Reading)
+}
+
+// PipelineOptions configures a Pipeline.
+type PipelineOptions struct {
+	Template        *Template
+	Registry        func() *quantrac.Registry // the current registry (it may be swapped on SIGHUP)
+	Limits          payload.Limits
+	MaxPayloadBytes int
+	Formats         map[string]payload.Format // MQTT topic filter → forced format
+	Sink            Sink
+	Observer        Observer // may be nil
+	Workers         int      // decode workers (default 2)
+	Now             func() time.Time
+	Logger          *slog.Logger
+	Registerer      prometheus.Registerer
+}
+
+// Pipeline decodes, validates and routes messages.
+type Pipeline struct {
+	opts PipelineOptions
+	m    *metrics
+	warn *throttle
+}
+
+// NewPipeline builds a Pipeline and registers its metrics; it does no I/O.
+func NewPipeline(o PipelineOptions) *Pipeline {
+	if o.Workers < 1 {
+		o.Workers = 2
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{opts: o, m: newMetrics(o.Registerer), warn: newThrottle(o.Logger, time.Minute)}
+}
+
+// Run processes messages from in with Workers goroutines until in is closed and every
+// message taken has been handed to the sink.
+func (p *Pipeline) Run(ctx context.Context, in <-chan Message) error {
+	var wg sync.WaitGroup
+	for range p.opts.Workers {
+		wg.Go(func() {
+			w := p.newWorker()
+			for msg := range in {
+				w.handle(ctx, msg)
+			}
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+// worker holds one decode goroutine's reusable buffers.
+type worker struct {
+	p      *Pipeline
+	parser *payload.Parser
+	res    payload.Result
+	lines  []byte
+}
+
+func (p *Pipeline) newWorker() *worker {
+	return &worker{p: p, parser: payload.NewParser(p.opts.Limits)}
+}
+
+// Handle processes one message synchronously (tests, replay).
+func (p *Pipeline) Handle(ctx context.Context, msg Message) error {
+	return p.newWorker().handle(ctx, msg)
+}
+
+func (w *worker) handle(ctx context.Context, msg Message) error {
+	p := w.p
+	st, kind, reason, err := p.route(msg)
+	if reason != "" {
+		return w.reject(ctx, msg, st, reason, err)
+	}
+	if kind == "status" {
+		p.m.messages.WithLabelValues(ResultAccepted).Inc()
+		return p.opts.Sink.Put(ctx, store.Batch{Ack: msg.Ack})
+	}
+	w.res.Reset()
+	err = w.parser.Parse(p.format(msg.Topic), st, quantrac.Kind(kind), msg.Payload, msg.Received, &w.res)
+	if err != nil {
+		var me *payload.MessageError
+		reason := ResultMalformed
+		if errors.As(err, &me) {
+			reason = me.Reason
+		}
+		return w.reject(ctx, msg, st, reason, err)
+	}
+	return w.accept(ctx, msg, st)
+}
+
+// route finds the station and kind of a message, or the reason to reject it.
+func (p *Pipeline) route(msg Message) (st *quantrac.Station, kind, reason string, err error) {
+	if len(msg.Payload) > p.opts.MaxPayloadBytes {
+		return nil, "", ResultTooLarge, fmt.Errorf("payload of %d bytes exceeds limits.max_payload_bytes %d", len(msg.Payload), p.opts.MaxPayloadBytes)
+	}
+	id, kind, ok := p.opts.Template.Match(msg.Topic)
+	if !ok {
+		return nil, "", ResultMalformed, fmt.Errorf("topic %q does not match the topic template", msg.Topic)
+	}
+	st = p.opts.Registry().Station(id)
+	if st == nil {
+		return nil, "", ResultUnknownStation, fmt.Errorf("station %q is not in the registry", id)
+	}
+	switch {
+	case kind == "status":
+	case kind == "":
+		kind = string(st.Kind)
+	case kind != string(st.Kind):
+		return st, "", ResultForbidden, fmt.Errorf("station %s is a %s station, not %s", st.ID, st.Kind, kind)
+	}
+	if len(st.Topics) > 0 && !matchesAny(st.Topics, msg.Topic) {
+		return st, "", ResultForbidden, fmt.Errorf("topic %q is not in station %s's topic allow-list", msg.Topic, st.ID)
+	}
+	return st, kind, "", nil
+}
+
+// format returns the payload format forced for topic, or payload.Auto.
+func (p *Pipeline) format(topic string) payload.Format {
+	for filter, f := range p.opts.Formats {
+		if MatchFilter(filter, topic) {
+			return f
+		}
+	}
+	return payload.Auto
+}
+
+// accept hands the readings to the observer and their lines to the sink; a partly valid
+// message is also kept in rejected_messages with the reasons of its rejected readings.
+func (w *worker) accept(ctx context.Context, msg Message, st *quantrac.Station) error {
+	p, res := w.p, &w.res
+	for _, rj := range res.Rejected {
+		p.m.rejected.WithLabelValues(rj.Reason).Inc()
+	}
+	if len(res.Readings) == 0 {
+		reason, detail := rejectedSummary(res.Rejected)
+		if reason == "" {
+			reason, detail = "empty", "the message holds no readings"
+		}
+		p.m.messages.WithLabelValues(ResultInvalid).Inc()
+		return w.keep(ctx, msg, st, ResultInvalid, reason, detail, nil, 0)
+	}
+	p.m.messages.WithLabelValues(ResultAccepted).Inc()
+	flagged := 0
+	for i := range res.Readings {
+		if !res.Readings[i].Valid() {
+			flagged++
+		}
+	}
+	p.m.readings.WithLabelValues(string(st.Kind)).Add(float64(len(res.Readings)))
+	p.m.flagged.Add(float64(flagged))
+	if p.opts.Observer != nil {
+		p.opts.Observer.Observe(res.Readings)
+	}
+	w.lines = w.lines[:0]
+	var points int
+	w.lines, points = store.AppendReadings(w.lines, st, res.Readings)
+	if len(res.Rejected) > 0 {
+		reason, detail := rejectedSummary(res.Rejected)
+		return w.keep(ctx, msg, st, "", reason, detail, w.lines, points)
+	}
+	return p.opts.Sink.Put(ctx, store.Batch{Lines: w.lines, Points: points, Ack: msg.Ack, Topic: msg.Topic, Station: st.ID})
+}
+
+// reject counts and keeps a message refused as a whole.
+func (w *worker) reject(ctx context.Context, msg Message, st *quantrac.Station, reason string, err error) error {
+	w.p.m.messages.WithLabelValues(reason).Inc()
+	w.lines = w.lines[:0]
+	return w.keep(ctx, msg, st, reason, reason, err.Error(), nil, 0)
+}
+
+// keep writes the rejected_messages entry (after lines, if any) and logs it, throttled.
+func (w *worker) keep(ctx context.Context, msg Message, st *quantrac.Station, result, reason, detail string, lines []byte, points int) error {
+	p := w.p
+	stationID := ""
+	if st != nil {
+		stationID = st.ID
+	}
+	payloadKept := msg.Payload
+	if len(payloadKept) > p.opts.MaxPayloadBytes {
+		payloadKept = payloadKept[:p.opts.MaxPayloadBytes]
+		detail += fmt.Sprintf(" (payload truncated to its first %d bytes)", p.opts.MaxPayloadBytes)
+	}
+	rj := quantrac.Rejection{Reason: reason, Station: stationID, Topic: msg.Topic, Payload: payloadKept, Err: detail, Received: msg.Received}
+	lines = store.AppendRejection(lines, &rj)
+	w.lines = lines
+	p.warn.warn(p.opts.Now(), reason, "message rejected", "result", result, "topic", msg.Topic, "error", detail)
+	return p.opts.Sink.Put(ctx, store.Batch{Lines: lines, Points: points + 1, Ack: msg.Ack, Topic: msg.Topic, Station: stationID})
+}
+
+// rejectedSummary names the first reason and lists every rejected reading.
+func rejectedSummary(rs []payload.RejectedReading) (reason, detail string) {
+	if len(rs) == 0 {
+		return "", ""
+	}
+	var b strings.Builder
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s %s: %s", r.Param, r.Reason, r.Err)
+	}
+	return rs[0].Reason, b.String()
+}

@@ -1,0 +1,237 @@
+// Package daemon wires quantrac's parts into the running ingester (`quantrac run`).
+//
+//	Source (MQTT) ──> Pipeline (decode workers) ──> Sink ──> Writer (InfluxDB) / spool
+//	                              └──> Observer (rules engine, AQI) ──> /metrics
+//
+// Parts are built sink-first and stopped source-first, so each stage drains when its input
+// closes: on shutdown the source stops consuming, the workers finish the messages taken, the
+// sink flushes them and acknowledges, and only then the broker connection closes.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/config"
+	"github.com/quantrac/quantrac/httpapi"
+	"github.com/quantrac/quantrac/ingest"
+	"github.com/quantrac/quantrac/ingest/payload"
+	"github.com/quantrac/quantrac/store"
+)
+
+// Options are the daemon's command-line settings.
+type Options struct {
+	WebListenAddress string
+	WebConfigFile    string
+	// DrainTimeout bounds the shutdown: what is not durable by then stays unacknowledged
+	// and the broker redelivers it.
+	DrainTimeout time.Duration
+	Version      string
+	Logger       *slog.Logger
+}
+
+// Daemon is a configured, not yet running ingester.
+type Daemon struct {
+	cfg      *config.Config
+	opts     Options
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	registry atomic.Pointer[quantrac.Registry]
+
+	source   *ingest.Source
+	pipeline *ingest.Pipeline
+	writer   *store.Writer
+	sink     *store.Sink
+	http     *httpapi.Server
+
+	reloads *prometheus.CounterVec
+}
+
+// New builds every part from cfg and binds the HTTP listener. It does no other I/O than
+// loading the station registry.
+func New(cfg *config.Config, o Options) (*Daemon, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = 15 * time.Second
+	}
+	d := &Daemon{cfg: cfg, opts: o, log: o.Logger, reg: prometheus.NewRegistry()}
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "quantrac_build_info", Help: "Build information.", ConstLabels: prometheus.Labels{"version": o.Version},
+	}, func() float64 { return 1 }))
+	d.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "quantrac_registry_reloads_total", Help: "Station registry reloads, by result (success, failure).",
+	}, []string{"result"})
+	d.reg.MustRegister(d.reloads)
+
+	reg, err := LoadRegistry(cfg, d.log)
+	if err != nil {
+		return nil, err
+	}
+	d.registry.Store(reg)
+	if err := d.build(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// LoadRegistry loads the configured station registry; a missing default stations.yaml gives
+// an empty registry (every message is then quarantined as unknown_station, and can be
+// replayed once the stations are registered).
+func LoadRegistry(cfg *config.Config, log *slog.Logger) (*quantrac.Registry, error) {
+	reg, err := quantrac.LoadRegistry(cfg.StationsFile)
+	if err != nil && !cfg.StationsFileRequired() && errors.Is(err, fs.ErrNotExist) {
+		log.Warn("no station registry; every message will be rejected as unknown_station", "stations_file", cfg.StationsFile)
+		return quantrac.NewRegistry()
+	}
+	return reg, err
+}
+
+func (d *Daemon) build() error {
+	cfg := d.cfg
+	var err error
+	d.writer, err = store.NewWriter(store.WriterOptions{
+		URL: cfg.Influx.URL, Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket, Token: cfg.Influx.Token.Value(),
+		Timeout: cfg.Influx.Timeout, CAFile: cfg.Influx.TLS.CAFile, InsecureSkipVerify: cfg.Influx.TLS.InsecureSkipVerify,
+	}, d.reg)
+	if err != nil {
+		return err
+	}
+	d.sink = store.NewSink(d.writer, store.SinkOptions{
+		BatchSize: cfg.Influx.BatchSize, FlushInterval: cfg.Influx.FlushInterval, Logger: d.log, Registerer: d.reg,
+	})
+	tmpl, err := ingest.ParseTemplate(cfg.MQTT.TopicTemplate)
+	if err != nil {
+		return err
+	}
+	formats := map[string]payload.Format{}
+	for filter, name := range cfg.MQTT.Formats {
+		if formats[filter], err = payload.ParseFormat(name); err != nil {
+			return fmt.Errorf("mqtt.formats: %w", err)
+		}
+	}
+	d.pipeline = ingest.NewPipeline(ingest.PipelineOptions{
+		Template: tmpl,
+		Registry: d.registry.Load,
+		Limits: payload.Limits{
+			MaxReadings: cfg.Limits.MaxReadings, MaxArray: cfg.Limits.MaxArray,
+			MaxFutureSkew: cfg.Limits.MaxFutureSkew, MaxAge: cfg.Limits.MaxAge, MaxStringLen: 256,
+		},
+		MaxPayloadBytes: cfg.Limits.MaxPayloadBytes,
+		Formats:         formats,
+		Sink:            d.sink,
+		Logger:          d.log,
+		Registerer:      d.reg,
+	})
+	m := cfg.MQTT
+	d.source = ingest.NewSource(ingest.SourceOptions{
+		Broker: m.Broker, ClientID: m.ClientID, Topics: m.Topics, QoS: byte(m.QoS),
+		Username: m.Username, Password: m.Password.Value(),
+		CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile, ServerName: m.TLS.ServerName,
+		InsecureSkipVerify: m.TLS.InsecureSkipVerify,
+		MaxInflight:        m.MaxInflight, Logger: d.log, Registerer: d.reg,
+	})
+	d.http, err = httpapi.New(httpapi.Options{
+		Address: d.opts.WebListenAddress, ConfigFile: d.opts.WebConfigFile, Gatherer: d.reg, Logger: d.log,
+		Ready: map[string]httpapi.Check{"mqtt": d.mqttReady, "influxdb": d.influxReady},
+		API:   map[string]func() any{"stations": d.stationsDoc},
+	})
+	return err
+}
+
+// Addr is the HTTP listen address (useful with port 0).
+func (d *Daemon) Addr() string { return d.http.Addr() }
+
+// Registry returns the current station registry.
+func (d *Daemon) Registry() *quantrac.Registry { return d.registry.Load() }
+
+// Run runs until ctx is done, then drains as described in the package doc.
+func (d *Daemon) Run(ctx context.Context) error {
+	hard, hardStop := context.WithCancel(context.Background())
+	defer hardStop()
+	httpCtx, httpStop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := d.http.Run(httpCtx); err != nil {
+			d.log.Error("HTTP server failed", "err", err)
+		}
+	})
+	sinkDone := make(chan struct{})
+	go func() { _ = d.sink.Run(hard); close(sinkDone) }()
+	pipeDone := make(chan struct{})
+	go func() { _ = d.pipeline.Run(hard, d.source.Messages()); close(pipeDone) }()
+	srcErr := make(chan error, 1)
+	go func() { srcErr <- d.source.Run(ctx) }()
+	d.log.Info("quantrac running", "broker", d.cfg.MQTT.Broker, "influx", d.cfg.Influx.URL, "stations", d.registry.Load().Len(), "web", d.http.Addr())
+
+	err := <-srcErr
+	d.log.Info("stopping: draining messages already taken", "timeout", d.opts.DrainTimeout)
+	timer := time.AfterFunc(d.opts.DrainTimeout, func() {
+		d.log.Warn("drain timeout; leaving the rest unacknowledged for the broker to redeliver")
+		hardStop()
+	})
+	defer timer.Stop()
+	<-pipeDone
+	d.sink.Close()
+	<-sinkDone
+	d.source.Close()
+	httpStop()
+	wg.Wait()
+	d.writer.Close()
+	d.log.Info("stopped")
+	return err
+}
+
+// Reload reloads the station registry (SIGHUP). On error the old registry stays.
+func (d *Daemon) Reload() error {
+	reg, err := LoadRegistry(d.cfg, d.log)
+	if err != nil {
+		d.reloads.WithLabelValues("failure").Inc()
+		return err
+	}
+	d.registry.Store(reg)
+	d.reloads.WithLabelValues("success").Inc()
+	d.log.Info("station registry reloaded", "stations", reg.Len())
+	return nil
+}
+
+func (d *Daemon) mqttReady(context.Context) error {
+	if !d.source.Connected() {
+		return errors.New("not connected to the MQTT broker")
+	}
+	return nil
+}
+
+func (d *Daemon) influxReady(ctx context.Context) error {
+	if !d.writer.Ping(ctx) {
+		return errors.New("InfluxDB does not answer")
+	}
+	return nil
+}
+
+func (d *Daemon) stationsDoc() any {
+	type station struct {
+		ID       string            `json:"id"`
+		Name     string            `json:"name"`
+		Kind     quantrac.Kind     `json:"kind"`
+		Location quantrac.Location `json:"location"`
+		Tags     map[string]string `json:"tags,omitempty"`
+	}
+	var out []station
+	for _, s := range d.registry.Load().Stations() {
+		out = append(out, station{s.ID, s.Name, s.Kind, s.Location, s.Tags})
+	}
+	return map[string]any{"stations": out}
+}

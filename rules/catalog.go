@@ -1,0 +1,159 @@
+package rules
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/quantrac/quantrac"
+)
+
+//go:embed catalog/*.yaml
+var builtin embed.FS
+
+// Catalog is an immutable set of regulations: the built-in files plus the extra rule files of
+// the configuration. It is safe for concurrent use.
+type Catalog struct {
+	regs []*Regulation
+	byID map[string]*Regulation
+}
+
+// Regulation is one regulation file: a national standard, a directive or a guideline, with
+// its limits in canonical units.
+type Regulation struct {
+	ID       string        // catalog id, the regulation label: QCVN-05:2023, EU-2008/50, …
+	Title    string        // full title
+	Country  string        // ISO 3166 code, or EU / WHO
+	Kind     quantrac.Kind // the station kind it applies to
+	Timezone string        // the zone of the from/until dates, UTC unless stated
+	Status   string        // what is (not) known, e.g. "no numeric limits known"
+	Note     string        // remarks shown by quantrac rules
+	Source   Source        // the document
+	Limits   []Limit       // in file order
+	File     string        // the file it was read from, for messages
+
+	rules []*rule // limits grouped by parameter and period, in file order
+}
+
+// Source cites a regulation or a limit: the document, table and article, and where to read it.
+type Source struct {
+	Document string `yaml:"document"`
+	Table    string `yaml:"table"`
+	Article  string `yaml:"article"`
+	URL      string `yaml:"url"`
+}
+
+// Limit is one value of a regulation in force from From until Until, in the parameter's
+// canonical unit (package param). A limit with both Min and Max is a range (pH 5.5–9).
+type Limit struct {
+	Parameter   string        // canonical parameter id
+	Period      string        // as written: 1h, 8h, 24h, 1y, …; the period label
+	Duration    time.Duration // the window length; Year for 1y
+	Statistic   Statistic     // mean unless stated
+	Min, Max    *float64      // bounds in Unit; nil when absent
+	Unit        string        // canonical unit of the parameter
+	Written     string        // the value and unit as written in the file, e.g. "10 mg/m³"
+	From, Until time.Time     // in force from From (inclusive) until Until (exclusive); zero: open
+	MinCoverage float64       // data capture needed for a verdict, 0.75 unless stated
+	// AllowedExceedances is the number of exceeding hours or days a calendar year allows;
+	// 0 when the regulation allows none.
+	AllowedExceedances int
+	Hysteresis         float64  // fraction of the limit a value must fall back below it to end a violation
+	Confidence         string   // C2, C1 or U (see rules/README.md); "" when not stated
+	Source             string   // table and row, with the research source keys
+	Note               string   // remarks
+	Coefficients       []string // station coefficients that multiply the limit: [kq, kf], [k]
+}
+
+// Uncertain reports whether the value is marked U: listed, never evaluated.
+func (l *Limit) Uncertain() bool { return l.Confidence == "U" }
+
+// InForce reports whether the limit is in force at t.
+func (l *Limit) InForce(t time.Time) bool {
+	return (l.From.IsZero() || !t.Before(l.From)) && (l.Until.IsZero() || t.Before(l.Until))
+}
+
+// Regulation returns the regulation with the given id, or nil.
+func (c *Catalog) Regulation(id string) *Regulation {
+	if c == nil {
+		return nil
+	}
+	return c.byID[id]
+}
+
+// Regulations returns the regulations in catalog order: built-in files by name, then extra
+// files in the order given (an extra file with a built-in id takes its place).
+func (c *Catalog) Regulations() []*Regulation {
+	if c == nil {
+		return nil
+	}
+	return slices.Clone(c.regs)
+}
+
+// LoadCatalog loads the built-in catalog and then each extra rule file; an extra file whose id
+// is already in the catalog replaces that regulation. Every problem is reported as
+// "file:line: key: reason".
+func LoadCatalog(extraFiles ...string) (*Catalog, error) {
+	c := &Catalog{byID: map[string]*Regulation{}}
+	names, err := fs.Glob(builtin, "catalog/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, name := range names {
+		data, err := builtin.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		r, err := ParseRegulation(data, "rules/"+name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if c.byID[r.ID] != nil {
+			errs = append(errs, fmt.Errorf("%s: id: %q is also defined in %s", r.File, r.ID, c.byID[r.ID].File))
+			continue
+		}
+		c.add(r)
+	}
+	for _, f := range extraFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r, err := ParseRegulation(data, f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.add(r)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// NewCatalog builds a catalog from parsed regulations (tests, tools); later ids replace
+// earlier ones.
+func NewCatalog(regs ...*Regulation) *Catalog {
+	c := &Catalog{byID: map[string]*Regulation{}}
+	for _, r := range regs {
+		c.add(r)
+	}
+	return c
+}
+
+func (c *Catalog) add(r *Regulation) {
+	if old := c.byID[r.ID]; old != nil {
+		c.regs[slices.Index(c.regs, old)] = r
+	} else {
+		c.regs = append(c.regs, r)
+	}
+	c.byID[r.ID] = r
+}

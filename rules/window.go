@@ -1,0 +1,139 @@
+package rules
+
+import "math"
+
+// slot holds the reading counted for one station interval: the readings' own timestamps are
+// rounded to a multiple of the interval, and one reading per slot is counted. A later reading
+// for the same slot replaces it only when its timestamp is not earlier, so redelivered and
+// reordered input converge on the same content. t is 0 for an empty slot.
+type slot struct {
+	t int64 // reading time, Unix ns
+	v float64
+}
+
+// slotBytes is the memory of one slot, reported by the benchmarks.
+const slotBytes = 16
+
+// series is the recent history of one parameter of one station: a ring of slots covering the
+// longest period of its rules up to a day (twice that for rules counting calendar
+// exceedances, so that the previous hour or day can still be corrected by late data), and
+// daily buckets when a rule has a 1y period.
+type series struct {
+	param string
+	unit  string
+	w     int64 // slot width: the station interval, ns
+	ring  []slot
+	head  int64 // newest slot number seen; the windows end there
+	seen  bool  // head is set
+
+	last  float64 // the newest valid value by time
+	lastT int64
+
+	year  *dayRing // nil unless a rule has period 1y
+	rules []*ruleState
+}
+
+// slotOf returns the slot number of instant t: t rounded to the nearest multiple of w.
+func slotOf(t, w int64) int64 {
+	s := t + w/2
+	if s < 0 {
+		return (s - w + 1) / w
+	}
+	return s / w
+}
+
+func (s *series) at(n int64) *slot {
+	i := n % int64(len(s.ring))
+	if i < 0 {
+		i += int64(len(s.ring))
+	}
+	return &s.ring[i]
+}
+
+// insert counts a valid reading. It reports whether any window content changed.
+func (s *series) insert(t int64, v float64, cal *calendar) bool {
+	if t >= s.lastT {
+		s.last, s.lastT = v, t
+	}
+	n := slotOf(t, s.w)
+	if !s.seen {
+		s.seen, s.head = true, n
+	}
+	if n > s.head {
+		s.advance(n)
+	}
+	if n <= s.head-int64(len(s.ring)) {
+		// Older than every short window: only the yearly buckets can still take it, and
+		// they cannot tell a redelivered reading from a new one (README: limits).
+		return s.year != nil && s.year.add(t, v, 0, false, cal)
+	}
+	sl := s.at(n)
+	old, had := sl.v, sl.t != 0
+	if had && t < sl.t {
+		return false
+	}
+	sl.t, sl.v = t, v
+	for _, r := range s.rules {
+		r.update(s, n, old, v, had, cal)
+	}
+	if s.year != nil {
+		s.year.add(t, v, old, had, cal)
+	}
+	return true
+}
+
+// advance moves the head to slot n: slots leave the windows, and ring slots are cleared for
+// reuse.
+func (s *series) advance(n int64) {
+	l := int64(len(s.ring))
+	if n-s.head >= l {
+		for i := range s.ring {
+			s.ring[i] = slot{}
+		}
+		for _, r := range s.rules {
+			r.reset()
+		}
+		s.head = n
+		return
+	}
+	for k := s.head + 1; k <= n; k++ {
+		for _, r := range s.rules {
+			if r.n == 0 {
+				continue
+			}
+			if out := s.at(k - r.n); out.t != 0 {
+				r.evict(out.v)
+			}
+		}
+		*s.at(k) = slot{}
+	}
+	s.head = n
+}
+
+// extremes returns the minimum and maximum of the last m slots, or NaN when they are empty.
+func (s *series) extremes(m int64) (lo, hi float64) {
+	lo, hi = math.NaN(), math.NaN()
+	for k := s.head - m + 1; k <= s.head; k++ {
+		if sl := s.at(k); sl.t != 0 {
+			if !(sl.v >= lo) {
+				lo = sl.v
+			}
+			if !(sl.v <= hi) {
+				hi = sl.v
+			}
+		}
+	}
+	return lo, hi
+}
+
+// bytes is the memory the series keeps for its windows.
+func (s *series) bytes() int {
+	b := len(s.ring) * slotBytes
+	if s.year != nil {
+		b += len(s.year.days) * dayBucketBytes
+	}
+	for _, r := range s.rules {
+		b += r.bytes()
+	}
+	return b
+}

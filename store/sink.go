@@ -1,0 +1,270 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Batch is the encoded data of one message and what to do once it is durable.
+type Batch struct {
+	Lines  []byte // line protocol, one or more complete lines
+	Points int    // number of lines in Lines
+	Ack    func() // called once Lines is in InfluxDB or the spool; may be nil
+	// Topic and Station describe the message, for the quarantine entry if InfluxDB refuses
+	// its lines for good.
+	Topic, Station string
+}
+
+// Spool is the durable local buffer the Sink falls back to while InfluxDB is unavailable.
+// Append returns only once rec is on disk; it returns an error wrapping ErrSpoolFull when
+// there is no room.
+type Spool interface {
+	Append(rec []byte) error
+}
+
+// ErrSpoolFull is what a full Spool returns; the Sink then stops acknowledging and retries.
+var ErrSpoolFull = errors.New("spool full")
+
+// SinkOptions configures a Sink.
+type SinkOptions struct {
+	BatchSize     int           // points per InfluxDB write
+	FlushInterval time.Duration // longest time data waits for a full batch
+	Writers       int           // concurrent InfluxDB writes (default 2)
+	Spool         Spool         // nil: retry InfluxDB until it answers, acknowledging nothing meanwhile
+	Logger        *slog.Logger
+	Registerer    prometheus.Registerer
+}
+
+// Sink batches messages' lines, writes them to InfluxDB (or the spool) and acknowledges each
+// message once its data is durable. Put copies the lines, so callers may reuse their buffers.
+// Put blocks while all writers are busy and a full batch waits: backpressure reaches the
+// broker instead of memory growing.
+type Sink struct {
+	w    *Writer
+	opts SinkOptions
+	out  chan *pending
+	log  *slog.Logger
+
+	mu     sync.Mutex // guards cur and closed
+	cur    *pending
+	closed bool
+	stop   chan struct{}
+
+	pendingPoints prometheus.Gauge
+	spooled       prometheus.Counter
+	quarantined   prometheus.Counter
+}
+
+// pending is a batch of messages on its way to InfluxDB.
+type pending struct {
+	body    []byte
+	points  int
+	msgs    []msgSpan
+	created time.Time
+}
+
+// msgSpan locates one message's lines inside a pending body.
+type msgSpan struct {
+	start, end, points int
+	ack                func()
+	topic, station     string
+}
+
+// NewSink builds a Sink; it does no I/O.
+func NewSink(w *Writer, o SinkOptions) *Sink {
+	if o.Writers < 1 {
+		o.Writers = 2
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Sink{
+		w: w, opts: o, log: o.Logger,
+		out:  make(chan *pending, o.Writers),
+		cur:  &pending{},
+		stop: make(chan struct{}),
+		pendingPoints: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "quantrac_points_pending", Help: "Points accepted but not yet durable (in memory, waiting for InfluxDB or the spool).",
+		}),
+		spooled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "quantrac_points_spooled_total", Help: "Points written to the local spool because InfluxDB was unavailable.",
+		}),
+		quarantined: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "quantrac_points_quarantined_total", Help: "Points InfluxDB refused for good (type conflict, outside retention), kept in rejected_messages.",
+		}),
+	}
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(s.pendingPoints, s.spooled, s.quarantined)
+	}
+	return s
+}
+
+// Put hands one message's data to the sink; it copies b.Lines. It blocks while the writers
+// are busy and the current batch is full, until ctx is done.
+func (s *Sink) Put(ctx context.Context, b Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("store: Put on a closed sink")
+	}
+	c := s.cur
+	if len(c.msgs) == 0 {
+		c.created = time.Now()
+	}
+	start := len(c.body)
+	c.body = append(c.body, b.Lines...)
+	c.points += b.Points
+	c.msgs = append(c.msgs, msgSpan{start: start, end: len(c.body), points: b.Points, ack: b.Ack, topic: b.Topic, station: b.Station})
+	s.pendingPoints.Add(float64(b.Points))
+	if c.points >= s.opts.BatchSize {
+		return s.sendLocked(ctx)
+	}
+	return nil
+}
+
+// sendLocked hands the current batch to the writers; s.mu is held.
+func (s *Sink) sendLocked(ctx context.Context) error {
+	if len(s.cur.msgs) == 0 {
+		return nil
+	}
+	select {
+	case s.out <- s.cur:
+	case <-ctx.Done():
+		return ctx.Err() // the batch stays current; nothing is acknowledged or lost
+	}
+	s.cur = &pending{body: make([]byte, 0, cap(s.cur.body)), msgs: make([]msgSpan, 0, cap(s.cur.msgs))}
+	return nil
+}
+
+// Close tells the sink that no more batches come; Run then flushes and returns.
+func (s *Sink) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.stop)
+	}
+}
+
+// Run writes batches until Close has been called and everything is flushed, or until ctx is
+// cancelled (then unflushed data stays unacknowledged: the broker redelivers it).
+func (s *Sink) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for range s.opts.Writers {
+		wg.Go(func() {
+			for p := range s.out {
+				s.flush(ctx, p)
+			}
+		})
+	}
+	s.tick(ctx)
+	s.mu.Lock()
+	_ = s.sendLocked(ctx)
+	s.mu.Unlock()
+	close(s.out)
+	wg.Wait()
+	return nil
+}
+
+// tick sends the current batch when it has waited FlushInterval, until Close or ctx.
+func (s *Sink) tick(ctx context.Context) {
+	ticker := time.NewTicker(max(s.opts.FlushInterval/4, time.Millisecond))
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ticker.C:
+			s.mu.Lock()
+			if len(s.cur.msgs) > 0 && time.Since(s.cur.created) >= s.opts.FlushInterval {
+				_ = s.sendLocked(ctx)
+			}
+			s.mu.Unlock()
+		case <-s.stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// flush makes p durable, then acknowledges its messages. It gives up only when ctx is done.
+func (s *Sink) flush(ctx context.Context, p *pending) {
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.w.Write(ctx, p.body, p.points)
+		switch {
+		case err == nil:
+			s.done(p)
+			return
+		case !Retryable(err):
+			s.writeOneByOne(ctx, p)
+			s.done(p)
+			return
+		}
+		if s.opts.Spool != nil {
+			if serr := s.opts.Spool.Append(p.body); serr == nil {
+				s.spooled.Add(float64(p.points))
+				s.done(p)
+				return
+			} else if !errors.Is(serr, ErrSpoolFull) {
+				s.log.Error("spool append failed; holding acknowledgements", "err", serr)
+			}
+		}
+		s.log.Warn("InfluxDB unavailable; retrying", "err", err, "points", p.points, "retry_in", backoff)
+		if we := (*WriteError)(nil); errors.As(err, &we) && we.RetryAfter > backoff {
+			backoff = we.RetryAfter
+		}
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+// done acknowledges every message of a durable batch.
+func (s *Sink) done(p *pending) {
+	for _, m := range p.msgs {
+		if m.ack != nil {
+			m.ack()
+		}
+	}
+	s.pendingPoints.Sub(float64(p.points))
+}
+
+// writeOneByOne writes a refused batch message by message, so one bad message cannot block
+// the others; the lines InfluxDB refuses for good go to rejected_messages.
+func (s *Sink) writeOneByOne(ctx context.Context, p *pending) {
+	for _, m := range p.msgs {
+		lines := p.body[m.start:m.end]
+		err := s.w.Write(ctx, lines, m.points)
+		if err == nil || Retryable(err) && s.spoolOrWait(ctx, lines) {
+			continue
+		}
+		s.quarantined.Add(float64(m.points))
+		s.log.Warn("InfluxDB refused a message's points; quarantined", "topic", m.topic, "err", err)
+		q := AppendRejection(nil, rejectionOf(m, lines, err))
+		if qerr := s.w.Write(ctx, q, 1); qerr != nil {
+			s.log.Error("could not quarantine refused points", "topic", m.topic, "err", qerr)
+		}
+	}
+}
+
+// spoolOrWait tries the spool for lines after a retryable failure in the one-by-one path.
+func (s *Sink) spoolOrWait(ctx context.Context, lines []byte) bool {
+	for s.opts.Spool != nil && ctx.Err() == nil {
+		if err := s.opts.Spool.Append(lines); err == nil {
+			return true
+		}
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+		}
+	}
+	return false
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
+	"github.com/influxdata/influxdb-client-go/v2/api"
+	influxhttp "github.com/influxdata/influxdb-client-go/v2/api/http"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// WriterOptions configures the InfluxDB connection.
+type WriterOptions struct {
+	URL     string
+	Org     string // "" on InfluxDB 1.8
+	Bucket  string // "db/rp" on 1.8
+	Token   string // "user:password" on 1.8
+	Timeout time.Duration
+	CAFile  string
+	// InsecureSkipVerify disables certificate checks (tests only).
+	InsecureSkipVerify bool
+}
+
+// Writer sends line protocol to InfluxDB's v2 write API, served by InfluxDB 1.8+, 2.x and
+// 3.x, with influxdb-client-go/v2. It does not retry: the caller decides (see WriteError).
+type Writer struct {
+	client   influxdb2.Client
+	api      api.WriteAPIBlocking
+	points   prometheus.Counter
+	errors   *prometheus.CounterVec
+	duration prometheus.Histogram
+}
+
+// NewWriter builds a Writer and registers its metrics; it does no I/O.
+func NewWriter(o WriterOptions, reg prometheus.Registerer) (*Writer, error) {
+	opts := influxdb2.DefaultOptions().
+		SetHTTPRequestTimeout(uint(max(o.Timeout, time.Second) / time.Second)).
+		SetPrecision(time.Nanosecond).
+		SetMaxRetries(0)
+	if o.CAFile != "" || o.InsecureSkipVerify {
+		tc := &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // opt-in for tests
+		if o.CAFile != "" {
+			pem, err := os.ReadFile(o.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("influx CA file: %w", err)
+			}
+			tc.RootCAs = x509.NewCertPool()
+			if !tc.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("influx CA file %s: no certificate found", o.CAFile)
+			}
+		}
+		opts.SetTLSConfig(tc)
+	}
+	client := influxdb2.NewClientWithOptions(o.URL, o.Token, opts)
+	w := &Writer{
+		client: client,
+		api:    client.WriteAPIBlocking(o.Org, o.Bucket),
+		points: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "quantrac_points_written_total", Help: "Points written to InfluxDB.",
+		}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "quantrac_write_errors_total", Help: "Failed InfluxDB write calls by class (retryable, rejected).",
+		}, []string{"class"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "quantrac_write_duration_seconds", Help: "Duration of InfluxDB write calls.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 10),
+		}),
+	}
+	w.errors.WithLabelValues(ClassRetryable)
+	w.errors.WithLabelValues(ClassRejected)
+	if reg != nil {
+		reg.MustRegister(w.points, w.errors, w.duration)
+	}
+	return w, nil
+}
+
+// Write sends one body of line protocol holding points points. A failure is a *WriteError.
+func (w *Writer) Write(ctx context.Context, body []byte, points int) error {
+	if len(body) == 0 {
+		return nil
+	}
+	start := time.Now()
+	err := w.api.WriteRecord(ctx, string(body))
+	w.duration.Observe(time.Since(start).Seconds())
+	if err != nil {
+		we := classify(err)
+		w.errors.WithLabelValues(we.Class).Inc()
+		return we
+	}
+	w.points.Add(float64(points))
+	return nil
+}
+
+// Ping reports whether InfluxDB answers.
+func (w *Writer) Ping(ctx context.Context) bool {
+	ok, err := w.client.Ping(ctx)
+	return err == nil && ok
+}
+
+// Close releases the client's connections.
+func (w *Writer) Close() { w.client.Close() }
+
+// Write error classes, the values of the class label of quantrac_write_errors_total.
+const (
+	// ClassRetryable: the network, a 5xx, a 429 — the same data may succeed later.
+	ClassRetryable = "retryable"
+	// ClassRejected: InfluxDB refused the data itself (400 type conflict, 422 outside
+	// retention, 413 too large): retrying the same lines can never succeed.
+	ClassRejected = "rejected"
+)
+
+// WriteError is a failed write with its class.
+type WriteError struct {
+	Class      string
+	Status     int           // HTTP status, 0 for network errors
+	RetryAfter time.Duration // from a 429 or 503 Retry-After header
+	Err        error
+}
+
+func (e *WriteError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("influxdb write (%s, HTTP %d): %v", e.Class, e.Status, e.Err)
+	}
+	return fmt.Sprintf("influxdb write (%s): %v", e.Class, e.Err)
+}
+
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// Retryable reports whether err is worth retrying with the same data.
+func Retryable(err error) bool {
+	var we *WriteError
+	return errors.As(err, &we) && we.Class == ClassRetryable
+}
+
+func classify(err error) *WriteError {
+	we := &WriteError{Class: ClassRetryable, Err: err}
+	var he *influxhttp.Error
+	if errors.As(err, &he) {
+		we.Status = he.StatusCode
+		we.RetryAfter = time.Duration(he.RetryAfter) * time.Second
+		if he.Err != nil {
+			we.Err = he.Err
+		} else if he.Message != "" {
+			we.Err = errors.New(he.Message)
+		}
+		switch {
+		case he.StatusCode == 0, he.StatusCode == http.StatusTooManyRequests, he.StatusCode >= 500,
+			he.StatusCode == http.StatusUnauthorized, he.StatusCode == http.StatusForbidden,
+			he.StatusCode == http.StatusNotFound:
+			// 401/403/404: wrong token or missing database — an operator can fix it, and the
+			// data must wait in the spool meanwhile rather than be thrown away.
+		default:
+			we.Class = ClassRejected
+		}
+		return we
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+		return we
+	}
+	return we
+}

@@ -37,6 +37,9 @@ type PipelineOptions struct {
 	Sink            Sink
 	Observer        Observer // may be nil
 	Workers         int      // decode workers (default 2)
+	// NoQuarantine leaves rejected messages out of rejected_messages (replay: they are
+	// there already).
+	NoQuarantine bool
 	Now             func() time.Time
 	Logger          *slog.Logger
 	Registerer      prometheus.Registerer
@@ -71,7 +74,7 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan Message) error {
 		wg.Go(func() {
 			w := p.newWorker()
 			for msg := range in {
-				w.handle(ctx, msg)
+				_, _ = w.handle(ctx, msg)
 			}
 		})
 	}
@@ -91,20 +94,26 @@ func (p *Pipeline) newWorker() *worker {
 	return &worker{p: p, parser: payload.NewParser(p.opts.Limits)}
 }
 
-// Handle processes one message synchronously (tests, replay).
-func (p *Pipeline) Handle(ctx context.Context, msg Message) error {
-	return p.newWorker().handle(ctx, msg)
+// Handler processes messages one at a time on the caller's goroutine (replay, tests).
+type Handler struct{ w *worker }
+
+// Handler returns a Handler with its own buffers; it is not safe for concurrent use.
+func (p *Pipeline) Handler() *Handler { return &Handler{p.newWorker()} }
+
+// Handle processes one message and returns its result (accepted, malformed, …).
+func (h *Handler) Handle(ctx context.Context, msg Message) (string, error) {
+	return h.w.handle(ctx, msg)
 }
 
-func (w *worker) handle(ctx context.Context, msg Message) error {
+func (w *worker) handle(ctx context.Context, msg Message) (string, error) {
 	p := w.p
 	st, kind, reason, err := p.route(msg)
 	if reason != "" {
-		return w.reject(ctx, msg, st, reason, err)
+		return reason, w.reject(ctx, msg, st, reason, err)
 	}
 	if kind == "status" {
 		p.m.messages.WithLabelValues(ResultAccepted).Inc()
-		return p.opts.Sink.Put(ctx, store.Batch{Ack: msg.Ack})
+		return ResultAccepted, p.opts.Sink.Put(ctx, store.Batch{Ack: msg.Ack})
 	}
 	w.res.Reset()
 	err = w.parser.Parse(p.format(msg.Topic), st, quantrac.Kind(kind), msg.Payload, msg.Received, &w.res)
@@ -114,7 +123,7 @@ func (w *worker) handle(ctx context.Context, msg Message) error {
 		if errors.As(err, &me) {
 			reason = me.Reason
 		}
-		return w.reject(ctx, msg, st, reason, err)
+		return reason, w.reject(ctx, msg, st, reason, err)
 	}
 	return w.accept(ctx, msg, st)
 }
@@ -157,7 +166,7 @@ func (p *Pipeline) format(topic string) payload.Format {
 
 // accept hands the readings to the observer and their lines to the sink; a partly valid
 // message is also kept in rejected_messages with the reasons of its rejected readings.
-func (w *worker) accept(ctx context.Context, msg Message, st *quantrac.Station) error {
+func (w *worker) accept(ctx context.Context, msg Message, st *quantrac.Station) (string, error) {
 	p, res := w.p, &w.res
 	for _, rj := range res.Rejected {
 		p.m.rejected.WithLabelValues(rj.Reason).Inc()
@@ -168,7 +177,7 @@ func (w *worker) accept(ctx context.Context, msg Message, st *quantrac.Station) 
 			reason, detail = "empty", "the message holds no readings"
 		}
 		p.m.messages.WithLabelValues(ResultInvalid).Inc()
-		return w.keep(ctx, msg, st, ResultInvalid, reason, detail, nil, 0)
+		return ResultInvalid, w.keep(ctx, msg, st, ResultInvalid, reason, detail, nil, 0)
 	}
 	p.m.messages.WithLabelValues(ResultAccepted).Inc()
 	flagged := 0
@@ -187,9 +196,9 @@ func (w *worker) accept(ctx context.Context, msg Message, st *quantrac.Station) 
 	w.lines, points = store.AppendReadings(w.lines, st, res.Readings)
 	if len(res.Rejected) > 0 {
 		reason, detail := rejectedSummary(res.Rejected)
-		return w.keep(ctx, msg, st, "", reason, detail, w.lines, points)
+		return ResultAccepted, w.keep(ctx, msg, st, "", reason, detail, w.lines, points)
 	}
-	return p.opts.Sink.Put(ctx, store.Batch{Lines: w.lines, Points: points, Ack: msg.Ack, Topic: msg.Topic, Station: st.ID})
+	return ResultAccepted, p.opts.Sink.Put(ctx, store.Batch{Lines: w.lines, Points: points, Ack: msg.Ack, Topic: msg.Topic, Station: st.ID})
 }
 
 // reject counts and keeps a message refused as a whole.
@@ -211,11 +220,14 @@ func (w *worker) keep(ctx context.Context, msg Message, st *quantrac.Station, re
 		payloadKept = payloadKept[:p.opts.MaxPayloadBytes]
 		detail += fmt.Sprintf(" (payload truncated to its first %d bytes)", p.opts.MaxPayloadBytes)
 	}
-	rj := quantrac.Rejection{Reason: reason, Station: stationID, Topic: msg.Topic, Payload: payloadKept, Err: detail, Received: msg.Received}
-	lines = store.AppendRejection(lines, &rj)
+	if !p.opts.NoQuarantine {
+		rj := quantrac.Rejection{Reason: reason, Station: stationID, Topic: msg.Topic, Payload: payloadKept, Err: detail, Received: msg.Received}
+		lines = store.AppendRejection(lines, &rj)
+		points++
+	}
 	w.lines = lines
 	p.warn.warn(p.opts.Now(), reason, "message rejected", "result", result, "topic", msg.Topic, "error", detail)
-	return p.opts.Sink.Put(ctx, store.Batch{Lines: lines, Points: points + 1, Ack: msg.Ack, Topic: msg.Topic, Station: stationID})
+	return p.opts.Sink.Put(ctx, store.Batch{Lines: lines, Points: points, Ack: msg.Ack, Topic: msg.Topic, Station: stationID})
 }
 
 // rejectedSummary names the first reason and lists every rejected reading.

@@ -157,12 +157,20 @@ func TestToCanonical(t *testing.T) {
 			t.Errorf("%s %v %q = %v, want %v", c.param, c.in, c.unit, got, c.want)
 		}
 		back, err := p.FromCanonical(got, c.unit)
-		if err != nil || math.Abs(back-c.in) > 1e-9*math.Max(1, math.Abs(c.in)) {
+		if err != nil || back != c.in {
 			t.Errorf("%s FromCanonical(%v, %q) = %v, %v; want %v", c.param, got, c.unit, back, err, c.in)
 		}
 	}
 	if got, _ := mustLookup(t, "so2").ToCanonical(12, "ppb"); math.Round(got*10)/10 != 31.4 {
 		t.Errorf("SO2 12 ppb = %v µg/m³, want 31.4 after rounding", got)
+	}
+	for _, c := range []struct {
+		param, unit string
+		in, want    float64
+	}{{"pm10", "mg/m3", 0.0617, 61.7}, {"pressure", "hPa", 1009.2, 100.92}, {"so2", "ppb", 12, 31.4453987730061}} {
+		if got, _ := mustLookup(t, c.param).ToCanonical(c.in, c.unit); got != c.want {
+			t.Errorf("%s %v %s = %v, want exactly %v", c.param, c.in, c.unit, got, c.want)
+		}
 	}
 	if got, _ := mustLookup(t, "co").ToCanonical(1, "ppm"); math.Floor(got) != 1145 {
 		t.Errorf("CO 1 ppm = %v µg/m³, want 1145.x", got)

@@ -3,6 +3,7 @@ package param
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -175,7 +176,7 @@ func (p *Parameter) ToCanonical(v float64, unit string) (float64, error) {
 	if !ok {
 		return 0, p.notApplicable(unit)
 	}
-	return (v*u.scale+u.offset)*f/p.canon.scale - p.canon.offset/p.canon.scale, nil
+	return round15((v*u.scale+u.offset)*f/p.canon.scale - p.canon.offset/p.canon.scale), nil
 }
 
 // FromCanonical converts v, in the parameter's canonical unit, to unit: the inverse of
@@ -195,8 +196,34 @@ func (p *Parameter) FromCanonical(v float64, unit string) (float64, error) {
 	if !ok {
 		return 0, p.notApplicable(unit)
 	}
-	return ((v*p.canon.scale+p.canon.offset)/f - u.offset) / u.scale, nil
+	return round15(((v*p.canon.scale+p.canon.offset)/f - u.offset) / u.scale), nil
 }
+
+// round15 rounds a converted value to about 15 significant digits (at least 14), far below
+// any instrument's resolution, so that conversions give the value a person would write
+// (0.0617 mg/m³ is 61.7 µg/m³, not 61.699999999999996) and FromCanonical(ToCanonical(v))
+// returns v.
+func round15(x float64) float64 {
+	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	_, e2 := math.Frexp(x)
+	// |x| < 2**e2, so |x| < 10**ceil(e2·log10 2): keeping k decimals leaves |x|·10**k ≤ 10**15,
+	// an integer float64 holds exactly.
+	k := 15 - int(math.Ceil(float64(e2)*log10of2))
+	switch {
+	case k >= 0 && k <= 22: // powers of ten up to 1e22 are exact in float64
+		p := math.Pow10(k)
+		return math.Round(x*p) / p
+	case k < 0 && k >= -22:
+		p := math.Pow10(-k)
+		return math.Round(x/p) * p
+	}
+	return x
+}
+
+// log10of2 is log₁₀ 2.
+const log10of2 = 0.30102999566398119521
 
 // factor returns the multiplier from the base of u's dimension to the base of the parameter's
 // canonical dimension, and false when the two cannot be converted.

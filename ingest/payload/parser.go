@@ -77,9 +77,9 @@ func RejectedReadingReasons() []string {
 
 // RejectedReading is one reading of a message that was not accepted.
 type RejectedReading struct {
-	Reason string // one of the Reason… reading-level constants
-	Param  string // canonical id when known, else the name as sent (at most 64 bytes)
-	Err    string // human-readable detail
+	Reason string `json:"reason"` // one of the Reason… reading-level constants
+	Param  string `json:"param"`  // canonical id when known, else the name as sent (at most 64 bytes)
+	Err    string `json:"error"`  // human-readable detail
 }
 
 // Result is what one message decoded to: the readings accepted, fully validated (canonical

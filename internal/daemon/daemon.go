@@ -100,42 +100,14 @@ func LoadRegistry(cfg *config.Config, log *slog.Logger) (*quantrac.Registry, err
 }
 
 func (d *Daemon) build() error {
-	cfg := d.cfg
+	if err := d.buildStore(); err != nil {
+		return err
+	}
 	var err error
-	d.writer, err = store.NewWriter(store.WriterOptions{
-		URL: cfg.Influx.URL, Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket, Token: cfg.Influx.Token.Value(),
-		Timeout: cfg.Influx.Timeout, CAFile: cfg.Influx.TLS.CAFile, InsecureSkipVerify: cfg.Influx.TLS.InsecureSkipVerify,
-	}, d.reg)
-	if err != nil {
+	if d.pipeline, err = d.newPipeline(false); err != nil {
 		return err
 	}
-	d.sink = store.NewSink(d.writer, store.SinkOptions{
-		BatchSize: cfg.Influx.BatchSize, FlushInterval: cfg.Influx.FlushInterval, Logger: d.log, Registerer: d.reg,
-	})
-	tmpl, err := ingest.ParseTemplate(cfg.MQTT.TopicTemplate)
-	if err != nil {
-		return err
-	}
-	formats := map[string]payload.Format{}
-	for filter, name := range cfg.MQTT.Formats {
-		if formats[filter], err = payload.ParseFormat(name); err != nil {
-			return fmt.Errorf("mqtt.formats: %w", err)
-		}
-	}
-	d.pipeline = ingest.NewPipeline(ingest.PipelineOptions{
-		Template: tmpl,
-		Registry: d.registry.Load,
-		Limits: payload.Limits{
-			MaxReadings: cfg.Limits.MaxReadings, MaxArray: cfg.Limits.MaxArray,
-			MaxFutureSkew: cfg.Limits.MaxFutureSkew, MaxAge: cfg.Limits.MaxAge, MaxStringLen: 256,
-		},
-		MaxPayloadBytes: cfg.Limits.MaxPayloadBytes,
-		Formats:         formats,
-		Sink:            d.sink,
-		Logger:          d.log,
-		Registerer:      d.reg,
-	})
-	m := cfg.MQTT
+	m := d.cfg.MQTT
 	d.source = ingest.NewSource(ingest.SourceOptions{
 		Broker: m.Broker, ClientID: m.ClientID, Topics: m.Topics, QoS: byte(m.QoS),
 		Username: m.Username, Password: m.Password.Value(),
@@ -149,6 +121,54 @@ func (d *Daemon) build() error {
 		API:   map[string]func() any{"stations": d.stationsDoc},
 	})
 	return err
+}
+
+// writerOptions is the InfluxDB connection of the configuration.
+func (d *Daemon) writerOptions() store.WriterOptions {
+	in := d.cfg.Influx
+	return store.WriterOptions{
+		URL: in.URL, Org: in.Org, Bucket: in.Bucket, Token: in.Token.Value(), Timeout: in.Timeout,
+		CAFile: in.TLS.CAFile, InsecureSkipVerify: in.TLS.InsecureSkipVerify,
+	}
+}
+
+func (d *Daemon) buildStore() error {
+	var err error
+	if d.writer, err = store.NewWriter(d.writerOptions(), d.reg); err != nil {
+		return err
+	}
+	d.sink = store.NewSink(d.writer, store.SinkOptions{
+		BatchSize: d.cfg.Influx.BatchSize, FlushInterval: d.cfg.Influx.FlushInterval, Logger: d.log, Registerer: d.reg,
+	})
+	return nil
+}
+
+func (d *Daemon) newPipeline(noQuarantine bool) (*ingest.Pipeline, error) {
+	cfg := d.cfg
+	tmpl, err := ingest.ParseTemplate(cfg.MQTT.TopicTemplate)
+	if err != nil {
+		return nil, err
+	}
+	formats := map[string]payload.Format{}
+	for filter, name := range cfg.MQTT.Formats {
+		if formats[filter], err = payload.ParseFormat(name); err != nil {
+			return nil, fmt.Errorf("mqtt.formats: %w", err)
+		}
+	}
+	return ingest.NewPipeline(ingest.PipelineOptions{
+		Template: tmpl,
+		Registry: d.registry.Load,
+		Limits: payload.Limits{
+			MaxReadings: cfg.Limits.MaxReadings, MaxArray: cfg.Limits.MaxArray,
+			MaxFutureSkew: cfg.Limits.MaxFutureSkew, MaxAge: cfg.Limits.MaxAge, MaxStringLen: 256,
+		},
+		MaxPayloadBytes: cfg.Limits.MaxPayloadBytes,
+		Formats:         formats,
+		Sink:            d.sink,
+		NoQuarantine:    noQuarantine,
+		Logger:          d.log,
+		Registerer:      d.reg,
+	}), nil
 }
 
 // Addr is the HTTP listen address (useful with port 0).

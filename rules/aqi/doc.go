@@ -42,8 +42,9 @@
 //     1 µg/m³, CO 0.1 ppm, SO₂ and NO₂ 1 ppb) after conversion, with a tolerance of 10⁻⁶
 //     of the last digit so that 75 ppb converted to µg/m³ and back is 75, not 74.
 //   - Above the top breakpoint the Hazardous segment is extrapolated, as the TAD says ("AQI
-//     values greater than 500 should be calculated using Equation 1 and the concentration
-//     specified for the AQI value of 500"). The category stays Hazardous.
+//     values greater than 500 should be calculated using [the equation] and the concentration
+//     specified for the AQI value of 500", quoted in regulations.md §4.1). The category stays
+//     Hazardous.
 //   - Where a table stops short of the scale, SubIndex returns ErrNoIndex: 8 h O₃ above
 //     0.200 ppm and 1 h O₃ below 0.125 ppm, 1 h SO₂ at or above 305 ppb and 24 h SO₂ below
 //     305 ppb.

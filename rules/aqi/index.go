@@ -60,7 +60,7 @@ func (s *subs) index(scheme Scheme, start, end time.Time) (Index, bool) {
 // before now: at 14:05 or at 14:00:00 exactly, the hour 13:00–14:00, which Decision 1459
 // labels 14:00. Readings of the current, incomplete hour are not used, so the value of an
 // hour does not change while it fills. ok is false when no index is defined (VN: no PM
-// NowCast).
+// NowCast) or the scheme is unknown.
 //
 // VN_AQI (Decision 1459 mục 2.2.1): PM10 and PM2.5 from the NowCast of the last 12 hourly
 // means; SO2, CO, NO2 and O3 from the hour's mean, O3 on its 1 h column.
@@ -72,6 +72,9 @@ func (s *subs) index(scheme Scheme, start, end time.Time) (Index, bool) {
 // from the 24 h mean ending with the hour (200 when that is below 305 ppb, the top of the
 // 1 h column).
 func (t *Tracker) Hourly(s Scheme, now time.Time) (Index, bool) {
+	if !s.Valid() {
+		return Index{}, false
+	}
 	end := t.truncHour(now)
 	start := end.Add(-time.Hour)
 	h := t.hourOf(start)
@@ -111,7 +114,7 @@ func (t *Tracker) Hourly(s Scheme, now time.Time) (Index, bool) {
 // now: at any time on 29 November, 28 November from 00:00 to 24:00 local time — the hourly
 // means labelled 01:00 to 00:00 of Decision 1459, and EPA's midnight-to-midnight day. Hours of
 // the day that arrive late count whenever Daily is called again. ok is false when no index is
-// defined (VN: neither PM10 nor PM2.5 has 18 hourly means).
+// defined (VN: neither PM10 nor PM2.5 has 18 hourly means) or the scheme is unknown.
 //
 // VN_AQI (Decision 1459 mục 2.2.2): PM10 and PM2.5 from the 24 h mean; O3 the larger of the
 // day's largest 1 h mean on the 1 h column and its largest 8 h mean on the 8 h column, the
@@ -127,6 +130,9 @@ func (t *Tracker) Hourly(s Scheme, now time.Time) (Index, bool) {
 // day, as for VN_AQI (NAAQS Appendix U starts them within the day instead, which would make the
 // value of a day wait until 07:00 the next day).
 func (t *Tracker) Daily(s Scheme, now time.Time) (Index, bool) {
+	if !s.Valid() {
+		return Index{}, false
+	}
 	y, m, d := now.In(t.loc).Date()
 	start := time.Date(y, m, d-1, 0, 0, 0, 0, t.loc)
 	end := time.Date(y, m, d, 0, 0, 0, 0, t.loc)

@@ -47,8 +47,12 @@ func SubIndex(s Scheme, p, period string, conc float64) (float64, error) {
 	}
 	v, ok := t.index(p, conc)
 	if !ok {
-		return 0, fmt.Errorf("%w: %s %s %s: %g µg/m³ is outside the %s column (%s)",
-			ErrNoIndex, s, p, period, conc, period, t.domain())
+		c := fmt.Sprintf("%.4g µg/m³", conc)
+		if cu, _ := toUnit(p, conc, t.unit); t.unit != ugm3 {
+			c = fmt.Sprintf("%.4g %s (%s)", cu, t.unit, c)
+		}
+		return 0, fmt.Errorf("%w: %s %s over %s: %s is outside the column (%s): %s",
+			ErrNoIndex, s, p, period, c, t.domain(), t.note)
 	}
 	return v, nil
 }
@@ -111,9 +115,9 @@ func (t *table) domain() string {
 	case t.below == undefined && t.above == undefined:
 		return fmt.Sprintf("%g–%g %s", lo, hi, t.unit)
 	case t.below == undefined:
-		return fmt.Sprintf("from %g %s", lo, t.unit)
+		return fmt.Sprintf("defined from %g %s", lo, t.unit)
 	default:
-		return fmt.Sprintf("up to %g %s", hi, t.unit)
+		return fmt.Sprintf("defined up to %g %s", hi, t.unit)
 	}
 }
 

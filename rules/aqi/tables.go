@@ -42,6 +42,7 @@ type table struct {
 	seg      [7]segment
 	below    beyond // concentrations below seg[0].lo: undefined, or capped (seg[0].lo is 0)
 	above    beyond // concentrations above seg[n-1].hi
+	note     string // where the index comes from outside the column, for error messages
 }
 
 // vnTable builds a VN_AQI column from the breakpoints BP1…BPk of Decision 1459 Table 2 (all in
@@ -82,7 +83,9 @@ func vnColumn(param, period string) (table, bool) {
 	case param == "o3" && period == "1h":
 		return vnTable(capped, 0, 160, 200, 300, 400, 800, 1000, 1200), true
 	case param == "o3" && period == "8h":
-		return vnTable(undefined, 0, 100, 120, 170, 210, 400), true
+		t := vnTable(undefined, 0, 100, 120, 170, 210, 400)
+		t.note = "above 400 µg/m³ the daily O3 index uses the 1 h mean only"
+		return t, true
 	case param == "co" && period == "1h":
 		return vnTable(capped, 0, 10000, 30000, 45000, 60000, 90000, 120000, 150000), true
 	case param == "so2" && period == "1h":
@@ -99,8 +102,8 @@ func vnColumn(param, period string) (table, bool) {
 
 // usTable builds a US column from rows {BP_lo, BP_hi, I_lo, I_hi} in unit, truncated to
 // decimals.
-func usTable(u unit, decimals int, below, above beyond, rows ...segment) table {
-	t := table{unit: u, decimals: decimals, n: len(rows), below: below, above: above}
+func usTable(u unit, decimals int, below, above beyond, note string, rows ...segment) table {
+	t := table{unit: u, decimals: decimals, n: len(rows), below: below, above: above, note: note}
 	copy(t.seg[:], rows)
 	return t
 }
@@ -131,34 +134,34 @@ func usTable(u unit, decimals int, below, above beyond, rows ...segment) table {
 func usColumn(param, period string) (table, bool) {
 	switch {
 	case param == "o3" && period == "8h":
-		return usTable(ppm, 3, capped, undefined,
+		return usTable(ppm, 3, capped, undefined, "AQI values above 300 come from 1 h O3",
 			segment{0.000, 0.054, 0, 50}, segment{0.055, 0.070, 51, 100}, segment{0.071, 0.085, 101, 150},
 			segment{0.086, 0.105, 151, 200}, segment{0.106, 0.200, 201, 300}), true
 	case param == "o3" && period == "1h":
-		return usTable(ppm, 3, undefined, extrapolate,
+		return usTable(ppm, 3, undefined, extrapolate, "below 0.125 ppm the AQI comes from 8 h O3",
 			segment{0.125, 0.164, 101, 150}, segment{0.165, 0.204, 151, 200},
 			segment{0.205, 0.404, 201, 300}, segment{0.405, 0.604, 301, 500}), true
 	case param == "pm25" && period == "24h":
-		return usTable(ugm3, 1, capped, extrapolate,
+		return usTable(ugm3, 1, capped, extrapolate, "",
 			segment{0.0, 9.0, 0, 50}, segment{9.1, 35.4, 51, 100}, segment{35.5, 55.4, 101, 150},
 			segment{55.5, 125.4, 151, 200}, segment{125.5, 225.4, 201, 300}, segment{225.5, 325.4, 301, 500}), true
 	case param == "pm10" && period == "24h":
-		return usTable(ugm3, 0, capped, extrapolate,
+		return usTable(ugm3, 0, capped, extrapolate, "",
 			segment{0, 54, 0, 50}, segment{55, 154, 51, 100}, segment{155, 254, 101, 150},
 			segment{255, 354, 151, 200}, segment{355, 424, 201, 300}, segment{425, 604, 301, 500}), true
 	case param == "co" && period == "8h":
-		return usTable(ppm, 1, capped, extrapolate,
+		return usTable(ppm, 1, capped, extrapolate, "",
 			segment{0.0, 4.4, 0, 50}, segment{4.5, 9.4, 51, 100}, segment{9.5, 12.4, 101, 150},
 			segment{12.5, 15.4, 151, 200}, segment{15.5, 30.4, 201, 300}, segment{30.5, 50.4, 301, 500}), true
 	case param == "so2" && period == "1h":
-		return usTable(ppb, 0, capped, undefined,
+		return usTable(ppb, 0, capped, undefined, "AQI values of 200 or more come from 24 h SO2",
 			segment{0, 35, 0, 50}, segment{36, 75, 51, 100}, segment{76, 185, 101, 150},
 			segment{186, 304, 151, 200}), true
 	case param == "so2" && period == "24h":
-		return usTable(ppb, 0, undefined, extrapolate,
+		return usTable(ppb, 0, undefined, extrapolate, "below 305 ppb the AQI comes from 1 h SO2",
 			segment{305, 604, 201, 300}, segment{605, 1004, 301, 500}), true
 	case param == "no2" && period == "1h":
-		return usTable(ppb, 0, capped, extrapolate,
+		return usTable(ppb, 0, capped, extrapolate, "",
 			segment{0, 53, 0, 50}, segment{54, 100, 51, 100}, segment{101, 360, 101, 150},
 			segment{361, 649, 151, 200}, segment{650, 1249, 201, 300}, segment{1250, 2049, 301, 500}), true
 	}

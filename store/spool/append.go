@@ -109,9 +109,13 @@ func (s *Spool) flush() {
 	w, wseg := s.w, s.wseg
 	s.mu.Unlock()
 
+	if s.hookW != nil {
+		s.hookW()
+	}
 	w, wseg, err := s.write(b, w, wseg)
 
 	s.mu.Lock()
+	s.flushes++
 	s.w, s.wseg = w, wseg
 	if err != nil {
 		s.err = fmt.Errorf("spool: write: %w", err)

@@ -70,6 +70,12 @@ func (s *Spool) advance(next uint64) error {
 	durable, pending := next < s.durable, next < s.nextSeq
 	s.mu.Unlock()
 
+	// The checkpoint goes first: a crash between the two then re-delivers nothing.
+	sync := s.unsynced >= s.opts.CheckpointSyncBytes || len(drops) > 0 && drops[0].damaged
+	if sync {
+		s.unsynced = 0
+	}
+	err := s.cp.write(next, sync)
 	if w != nil {
 		w.Close()
 	}
@@ -77,12 +83,7 @@ func (s *Spool) advance(next uint64) error {
 		s.removeSegment(d)
 	}
 	s.refreshHeadTime(seg, next, durable, pending)
-
-	sync := s.unsynced >= s.opts.CheckpointSyncBytes || len(drops) > 0 && drops[0].damaged
-	if sync {
-		s.unsynced = 0
-	}
-	return s.cp.write(next, sync)
+	return err
 }
 
 // removeSegment deletes a fully confirmed segment file, or renames it *.corrupt when a

@@ -222,7 +222,12 @@ func (s *Spool) startHead(segs []*segment, cp uint64, cpErr error) uint64 {
 		return max(cp, s.nextSeq)
 	}
 	switch first := segs[0].first; {
-	case cpErr != nil || cp < first:
+	case cpErr != nil:
+		return first
+	case cp < first:
+		// Confirm writes the checkpoint before deleting a segment, so after a process
+		// crash this means lost segment files; after a power loss, an unsynced checkpoint.
+		s.log.Warn("spool: checkpoint before the oldest segment", "checkpoint", cp, "oldest", first)
 		return first
 	case cp > s.nextSeq:
 		s.log.Warn("spool: checkpoint beyond the last record; re-delivering from the oldest segment",

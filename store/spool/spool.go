@@ -136,6 +136,8 @@ type Spool struct {
 	corrupt  int           // corruption events detected
 	err      error         // sticky write error: the spool must be reopened
 	closed   bool
+	flushes  int    // writes+fsyncs done, to measure group commit
+	hookW    func() // test hook: called by the leader before writing
 
 	// Consumer state, guarded by rmu (taken before mu).
 	rmu      sync.Mutex

@@ -110,12 +110,18 @@ func ProvinceToken(st *quantrac.Station) string {
 }
 
 // FacilityToken returns the facility code of a file name: the station's "facility" tag in
-// ASCII letters and digits, or DefaultFacility.
+// ASCII letters and digits (diacritics removed), or DefaultFacility.
 func FacilityToken(st *quantrac.Station) string {
-	if f := sim.FileToken(&quantrac.Station{ID: st.Tags["facility"]}); f != "" {
-		return f
+	f := strings.Map(func(r rune) rune {
+		if f := fold(r); f != 0 {
+			return f
+		}
+		return -1
+	}, st.Tags["facility"])
+	if f == "" {
+		return DefaultFacility
 	}
-	return DefaultFacility
+	return f
 }
 
 // fold maps a letter to its ASCII base letter (Vietnamese diacritics removed), 0 when the rune

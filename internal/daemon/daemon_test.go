@@ -1,0 +1,191 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/quantrac/quantrac/config"
+	"github.com/quantrac/quantrac/internal/testenv"
+)
+
+const testStations = `stations:
+  - id: LC-AQ-01
+    name: "Trạm không khí TP Lai Châu"
+    kind: air
+    location: {lat: 22.3964, lon: 103.4582}
+    tags: {province: "Lai Châu"}
+    interval: 5m
+  - id: LC-WW-01
+    kind: wastewater
+    location: {lat: 22.39, lon: 103.47}
+    tags: {province: "Lai Châu", site: "KCN"}
+`
+
+// stack is a running quantrac against a real Mosquitto and InfluxDB.
+type stack struct {
+	broker *testenv.Broker
+	influx *testenv.Influx
+	d      *Daemon
+	dir    string
+	stop   func()
+}
+
+func startStack(t *testing.T, stations string, edit func(*config.Config)) *stack {
+	t.Helper()
+	s := &stack{
+		broker: testenv.Mosquitto(t, testenv.MosquittoOptions{Persistence: true}),
+		influx: testenv.InfluxDB(t, testenv.InfluxOptions{}),
+		dir:    t.TempDir(),
+	}
+	s.influx.CreateDatabase("quantrac")
+	stationsFile := filepath.Join(s.dir, "stations.yaml")
+	if err := os.WriteFile(stationsFile, []byte(stations), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(s.dir, "quantrac.yaml")
+	cfgText := "mqtt:\n  broker: " + s.broker.URL() + "\n  client_id: quantrac-test\ninflux:\n  url: " + s.influx.URL() +
+		"\n  flush_interval: 100ms\nspool:\n  dir: spool\nstations_file: stations.yaml\n"
+	if err := os.WriteFile(cfgFile, []byte(cfgText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(cfg)
+	}
+	s.d, err = New(cfg, Options{WebListenAddress: "127.0.0.1:0", Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.d.Run(ctx) }()
+	s.stop = func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("Run did not return within 30s of cancel")
+		}
+	}
+	t.Cleanup(func() {
+		if ctx.Err() == nil {
+			s.stop()
+		}
+	})
+	testenv.Eventually(t, 15*time.Second, func() (bool, string) {
+		return s.get(t, "/readyz") != "" && strings.Contains(s.get(t, "/readyz"), `"ready":true`), s.get(t, "/readyz")
+	})
+	return s
+}
+
+func (s *stack) get(t *testing.T, path string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + s.d.Addr() + path)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// publish sends messages at QoS 1 and waits for the broker's acknowledgements.
+func publish(t *testing.T, brokerURL string, msgs map[string]string) {
+	t.Helper()
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(brokerURL).SetClientID("test-station"))
+	if tok := c.Connect(); tok.Wait() && tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer c.Disconnect(100)
+	for topic, payload := range msgs {
+		if tok := c.Publish(topic, 1, false, payload); tok.Wait() && tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+}
+
+func TestAirAndWastewaterReadingsLandWithSchema(t *testing.T) {
+	s := startStack(t, testStations, nil)
+	publish(t, s.broker.URL(), map[string]string{
+		"stations/LC-AQ-01/air":        `{"time": "2026-11-28T14:05:00+07:00", "station": "LC-AQ-01", "readings": {"pm25": 38.2, "pm10": 61}}`,
+		"stations/LC-WW-01/wastewater": `{"time": 1795000000, "readings": {"cod": 42.5, "ph": 7.1}}`,
+	})
+	var airRow, wwRow map[string]any
+	testenv.Eventually(t, 15*time.Second, func() (bool, string) {
+		air := s.influx.Query("quantrac", `SELECT * FROM air`)
+		ww := s.influx.Query("quantrac", `SELECT * FROM wastewater`)
+		if len(air) == 0 || len(ww) == 0 {
+			return false, "points not in InfluxDB yet"
+		}
+		airRow, wwRow = air[0].Rows()[0], ww[0].Rows()[0]
+		return true, ""
+	})
+	wantTime := time.Date(2026, 11, 28, 7, 5, 0, 0, time.UTC)
+	if got := rowTime(t, airRow); !got.Equal(wantTime) {
+		t.Errorf("air point time = %v, want the station's %v", got, wantTime)
+	}
+	if airRow["station"] != "LC-AQ-01" || airRow["province"] != "Lai Châu" {
+		t.Errorf("air tags = %v", airRow)
+	}
+	if airRow["pm25"] != 38.2 || airRow["pm10"] != 61.0 {
+		t.Errorf("air fields = %v", airRow)
+	}
+	if got := rowTime(t, wwRow); !got.Equal(time.Unix(1795000000, 0)) {
+		t.Errorf("wastewater time = %v", got)
+	}
+	if wwRow["station"] != "LC-WW-01" || wwRow["site"] != "KCN" || wwRow["cod"] != 42.5 || wwRow["ph"] != 7.1 {
+		t.Errorf("wastewater row = %v", wwRow)
+	}
+	// Fields are floats even when the value looks like an integer.
+	keys := s.influx.Query("quantrac", `SHOW FIELD KEYS FROM air`)
+	for _, r := range keys[0].Rows() {
+		if r["fieldType"] != "float" {
+			t.Errorf("field %v has type %v, want float", r["fieldKey"], r["fieldType"])
+		}
+	}
+	metrics := s.get(t, "/metrics")
+	for _, want := range []string{
+		`quantrac_messages_total{result="accepted"} 2`,
+		`quantrac_readings_total{kind="air"} 2`,
+		`quantrac_readings_total{kind="wastewater"} 2`,
+		`quantrac_mqtt_connected 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	testenv.Eventually(t, 5*time.Second, func() (bool, string) {
+		m := s.get(t, "/metrics")
+		return strings.Contains(m, "quantrac_points_written_total 2"), "points_written_total != 2"
+	})
+}
+
+func rowTime(t *testing.T, row map[string]any) time.Time {
+	t.Helper()
+	switch v := row["time"].(type) {
+	case string:
+		tm, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	case float64:
+		return time.Unix(0, int64(v))
+	}
+	t.Fatalf("time column %T %v", row["time"], row["time"])
+	return time.Time{}
+}

@@ -1,0 +1,59 @@
+package rules
+
+// alertState is the state of a limit's alert at one station (STYLE §10, after Prometheus
+// rules/alerting.go).
+//
+//	          exceeded                 ok (ratio ≤ 1 − hysteresis)
+//	inactive ─────────▶ violating ─────────────────────────────────▶ resolved
+//	   ▲                    ▲                                          │ │
+//	   │                    └────────────── exceeded ──────────────────┘ │
+//	   └──────────────────────────── ok ──────────────────────────────────┘
+//
+// Windows without a verdict (insufficient data, no limit in force) change nothing: a violation
+// ends only when a valid window is back inside the limit (DESIGN §7), and a station that falls
+// silent is reported by quantrac_station_up, not by ending its violations.
+type alertState uint8
+
+const (
+	inactive  alertState = iota // no violation
+	violating                   // the limit is breached: quantrac_violation 1
+	resolved                    // the violation ended at the last evaluation
+)
+
+func (s alertState) String() string {
+	switch s {
+	case violating:
+		return "violating"
+	case resolved:
+		return "resolved"
+	}
+	return "inactive"
+}
+
+// Transition kinds, the state field of InfluxDB measurement violations.
+const (
+	Started = "started"
+	Ended   = "ended"
+)
+
+// step is the alert state machine: the next state after verdict v, and the transition to
+// record ("" for none). hysteresis is the fraction of the limit the ratio must fall below 1
+// for a violation to end, so that a value hovering at the limit does not flap.
+func step(s alertState, v *verdict, hysteresis float64) (alertState, string) {
+	switch v.state {
+	case StateExceeded:
+		if s == violating {
+			return violating, ""
+		}
+		return violating, Started
+	case StateOK:
+		switch {
+		case s == violating && v.ratio <= 1-hysteresis:
+			return resolved, Ended
+		case s == violating:
+			return violating, ""
+		}
+		return inactive, ""
+	}
+	return s, "" // no verdict
+}

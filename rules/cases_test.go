@@ -1,0 +1,314 @@
+package rules
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/quantrac/quantrac"
+)
+
+// A case is a rule test as data (testdata/cases/*.yaml), in the spirit of promtool test rules:
+// a station, its regulations, input series fed step by step, and the verdicts and transitions
+// expected after each step.
+type testCase struct {
+	Name    string           `yaml:"name"`
+	Station quantrac.Station `yaml:"station"`
+	Extra   []yaml.Node      `yaml:"extra"` // extra regulation files, inline
+	Steps   []caseStep       `yaml:"steps"`
+}
+
+type caseStep struct {
+	Feed        []series_    `yaml:"feed"`
+	Order       string       `yaml:"order"` // in (default), reverse, shuffle
+	Now         string       `yaml:"now"`   // the engine's clock; default: newest reading + 1m
+	Expect      []expectLim  `yaml:"expect"`
+	Transitions *[]expectTr  `yaml:"transitions"` // nil: not checked; []: none expected
+	Up          *bool        `yaml:"up"`
+	Active      *int         `yaml:"active"`
+}
+
+// series_ is a compact input series: count readings from start every step, with value (or the
+// values cycled), status, and gaps [from, to) of reading indexes left out.
+type series_ struct {
+	Param       string     `yaml:"param"`
+	Start       time.Time  `yaml:"start"`
+	Step        string     `yaml:"step"`
+	Count       int        `yaml:"count"`
+	Value       float64    `yaml:"value"`
+	Values      []float64  `yaml:"values"`
+	Status      string     `yaml:"status"`
+	Maintenance bool       `yaml:"maintenance"`
+	Gaps        [][2]int   `yaml:"gaps"`
+}
+
+type expectLim struct {
+	Regulation  string   `yaml:"regulation"`
+	Parameter   string   `yaml:"parameter"`
+	Period      string   `yaml:"period"`
+	State       string   `yaml:"state"`
+	Violating   *bool    `yaml:"violating"`
+	Value       *float64 `yaml:"value"`
+	Limit       *float64 `yaml:"limit"`
+	Ratio       *float64 `yaml:"ratio"`
+	Coverage    *float64 `yaml:"coverage"`
+	Count       *int     `yaml:"count"`
+	Exceedances *int     `yaml:"exceedances"`
+	Allowed     *int     `yaml:"allowed"`
+}
+
+type expectTr struct {
+	State      string     `yaml:"state"`
+	Regulation string     `yaml:"regulation"`
+	Parameter  string     `yaml:"parameter"`
+	Period     string     `yaml:"period"`
+	Value      *float64   `yaml:"value"`
+	Limit      *float64   `yaml:"limit"`
+	Ratio      *float64   `yaml:"ratio"`
+	Count      *int       `yaml:"count"`
+	WindowEnd  *time.Time `yaml:"window_end"`
+	Version    string     `yaml:"version"`
+}
+
+func (s *series_) readings(station string, kind quantrac.Kind) ([]quantrac.Reading, error) {
+	step, err := time.ParseDuration(s.Step)
+	if err != nil {
+		return nil, err
+	}
+	status := s.Status
+	if status == "" {
+		status = quantrac.StatusMeasuring
+	}
+	var rs []quantrac.Reading
+	for i := range s.Count {
+		if slices.ContainsFunc(s.Gaps, func(g [2]int) bool { return i >= g[0] && i < g[1] }) {
+			continue
+		}
+		v := s.Value
+		if len(s.Values) > 0 {
+			v = s.Values[i%len(s.Values)]
+		}
+		rs = append(rs, quantrac.Reading{Station: station, Kind: kind, Param: s.Param, Value: v,
+			Time: s.Start.Add(time.Duration(i) * step), Status: status, Maintenance: s.Maintenance})
+	}
+	return rs, nil
+}
+
+func loadCase(t *testing.T, path string) (*testCase, *Catalog, *quantrac.Registry) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c testCase
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var extra []string
+	for i, n := range c.Extra {
+		b, err := yaml.Marshal(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), fmt.Sprintf("extra%d.yaml", i))
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		extra = append(extra, f)
+	}
+	cat, err := LoadCatalog(extra...)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	st := c.Station
+	reg, err := quantrac.NewRegistry(&st)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if errs := Check(cat, reg); len(errs) > 0 {
+		t.Fatalf("%s: check: %v", path, errs)
+	}
+	return &c, cat, reg
+}
+
+// runCase feeds the case to a new engine, checking each step; order overrides every step's
+// order when not empty. It returns the final limit statuses.
+func runCase(t *testing.T, c *testCase, cat *Catalog, reg *quantrac.Registry, order string, check bool) []LimitStatus {
+	t.Helper()
+	var now time.Time
+	e := NewEngine(cat, reg, func() time.Time { return now })
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i, step := range c.Steps {
+		var rs []quantrac.Reading
+		for _, s := range step.Feed {
+			r, err := s.readings(c.Station.ID, c.Station.Kind)
+			if err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+			rs = append(rs, r...)
+		}
+		o := step.Order
+		if order != "" {
+			o = order
+		}
+		switch o {
+		case "reverse":
+			slices.Reverse(rs)
+		case "shuffle":
+			rng.Shuffle(len(rs), func(a, b int) { rs[a], rs[b] = rs[b], rs[a] })
+		}
+		for _, r := range rs {
+			if r.Time.After(now) {
+				now = r.Time.Add(time.Minute)
+			}
+		}
+		if step.Now != "" {
+			n, err := time.Parse(time.RFC3339, step.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now = n
+		}
+		// Feed in batches of 7 to exercise batch boundaries.
+		var trs []Transition
+		for len(rs) > 0 {
+			n := min(7, len(rs))
+			trs = append(trs, e.Observe(rs[:n])...)
+			rs = rs[n:]
+		}
+		if check {
+			checkStep(t, i, e, &step, trs)
+		}
+	}
+	return e.Stations()[0].Limits
+}
+
+func checkStep(t *testing.T, i int, e *Engine, step *caseStep, trs []Transition) {
+	t.Helper()
+	st := e.Stations()[0]
+	for _, x := range step.Expect {
+		idx := slices.IndexFunc(st.Limits, func(l LimitStatus) bool {
+			return l.Regulation == x.Regulation && l.Parameter == x.Parameter && l.Period == x.Period
+		})
+		if idx < 0 {
+			t.Errorf("step %d: no limit %s %s %s at the station", i, x.Regulation, x.Parameter, x.Period)
+			continue
+		}
+		got := st.Limits[idx]
+		where := fmt.Sprintf("step %d: %s %s %s", i, x.Regulation, x.Parameter, x.Period)
+		if x.State != "" && got.State != x.State {
+			t.Errorf("%s: state %s, want %s (%+v)", where, got.State, x.State, got)
+		}
+		checkBool(t, where+": violating", got.Violating, x.Violating)
+		checkFloat(t, where+": value", got.Value, x.Value)
+		checkFloat(t, where+": limit", got.Limit, x.Limit)
+		checkFloat(t, where+": ratio", got.Ratio, x.Ratio)
+		checkFloat(t, where+": coverage", got.Coverage, x.Coverage)
+		checkInt(t, where+": count", got.Count, x.Count)
+		checkInt(t, where+": exceedances", got.Exceedances, x.Exceedances)
+		checkInt(t, where+": allowed", got.Allowed, x.Allowed)
+	}
+	if step.Up != nil && st.Up != *step.Up {
+		t.Errorf("step %d: up %v, want %v", i, st.Up, *step.Up)
+	}
+	if step.Active != nil && len(e.Active()) != *step.Active {
+		t.Errorf("step %d: %d active violations, want %d", i, len(e.Active()), *step.Active)
+	}
+	if step.Transitions == nil {
+		return
+	}
+	want := *step.Transitions
+	if len(trs) != len(want) {
+		t.Errorf("step %d: %d transitions, want %d: %+v", i, len(trs), len(want), trs)
+		return
+	}
+	for j, w := range want {
+		g := trs[j]
+		where := fmt.Sprintf("step %d: transition %d", i, j)
+		if g.State != w.State || (w.Regulation != "" && g.Regulation != w.Regulation) ||
+			(w.Parameter != "" && g.Parameter != w.Parameter) || (w.Period != "" && g.Period != w.Period) ||
+			(w.Version != "" && g.Version != w.Version) {
+			t.Errorf("%s: got %+v, want %+v", where, g, w)
+		}
+		checkFloat(t, where+": value", g.Value, w.Value)
+		checkFloat(t, where+": limit", g.Limit, w.Limit)
+		checkFloat(t, where+": ratio", g.Ratio, w.Ratio)
+		checkInt(t, where+": count", g.Count, w.Count)
+		if w.WindowEnd != nil && !g.WindowEnd.Equal(*w.WindowEnd) {
+			t.Errorf("%s: window end %v, want %v", where, g.WindowEnd, *w.WindowEnd)
+		}
+	}
+}
+
+func checkFloat(t *testing.T, what string, got float64, want *float64) {
+	t.Helper()
+	if want != nil && math.Abs(got-*want) > 1e-4*math.Max(1, math.Abs(*want)) {
+		t.Errorf("%s: %v, want %v", what, got, *want)
+	}
+}
+
+func checkInt(t *testing.T, what string, got int, want *int) {
+	t.Helper()
+	if want != nil && got != *want {
+		t.Errorf("%s: %d, want %d", what, got, *want)
+	}
+}
+
+func checkBool(t *testing.T, what string, got bool, want *bool) {
+	t.Helper()
+	if want != nil && got != *want {
+		t.Errorf("%s: %v, want %v", what, got, *want)
+	}
+}
+
+var caseFilter = flag.String("case", "", "run only the rule cases whose file name contains this")
+
+// TestCases runs every rule case, then checks that feeding the same readings in reverse and
+// in shuffled order ends with the same window verdicts as feeding them in order.
+func TestCases(t *testing.T) {
+	files, err := filepath.Glob("testdata/cases/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no cases: %v", err)
+	}
+	for _, f := range files {
+		if !bytes.Contains([]byte(filepath.Base(f)), []byte(*caseFilter)) {
+			continue
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			c, cat, reg := loadCase(t, f)
+			want := runCase(t, c, cat, reg, "", true)
+			flat := &testCase{Station: c.Station, Steps: []caseStep{{}}}
+			for _, s := range c.Steps {
+				flat.Steps[0].Feed = append(flat.Steps[0].Feed, s.Feed...)
+			}
+			for _, order := range []string{"in", "reverse", "shuffle"} {
+				got := runCase(t, flat, cat, reg, order, false)
+				for i := range want {
+					if !sameVerdict(got[i], want[i]) {
+						t.Errorf("%s order: %s %s %s: got %+v, want %+v", order, got[i].Regulation,
+							got[i].Parameter, got[i].Period, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// sameVerdict compares what the window says, not how the alert got there.
+func sameVerdict(a, b LimitStatus) bool {
+	near := func(x, y float64) bool { return math.Abs(x-y) <= 1e-9*math.Max(1, math.Abs(y)) }
+	return a.State == b.State && near(a.Value, b.Value) && near(a.Ratio, b.Ratio) &&
+		near(a.Coverage, b.Coverage) && a.Count == b.Count && a.WindowEnd.Equal(b.WindowEnd) &&
+		(a.State != StateOK && a.State != StateExceeded || a.Violating == b.Violating)
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# demo.sh — `make demo`: a local quantrac stack in ./.demo, on this machine, no Docker.
+#
+#   Mosquitto (persistence on, large queues)   127.0.0.1:${DEMO_MQTT_PORT:-18830}
+#   InfluxDB 1.8.10                             127.0.0.1:${DEMO_INFLUX_PORT:-18086}
+#   quantrac (metrics, API)                     127.0.0.1:${DEMO_WEB_PORT:-19786}
+#   Prometheus with quantrac's alert rules      127.0.0.1:${DEMO_PROM_PORT:-19090}
+#   stationsim: the stations of deploy/demo/stations.yaml (Lai Châu), first a day of backlog
+#   so that 24-hour averages exist, then live readings with violation episodes and bad input.
+#
+# Runs until Ctrl-C and leaves nothing running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=go1.27.3
+CACHE=${QUANTRAC_CACHE:-$HOME/.cache/quantrac}
+# shellcheck disable=SC1091
+. "$CACHE/env"
+
+MQTT_PORT=${DEMO_MQTT_PORT:-18830}
+INFLUX_PORT=${DEMO_INFLUX_PORT:-18086}
+INFLUX_RPC_PORT=${DEMO_INFLUX_RPC_PORT:-18088}
+WEB_PORT=${DEMO_WEB_PORT:-19786}
+PROM_PORT=${DEMO_PROM_PORT:-19090}
+DEMO=$PWD/.demo
+mkdir -p "$DEMO"/{mosquitto,influxdb,spool,prometheus,logs}
+
+pids=()
+cleanup() {
+	echo
+	echo "demo: stopping…"
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill -TERM "${pids[$i]}" 2>/dev/null || true
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	echo "demo: stopped; data kept in .demo/ (rm -rf .demo to start afresh)"
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
+
+wait_for() { # wait_for NAME CMD...
+	local name=$1
+	shift
+	for _ in $(seq 1 100); do
+		if "$@" >/dev/null 2>&1; then return 0; fi
+		sleep 0.2
+	done
+	echo "demo: $name did not start; see .demo/logs/" >&2
+	exit 1
+}
+
+cat >"$DEMO/mosquitto/mosquitto.conf" <<CONF
+listener $MQTT_PORT 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location $DEMO/mosquitto/
+max_queued_messages 1000000
+max_inflight_messages 10000
+CONF
+"$QUANTRAC_MOSQUITTO" -c "$DEMO/mosquitto/mosquitto.conf" >"$DEMO/logs/mosquitto.log" 2>&1 &
+pids+=($!)
+
+cat >"$DEMO/influxdb/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$INFLUX_RPC_PORT"
+[meta]
+  dir = "$DEMO/influxdb/meta"
+[data]
+  dir = "$DEMO/influxdb/data"
+  wal-dir = "$DEMO/influxdb/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:$INFLUX_PORT"
+  flux-enabled = true
+  log-enabled = false
+CONF
+"$QUANTRAC_INFLUXD" -config "$DEMO/influxdb/influxdb.conf" >"$DEMO/logs/influxd.log" 2>&1 &
+pids+=($!)
+wait_for influxdb curl -sf "http://127.0.0.1:$INFLUX_PORT/ping"
+curl -sf -XPOST "http://127.0.0.1:$INFLUX_PORT/query" --data-urlencode "q=CREATE DATABASE quantrac" >/dev/null
+
+cat >"$DEMO/quantrac.yaml" <<CONF
+mqtt:
+  broker: tcp://127.0.0.1:$MQTT_PORT
+  client_id: quantrac-demo
+influx:
+  url: http://127.0.0.1:$INFLUX_PORT
+  bucket: quantrac/autogen
+spool: {dir: $DEMO/spool, max_bytes: 1GiB}
+stations_file: $PWD/deploy/demo/stations.yaml
+CONF
+bin/quantrac check -config "$DEMO/quantrac.yaml"
+bin/quantrac run -config "$DEMO/quantrac.yaml" -web.listen-address "127.0.0.1:$WEB_PORT" >"$DEMO/logs/quantrac.log" 2>&1 &
+pids+=($!)
+wait_for quantrac curl -sf "http://127.0.0.1:$WEB_PORT/readyz"
+
+if [ -n "${QUANTRAC_PROMETHEUS:-}" ] && [ -x "$QUANTRAC_PROMETHEUS" ] && [ -f deploy/prometheus/alerts.yml ]; then
+	cat >"$DEMO/prometheus/prometheus.yml" <<CONF
+global: {scrape_interval: 5s, evaluation_interval: 5s}
+rule_files: ["$PWD/deploy/prometheus/alerts.yml"]
+scrape_configs:
+  - job_name: quantrac
+    static_configs: [{targets: ["127.0.0.1:$WEB_PORT"]}]
+CONF
+	"$QUANTRAC_PROMETHEUS" --config.file "$DEMO/prometheus/prometheus.yml" --storage.tsdb.path "$DEMO/prometheus/data" \
+		--web.listen-address "127.0.0.1:$PROM_PORT" >"$DEMO/logs/prometheus.log" 2>&1 &
+	pids+=($!)
+fi
+
+# A day of backlog (as a station's datalogger sends after an outage), then live data.
+start=$(date -u -d '-24 hours' +%Y-%m-%dT%H:%M:00Z)
+bin/stationsim -broker "tcp://127.0.0.1:$MQTT_PORT" -stations-file deploy/demo/stations.yaml \
+	-start "$start" -step 5m -count $((288 * 4)) -rate 2000 -violate 0.3 -seed 1 >"$DEMO/logs/backfill.log" 2>&1
+bin/stationsim -broker "tcp://127.0.0.1:$MQTT_PORT" -stations-file deploy/demo/stations.yaml \
+	-rate 2 -duration 8760h -violate 0.2 -bad 0.02 -seed 2 >"$DEMO/logs/stationsim.log" 2>&1 &
+pids+=($!)
+
+cat <<TXT
+
+quantrac demo is running (Ctrl-C stops everything):
+  metrics      http://127.0.0.1:$WEB_PORT/metrics
+  stations     http://127.0.0.1:$WEB_PORT/api/v1/stations
+  violations   http://127.0.0.1:$WEB_PORT/api/v1/violations
+  prometheus   http://127.0.0.1:$PROM_PORT/alerts
+  influxdb     curl -G http://127.0.0.1:$INFLUX_PORT/query --data-urlencode db=quantrac \\
+                 --data-urlencode "q=SELECT last(*) FROM air GROUP BY station"
+  logs         .demo/logs/
+TXT
+
+while sleep 5; do
+	now=$(date +%H:%M:%S)
+	points=$(curl -sG "http://127.0.0.1:$INFLUX_PORT/query" --data-urlencode db=quantrac \
+		--data-urlencode "q=SELECT count(pm25) FROM air WHERE time > now() - 30d" | grep -o '"values":\[\[[^]]*' | awk -F, '{print $2}')
+	firing=$(curl -s "http://127.0.0.1:$WEB_PORT/metrics" | grep -E '^quantrac_violation\{' | grep -c ' 1$' || true)
+	echo "$now  pm25 points in InfluxDB: ${points:-0}   active violations (quantrac_violation == 1): $firing"
+	curl -s "http://127.0.0.1:$WEB_PORT/metrics" | grep -E '^quantrac_violation\{' | grep ' 1$' | sed 's/^/    /' | head -5 || true
+done

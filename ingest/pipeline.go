@@ -21,10 +21,12 @@ type Sink interface {
 	Put(ctx context.Context, b store.Batch) error
 }
 
-// Observer sees every accepted reading (rules, AQI, last values). It must be safe for
-// concurrent use and must not block.
+// Observer sees every accepted message's readings (rules, AQI, last values) and appends the
+// points it derives from them (violations, indices) to lines, so that they are written and
+// acknowledged together with the message. It must be safe for concurrent use and must not
+// block.
 type Observer interface {
-	Observe(rs []quantrac.Reading)
+	Observe(rs []quantrac.Reading, lines []byte) ([]byte, int)
 }
 
 // PipelineOptions configures a Pipeline.
@@ -188,12 +190,14 @@ func (w *worker) accept(ctx context.Context, msg Message, st *quantrac.Station) 
 	}
 	p.m.readings.WithLabelValues(string(st.Kind)).Add(float64(len(res.Readings)))
 	p.m.flagged.Add(float64(flagged))
-	if p.opts.Observer != nil {
-		p.opts.Observer.Observe(res.Readings)
-	}
 	w.lines = w.lines[:0]
 	var points int
 	w.lines, points = store.AppendReadings(w.lines, st, res.Readings)
+	if p.opts.Observer != nil {
+		var derived int
+		w.lines, derived = p.opts.Observer.Observe(res.Readings, w.lines)
+		points += derived
+	}
 	if len(res.Rejected) > 0 {
 		reason, detail := rejectedSummary(res.Rejected)
 		return ResultAccepted, w.keep(ctx, msg, st, "", reason, detail, w.lines, points)

@@ -67,7 +67,12 @@ type Limit struct {
 	Source             string   // table and row, with the research source keys
 	Note               string   // remarks
 	Coefficients       []string // station coefficients that multiply the limit: [kq, kf], [k]
+
+	from, until int64 // From and Until in Unix ns, open ends as the extreme values
 }
+
+// inForceAt reports whether the limit is in force at Unix time ns.
+func (l *Limit) inForceAt(ns int64) bool { return ns >= l.from && ns < l.until }
 
 // Uncertain reports whether the value is marked U: listed, never evaluated.
 func (l *Limit) Uncertain() bool { return l.Confidence == "U" }

@@ -105,8 +105,8 @@ func (e *Engine) Active() []Transition {
 		s.mu.Lock()
 		for _, ser := range s.order {
 			for _, r := range ser.rules {
-				if r.alert == violating {
-					out = append(out, r.active)
+				if r.alert == violating && r.active != nil {
+					out = append(out, *r.active)
 				}
 			}
 		}

@@ -172,6 +172,13 @@ func (lf *limitFile) limit(loc *time.Location) (Limit, error) {
 	if !l.From.IsZero() && !l.Until.IsZero() && !l.Until.After(l.From) {
 		return l, errors.New("until must be after from")
 	}
+	l.from, l.until = math.MinInt64, math.MaxInt64
+	if !l.From.IsZero() {
+		l.from = l.From.UnixNano()
+	}
+	if !l.Until.IsZero() {
+		l.until = l.Until.UnixNano()
+	}
 	if lf.MinCoverage != nil {
 		l.MinCoverage = *lf.MinCoverage
 	}

@@ -5,24 +5,23 @@ import (
 	"time"
 )
 
-// ruleState is the window and alert state of one rule at one station.
+// ruleState is the window and alert state of one rule at one station. The fields every
+// reading touches come first, so that they share cache lines.
 type ruleState struct {
-	rule    *rule
-	factors []float64 // station coefficient product per version of rule
-	n       int64     // slots per window; 0 for 1y rules, which read the series' dayRing
-
+	n     int64   // slots per window; 0 for 1y rules, which read the series' dayRing
 	sum   float64 // valid readings in the window
 	cnt   int
 	lo    float64 // extremes of the window, kept for max, min and range statistics
 	hi    float64
-	dirty bool // lo/hi must be recomputed from the slots
+	dirty bool       // lo/hi must be recomputed from the slots
+	alert alertState // see step
+	last  verdict    // the newest evaluation
 
-	last   verdict    // the newest evaluation
-	alert  alertState // see step
-	active Transition // the "started" transition of the violation in progress
-	starts int        // violations started, for quantrac_violations_total
-
-	exc *exceedances // nil unless a version allows exceedances per year
+	rule    *rule
+	factors []float64    // station coefficient product per version of rule
+	exc     *exceedances // nil unless a version allows exceedances per year
+	active  *Transition  // the "started" transition of the violation in progress
+	starts  int          // violations started, for quantrac_violations_total
 }
 
 func newRuleState(r *rule, factors []float64, w int64) *ruleState {
@@ -194,9 +193,8 @@ func (r *ruleState) evaluate(s *series, interval time.Duration) verdict {
 
 // versionAt returns the index of the version in force at end (Unix ns), or -1.
 func (r *ruleState) versionAt(end int64) int {
-	t := time.Unix(0, end)
 	for i, l := range r.rule.versions {
-		if l.InForce(t) {
+		if l.inForceAt(end) {
 			return i
 		}
 	}

@@ -119,7 +119,7 @@ func (s *stationState) observe(r *quantrac.Reading, out []Transition, emit bool)
 		}
 		tr := s.transition(ser, rs, &v, kind)
 		if kind == Started {
-			rs.active = tr
+			rs.active = &tr
 			if emit {
 				rs.starts++
 			}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,15 +38,27 @@ type Series struct {
 	Values  [][]any           `json:"values"`
 }
 
-// Query runs one InfluxQL statement and returns its series. Times come back as RFC 3339.
+// Query runs one InfluxQL statement and returns its series. Times are Unix nanoseconds
+// (json.Number).
 func (q *Querier) Query(ctx context.Context, influxql string) ([]Series, error) {
-	v := url.Values{"db": {q.db}, "q": {influxql}, "epoch": {"ns"}}
+	var series []Series
+	err := q.QueryEach(ctx, influxql, func(s Series) error {
+		series = append(series, s)
+		return nil
+	})
+	return series, err
+}
+
+// QueryEach runs one InfluxQL statement with a chunked response and calls fn for each chunk
+// of each series as it arrives, so that large results need bounded memory.
+func (q *Querier) QueryEach(ctx context.Context, influxql string, fn func(Series) error) error {
+	v := url.Values{"db": {q.db}, "q": {influxql}, "epoch": {"ns"}, "chunked": {"true"}, "chunk_size": {"10000"}}
 	if q.rp != "" {
 		v.Set("rp", q.rp)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, q.base+"/query", strings.NewReader(v.Encode()))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if user, pass, ok := strings.Cut(q.token, ":"); ok {
@@ -57,36 +68,42 @@ func (q *Querier) Query(ctx context.Context, influxql string) ([]Series, error) 
 	}
 	resp, err := q.client.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
-	if err != nil {
-		return nil, err
+	if resp.StatusCode/100 != 2 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("influxdb query: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
 	}
-	var out struct {
-		Results []struct {
-			Series []Series `json:"series"`
-			Error  string   `json:"error"`
-		} `json:"results"`
-		Error string `json:"error"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(resp.Body)
 	dec.UseNumber() // keep nanosecond timestamps exact
-	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("influxdb query: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	if out.Error != "" {
-		return nil, fmt.Errorf("influxdb query: %s", out.Error)
-	}
-	var series []Series
-	for _, r := range out.Results {
-		if r.Error != "" {
-			return nil, fmt.Errorf("influxdb query: %s", r.Error)
+	for {
+		var chunk struct {
+			Results []struct {
+				Series []Series `json:"series"`
+				Error  string   `json:"error"`
+			} `json:"results"`
+			Error string `json:"error"`
 		}
-		series = append(series, r.Series...)
+		if err := dec.Decode(&chunk); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("influxdb query: %w", err)
+		}
+		if chunk.Error != "" {
+			return fmt.Errorf("influxdb query: %s", chunk.Error)
+		}
+		for _, r := range chunk.Results {
+			if r.Error != "" {
+				return fmt.Errorf("influxdb query: %s", r.Error)
+			}
+			for _, s := range r.Series {
+				if err := fn(s); err != nil {
+					return err
+				}
+			}
+		}
 	}
-	return series, nil
 }
 
 // QuoteString quotes s as an InfluxQL string literal.

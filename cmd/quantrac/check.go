@@ -7,6 +7,7 @@ import (
 
 	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/config"
+	"github.com/quantrac/quantrac/rules"
 )
 
 // checkCommand validates what `quantrac run` would load, with the same code, and prints one
@@ -40,4 +41,14 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d stations in %s)\n", name, reg.Len(), cfg.StationsFile)
 	return 0
+}
+
+// checkRules loads the catalog with the configured rule files and checks every station's
+// regulations and permit limits against it.
+func checkRules(cfg *config.Config, reg *quantrac.Registry) []error {
+	cat, err := rules.LoadCatalog(cfg.Rules.Files...)
+	if err != nil {
+		return []error{err}
+	}
+	return rules.Check(cat, reg)
 }

@@ -329,3 +329,13 @@ func TestParseContract(t *testing.T) {
 		t.Errorf("MessageError.Error = %q", e.Error())
 	}
 }
+
+func TestDaysIn(t *testing.T) {
+	for y := 1999; y <= 2101; y++ {
+		for m := 1; m <= 12; m++ {
+			if got, want := daysIn(y, m), time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day(); got != want {
+				t.Fatalf("daysIn(%d, %d) = %d, want %d", y, m, got, want)
+			}
+		}
+	}
+}

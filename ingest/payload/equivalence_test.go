@@ -1,7 +1,9 @@
 package payload
 
 import (
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/quantrac/quantrac"
@@ -48,5 +50,40 @@ func TestSameReadingsEveryFormat(t *testing.T) {
 	}
 	if o3 := got.Readings[3]; o3.Status != "01" || o3.Valid() {
 		t.Errorf("status 01 reading %+v: want Status 01 and not Valid", o3)
+	}
+}
+
+// TestFormatsDoc decodes the first code block of each format section of FORMATS.md: the
+// documentation's examples must stay true and give the same readings.
+func TestFormatsDoc(t *testing.T) {
+	doc, err := os.ReadFile("FORMATS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]Format{"## Native JSON": JSON, "## SenML": SenML, "## InfluxDB line protocol": LineProtocol, "## Circular 10/2021": DataLine}
+	var first []quantrac.Reading
+	for heading, format := range sections {
+		_, rest, ok := strings.Cut(string(doc), heading)
+		if !ok {
+			t.Fatalf("FORMATS.md has no section %q", heading)
+		}
+		_, rest, _ = strings.Cut(rest, "```")
+		_, rest, _ = strings.Cut(rest, "\n") // language tag
+		block, _, ok := strings.Cut(rest, "```")
+		if !ok {
+			t.Fatalf("%s: no code block", heading)
+		}
+		if got := Detect([]byte(block)); got != format {
+			t.Errorf("%s: example detected as %v", heading, got)
+		}
+		got, err := parse(t, format, "LC-AQ-01", block)
+		if err != nil || len(got.Rejected) != 0 || len(got.Readings) != 3 {
+			t.Fatalf("%s: %v readings, %v rejected, %v", heading, got.Readings, got.Rejected, err)
+		}
+		if first == nil {
+			first = got.Readings
+		} else if !slices.Equal(first, got.Readings) {
+			t.Errorf("%s: readings differ from the other examples:\n%v\n%v", heading, got.Readings, first)
+		}
 	}
 }

@@ -204,8 +204,11 @@ func (p *Parser) begin(st *quantrac.Station, now time.Time, out *Result) {
 
 func (p *Parser) end() {
 	p.st, p.out = nil, nil
-	if cap(p.scratch) > 1<<20 { // do not pin a huge buffer after one huge message
+	if cap(p.scratch) > 1<<20 { // do not pin huge buffers after one huge message
 		p.scratch = nil
+	}
+	if cap(p.recode) > 1<<20 {
+		p.recode = nil
 	}
 }
 

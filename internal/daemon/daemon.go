@@ -26,6 +26,9 @@ import (
 	"github.com/quantrac/quantrac/httpapi"
 	"github.com/quantrac/quantrac/ingest"
 	"github.com/quantrac/quantrac/ingest/payload"
+	"github.com/quantrac/quantrac/internal/derive"
+	"github.com/quantrac/quantrac/param"
+	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
 )
 
@@ -53,6 +56,8 @@ type Daemon struct {
 	writer   *store.Writer
 	sink     *store.Sink
 	http     *httpapi.Server
+	engine   *rules.Engine
+	derive   *derive.Deriver
 
 	reloads *prometheus.CounterVec
 }
@@ -103,7 +108,16 @@ func (d *Daemon) build() error {
 	if err := d.buildStore(); err != nil {
 		return err
 	}
-	var err error
+	cat, err := rules.LoadCatalog(d.cfg.Rules.Files...)
+	if err != nil {
+		return err
+	}
+	if errs := rules.Check(cat, d.registry.Load()); len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	d.engine = rules.NewEngine(cat, d.registry.Load(), time.Now)
+	d.derive = derive.New(d.engine, d.registry.Load(), time.Now)
+	d.reg.MustRegister(d.engine.Collector(), d.derive.Collector())
 	if d.pipeline, err = d.newPipeline(false); err != nil {
 		return err
 	}
@@ -118,7 +132,7 @@ func (d *Daemon) build() error {
 	d.http, err = httpapi.New(httpapi.Options{
 		Address: d.opts.WebListenAddress, ConfigFile: d.opts.WebConfigFile, Gatherer: d.reg, Logger: d.log,
 		Ready: map[string]httpapi.Check{"mqtt": d.mqttReady, "influxdb": d.influxReady},
-		API:   map[string]func() any{"stations": d.stationsDoc},
+		API:   map[string]func() any{"stations": d.stationsDoc, "violations": d.violationsDoc},
 	})
 	return err
 }
@@ -165,6 +179,7 @@ func (d *Daemon) newPipeline(noQuarantine bool) (*ingest.Pipeline, error) {
 		MaxPayloadBytes: cfg.Limits.MaxPayloadBytes,
 		Formats:         formats,
 		Sink:            d.sink,
+		Observer:        d.observer(),
 		NoQuarantine:    noQuarantine,
 		Logger:          d.log,
 		Registerer:      d.reg,
@@ -190,6 +205,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	})
 	sinkDone := make(chan struct{})
 	go func() { _ = d.sink.Run(hard); close(sinkDone) }()
+	d.rebuild(ctx)
 	pipeDone := make(chan struct{})
 	go func() { _ = d.pipeline.Run(hard, d.source.Messages()); close(pipeDone) }()
 	srcErr := make(chan error, 1)
@@ -222,6 +238,7 @@ func (d *Daemon) Reload() error {
 		return err
 	}
 	d.registry.Store(reg)
+	d.derive.SetRegistry(reg)
 	d.reloads.WithLabelValues("success").Inc()
 	d.log.Info("station registry reloaded", "stations", reg.Len())
 	return nil
@@ -248,10 +265,49 @@ func (d *Daemon) stationsDoc() any {
 		Kind     quantrac.Kind     `json:"kind"`
 		Location quantrac.Location `json:"location"`
 		Tags     map[string]string `json:"tags,omitempty"`
+		rules.StationStatus
 	}
-	var out []station
+	status := map[string]rules.StationStatus{}
+	for _, s := range d.engine.Stations() {
+		status[s.Station] = s
+	}
+	out := []station{}
 	for _, s := range d.registry.Load().Stations() {
-		out = append(out, station{s.ID, s.Name, s.Kind, s.Location, s.Tags})
+		out = append(out, station{s.ID, s.Name, s.Kind, s.Location, s.Tags, status[s.ID]})
 	}
 	return map[string]any{"stations": out}
+}
+
+func (d *Daemon) violationsDoc() any {
+	active := d.engine.Active()
+	if active == nil {
+		active = []rules.Transition{}
+	}
+	return map[string]any{"violations": active}
+}
+
+// observer is the pipeline's Observer: nil when the daemon has no rules (replay).
+func (d *Daemon) observer() ingest.Observer {
+	if d.derive == nil {
+		return nil
+	}
+	return d.derive
+}
+
+// rebuild restores rule windows and AQI trackers from InfluxDB before consuming, so that a
+// violation in progress is reported again after a restart. If InfluxDB is unreachable the
+// daemon starts anyway, with empty windows, and says so.
+func (d *Daemon) rebuild(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	h := store.NewHistory(store.NewQuerier(d.writerOptions(), nil), d.registry.Load, func(name string) bool {
+		p, ok := param.Lookup(name)
+		return ok && p.ID == name
+	})
+	if err := d.derive.Rebuild(ctx, h, time.Now()); err != nil {
+		d.log.Error("could not rebuild rule windows from InfluxDB; starting with empty windows", "err", err)
+		return
+	}
+	d.log.Info("rule windows rebuilt from InfluxDB", "took", time.Since(start).Round(time.Millisecond), "active_violations", len(d.engine.Active()))
 }

@@ -84,7 +84,7 @@ func Dial(ctx context.Context, o MQTTOptions, stations []*quantrac.Station) (*Co
 		SetUsername(o.Username).SetPassword(o.Password).
 		SetCleanSession(false).SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(10 * time.Second).
-		SetKeepAlive(30 * time.Second).
+		SetKeepAlive(30 * time.Second).SetCustomOpenConnectionFn(openConnection).
 		SetOnConnectHandler(func(mqtt.Client) { c.connects.Add(1) }).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) { c.log.Warn("connection lost, reconnecting", "err", err) })
 	if o.TLS != nil {

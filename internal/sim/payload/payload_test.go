@@ -276,7 +276,7 @@ func TestTT10StylesVary(t *testing.T) {
 func TestJSONUnitObject(t *testing.T) {
 	st, _ := sim.Stations(1, 1)
 	msg := &sim.Message{Station: st[0], ID: st[0].ID, PayloadID: st[0].ID, Kind: quantrac.Air, Status: "00",
-		Time: time.Date(2026, 11, 28, 14, 5, 0, 0, ict),
+		Time:     time.Date(2026, 11, 28, 14, 5, 0, 0, ict),
 		Readings: []sim.Reading{{Param: "pm25", Value: 38.2}, {Param: "so2", Value: 31.4, AltUnit: true}, {Param: "co", Value: 812, Status: "01"}}}
 	got := string(JSON.Encode(nil, msg))
 	want := `{"time":"2026-11-28T14:05:00+07:00","station":"SIM-AQ-0001","status":"00","readings":{"pm25":38.2,"so2":{"value":12,"unit":"ppb"},"co":{"value":812,"status":"01"}}}`

@@ -1,0 +1,116 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quantrac/quantrac"
+)
+
+var benchParams = []string{"pm25", "pm10", "tsp", "so2", "no2", "co", "o3", "nh3"}
+
+// benchRegulation has 8 parameters × 3 periods (1h, 8h, 24h) of mean limits.
+func benchRegulation(tb testing.TB) *Regulation {
+	var b strings.Builder
+	b.WriteString("id: BENCH\ntitle: bench\nkind: air\nsource: {document: bench}\nlimits:\n")
+	for _, p := range benchParams {
+		for _, per := range []string{"1h", "8h", "24h"} {
+			fmt.Fprintf(&b, "  - {parameter: %s, period: %s, max: 100, unit: µg/m³}\n", p, per)
+		}
+	}
+	r, err := ParseRegulation([]byte(b.String()), "bench.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func benchEngine(tb testing.TB, cat *Catalog, regs ...string) (*Engine, []*quantrac.Station) {
+	sts := make([]*quantrac.Station, 1000)
+	for i := range sts {
+		sts[i] = airStation(fmt.Sprintf("S%04d", i), regs...)
+	}
+	return NewEngine(cat, mustRegistry(tb, sts...), time.Now), sts
+}
+
+// feed observes one record (8 parameters) per station per 5-minute step, as stations send
+// them; values vary so that some windows breach their limits now and then.
+type feeder struct {
+	sts   []*quantrac.Station
+	batch []quantrac.Reading
+	t0    time.Time
+	i     int // record counter
+}
+
+func (f *feeder) next() []quantrac.Reading {
+	st := f.sts[f.i%len(f.sts)]
+	step := f.i / len(f.sts)
+	t := f.t0.Add(time.Duration(step) * 5 * time.Minute)
+	for j, p := range benchParams {
+		f.batch[j] = quantrac.Reading{Station: st.ID, Kind: quantrac.Air, Param: p,
+			Value: float64((step*7+j*13+f.i)%120) + 0.5, Time: t, Status: quantrac.StatusMeasuring}
+	}
+	f.i++
+	return f.batch
+}
+
+func runObserveBench(b *testing.B, cat *Catalog, regs ...string) {
+	e, sts := benchEngine(b, cat, regs...)
+	f := &feeder{sts: sts, batch: make([]quantrac.Reading, len(benchParams)), t0: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	for range 288 * len(sts) { // a day of data first: full windows
+		e.Observe(f.next())
+	}
+	var windows, bytes int
+	for _, s := range e.order {
+		for _, ser := range s.order {
+			windows += len(ser.rules)
+			bytes += ser.bytes()
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i += len(benchParams) {
+		e.Observe(f.next())
+	}
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(bytes)/float64(windows), "bytes/window")
+	b.ReportMetric(float64(windows), "windows")
+}
+
+// BenchmarkObserve: 1,000 stations × 8 parameters × 3 periods (1h, 8h, 24h); one op is one
+// reading, fed in records of 8.
+func BenchmarkObserve(b *testing.B) {
+	runObserveBench(b, NewCatalog(benchRegulation(b)), "BENCH")
+}
+
+// BenchmarkObserveCatalog: the same stations under the built-in QCVN 05:2023, WHO 2021 and
+// EU 2008/50 (1y daily buckets, exceedance blocks, 10m/15m windows): 1,000 × 8 × ~6 windows.
+func BenchmarkObserveCatalog(b *testing.B) {
+	runObserveBench(b, mustCatalog(b), "QCVN-05:2023", "WHO-2021", "EU-2008/50")
+}
+
+func BenchmarkCollect(b *testing.B) {
+	e, sts := benchEngine(b, NewCatalog(benchRegulation(b)), "BENCH")
+	f := &feeder{sts: sts, batch: make([]quantrac.Reading, len(benchParams)), t0: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	for range 12 * len(sts) {
+		e.Observe(f.next())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.snapshot()
+	}
+}
+
+// cpuTime is the process's user and system CPU time in ns: on a shared machine it measures
+// the work better than wall time, which includes time spent waiting for a core.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}

@@ -1,0 +1,5 @@
+module github.com/quantrac/quantrac/tools
+
+go 1.26.0
+
+toolchain go1.27.3

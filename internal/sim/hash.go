@@ -25,7 +25,7 @@ func strHash(s string) uint64 {
 	return h
 }
 
-// Hash combines the seed with any number of keys into 64 random-looking bits.
+// hashOf combines the seed with any number of keys into 64 random-looking bits.
 func hashOf(seed int64, keys ...uint64) uint64 {
 	h := mix64(uint64(seed) ^ 0x9e3779b97f4a7c15)
 	for _, k := range keys {

@@ -83,7 +83,7 @@ func (m *Model) EpisodeAt(st *quantrac.Station, t time.Time) (Episode, bool) {
 			hours = 4 + int64(hashOf(m.Seed, saltEpisodeLen, sh, uint64(h))%5)
 		}
 		if d >= hours {
-			continue // that episode is over; an older one cannot outlast it by design
+			continue // that one is over; an older, longer one may still run
 		}
 		return Episode{
 			Param: p, Start: start, End: start.Add(time.Duration(hours) * time.Hour), Limit: lim,
@@ -93,7 +93,7 @@ func (m *Model) EpisodeAt(st *quantrac.Station, t time.Time) (Episode, bool) {
 	return Episode{}, false
 }
 
-// Factor returns the episode's multiple of the limit at t, in [MinFactor, MaxFactor).
+// factor returns the episode's multiple of the limit at t, in [MinFactor, MaxFactor).
 func (e Episode) factor(seed int64, st *quantrac.Station, t time.Time) float64 {
 	n := smoothNoise(seed, strHash(st.ID)^strHash(e.Param)^saltEpisodeFactor, t)
 	return MinFactor + (MaxFactor-MinFactor)*(0.8*e.base+0.2*n)

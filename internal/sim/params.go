@@ -67,7 +67,7 @@ var (
 	}
 )
 
-// DefaultParams is how many parameters a message carries when -params is not given.
+// defaultParams is how many parameters a message carries when -params is not given.
 var defaultParams = map[quantrac.Kind]int{quantrac.Air: 7, quantrac.Wastewater: 8}
 
 // Params returns the parameters a station of kind k can report, in -params order.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -36,6 +37,13 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, seg, checkpoint []byte, older bool) {
 		dir := t.TempDir()
+		wd := time.AfterFunc(3*time.Second, func() {
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			os.WriteFile("/tmp/spoolfuzz/stack", buf[:n], 0o644)
+			os.WriteFile("/tmp/spoolfuzz/input", append(append(bytes.Clone(seg), "\n----\n"...), checkpoint...), 0o644)
+		})
+		defer wd.Stop()
 		files := [][]byte{seg}
 		if err := os.WriteFile(filepath.Join(dir, "00000000000000000001.seg"), seg, 0o640); err != nil {
 			t.Fatal(err)

@@ -47,6 +47,7 @@ func newBufferedConn(c net.Conn) *bufferedConn {
 	return b
 }
 
+// Read reads through the buffer: one system call brings in many small packets.
 func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 
 // Write queues p for the flusher. A write error of earlier data is returned by the next call.

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const validStations = `stations:
+  - id: LC-AQ-01
+    kind: air
+    location: {lat: 22.39, lon: 103.45}
+    regulations: [QCVN-05:2023]
+    aqi: [vn]
+  - id: LC-WW-01
+    kind: wastewater
+    regulations: [QCVN-40:2011/B]
+    coefficients: {kq: 0.9, kf: 1.0}
+    limits:
+      - {parameter: cod, max: 75, unit: mg/L, period: 1h}
+`
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		config    string
+		stations  string
+		wantCode  int
+		wantLines []string // each must appear in the output
+	}{
+		{"valid", "stations_file: stations.yaml\n", validStations, 0, []string{"ok (2 stations"}},
+		{"unknown key", "stations_file: stations.yaml\nmqtt:\n  qos: 1\n  brokerr: tcp://x:1\n", validStations, 1, []string{"quantrac.yaml", "brokerr"}},
+		{"bad qos", "stations_file: stations.yaml\nmqtt:\n  qos: 7\n", validStations, 1, []string{"quantrac.yaml:3: mqtt.qos: 7 is not an MQTT QoS"}},
+		{"missing stations file", "stations_file: nowhere.yaml\n", "", 1, []string{"quantrac.yaml:1: stations_file:", "nowhere.yaml", "no such file"}},
+		{"unknown kind", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: river\n", 1, []string{"stations.yaml:2: stations[0].kind: unknown kind \"river\""}},
+		{"unknown regulation", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: air\n    regulations: [QCVN-99:2099]\n", 1, []string{"QCVN-99:2099"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.stations != "" {
+				if err := os.WriteFile(filepath.Join(dir, "stations.yaml"), []byte(tc.stations), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := filepath.Join(dir, "quantrac.yaml")
+			if err := os.WriteFile(cfg, []byte(tc.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			code := dispatch([]string{"check", "-config", cfg}, &out, &errOut)
+			all := out.String() + errOut.String()
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d; output:\n%s", code, tc.wantCode, all)
+			}
+			for _, w := range tc.wantLines {
+				if !strings.Contains(all, w) {
+					t.Errorf("output lacks %q:\n%s", w, all)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckNeverPrintsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "stations.yaml"), []byte(validStations), 0o644)
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("hunter2-secret"), 0o644) // world-readable: refused
+	cfg := filepath.Join(dir, "quantrac.yaml")
+	os.WriteFile(cfg, []byte("stations_file: stations.yaml\nmqtt:\n  password_file: pw\n"), 0o644)
+	var out, errOut bytes.Buffer
+	code := dispatch([]string{"check", "-config", cfg}, &out, &errOut)
+	if code == 0 || !strings.Contains(errOut.String(), "readable by everyone") {
+		t.Errorf("world-readable password file accepted: %d %s", code, errOut.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "hunter2") {
+		t.Error("check printed the secret")
+	}
+}

@@ -28,27 +28,27 @@ type testCase struct {
 }
 
 type caseStep struct {
-	Feed        []series_    `yaml:"feed"`
-	Order       string       `yaml:"order"` // in (default), reverse, shuffle
-	Now         string       `yaml:"now"`   // the engine's clock; default: newest reading + 1m
-	Expect      []expectLim  `yaml:"expect"`
-	Transitions *[]expectTr  `yaml:"transitions"` // nil: not checked; []: none expected
-	Up          *bool        `yaml:"up"`
-	Active      *int         `yaml:"active"`
+	Feed        []series_   `yaml:"feed"`
+	Order       string      `yaml:"order"` // in (default), reverse, shuffle
+	Now         string      `yaml:"now"`   // the engine's clock; default: newest reading + 1m
+	Expect      []expectLim `yaml:"expect"`
+	Transitions *[]expectTr `yaml:"transitions"` // nil: not checked; []: none expected
+	Up          *bool       `yaml:"up"`
+	Active      *int        `yaml:"active"`
 }
 
 // series_ is a compact input series: count readings from start every step, with value (or the
 // values cycled), status, and gaps [from, to) of reading indexes left out.
 type series_ struct {
-	Param       string     `yaml:"param"`
-	Start       time.Time  `yaml:"start"`
-	Step        string     `yaml:"step"`
-	Count       int        `yaml:"count"`
-	Value       float64    `yaml:"value"`
-	Values      []float64  `yaml:"values"`
-	Status      string     `yaml:"status"`
-	Maintenance bool       `yaml:"maintenance"`
-	Gaps        [][2]int   `yaml:"gaps"`
+	Param       string    `yaml:"param"`
+	Start       time.Time `yaml:"start"`
+	Step        string    `yaml:"step"`
+	Count       int       `yaml:"count"`
+	Value       float64   `yaml:"value"`
+	Values      []float64 `yaml:"values"`
+	Status      string    `yaml:"status"`
+	Maintenance bool      `yaml:"maintenance"`
+	Gaps        [][2]int  `yaml:"gaps"`
 }
 
 type expectLim struct {

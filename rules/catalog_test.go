@@ -14,7 +14,7 @@ import (
 
 type researchRow struct {
 	reg, param, period, bound, value, unit, from, until, allowed, confidence, source, draftID string
-	line                                                                                       int
+	line                                                                                      int
 }
 
 func readResearch(t *testing.T) []researchRow {

@@ -114,7 +114,9 @@ func TestSetRegistryKeepsState(t *testing.T) {
 		t.Fatalf("stations after reload: %+v", st)
 	}
 	// The WHO limits were evaluated from the kept slots: 24 h PM2.5 at 60 > 15.
-	i := slices.IndexFunc(st[0].Limits, func(l LimitStatus) bool { return l.Regulation == "WHO-2021" && l.Parameter == "pm25" && l.Period == "24h" })
+	i := slices.IndexFunc(st[0].Limits, func(l LimitStatus) bool {
+		return l.Regulation == "WHO-2021" && l.Parameter == "pm25" && l.Period == "24h"
+	})
 	if l := st[0].Limits[i]; l.State != StateExceeded || l.Count != 288 {
 		t.Errorf("WHO 24h after reload: %+v", l)
 	}

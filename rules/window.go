@@ -65,7 +65,7 @@ func (s *series) insert(t int64, v float64, cal *calendar) bool {
 	if n <= s.head-int64(len(s.ring)) {
 		// Older than every short window: only the yearly buckets can still take it, and
 		// they cannot tell a redelivered reading from a new one (README: limits).
-		return s.year != nil && s.year.add(t, v, 0, false, cal)
+		return s.year != nil && s.year.add(n*s.w, v, 0, false, cal)
 	}
 	sl := s.at(n)
 	old, had := sl.v, sl.t != 0
@@ -77,7 +77,7 @@ func (s *series) insert(t int64, v float64, cal *calendar) bool {
 		r.update(s, n, old, v, had, cal)
 	}
 	if s.year != nil {
-		s.year.add(t, v, old, had, cal)
+		s.year.add(n*s.w, v, old, had, cal)
 	}
 	return true
 }

@@ -26,9 +26,10 @@ func newDayRing() *dayRing { return &dayRing{days: make([]dayBucket, yearDays)} 
 
 func (d *dayRing) bucket(day int64) *dayBucket { return &d.days[day%yearDays] }
 
-// add counts reading v at t; when had is set it replaces old, a reading of the same slot.
-func (d *dayRing) add(t int64, v, old float64, had bool, cal *calendar) bool {
-	_, _, _, _, day := cal.day(t - 1)
+// add counts reading v of the slot at time ts (Unix ns; the slot belongs to the day holding
+// the instant before it); when had is set it replaces old, the slot's previous reading.
+func (d *dayRing) add(ts int64, v, old float64, had bool, cal *calendar) bool {
+	_, _, _, _, day := cal.day(ts - 1)
 	if day > d.head {
 		d.advance(day)
 	}

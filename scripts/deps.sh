@@ -15,11 +15,15 @@
 #
 # exports them into the calling shell. It is quiet when everything is present and says on
 # stderr what it installs. It needs root (or sudo) only when mosquitto is missing.
+#
+# influxd is built with the project's patched toolchain (INFLUXD_TOOLCHAIN, default go1.27.3;
+# it builds with the machine's Go 1.26 as well, the fallback). From an empty Go cache that
+# takes about 4 minutes of CPU; the binary is kept, and a build is redone only when the cached
+# one is not InfluxDB 1.8.10 (read from its build info with `go version -m`).
 set -euo pipefail
 
 INFLUXDB_VERSION=v1.8.10
 INFLUXD_PKG=github.com/influxdata/influxdb/cmd/influxd
-# The patched toolchain the project builds with; the plain local Go is the fallback.
 INFLUXD_TOOLCHAIN=${INFLUXD_TOOLCHAIN:-go1.27.3}
 
 print_env=0
@@ -32,7 +36,7 @@ case "${1:-}" in
 	;;
 esac
 
-CACHE=${QUANTRAC_CACHE:-$HOME/.cache/quantrac}
+CACHE=${QUANTRAC_CACHE:-${HOME:?set HOME or QUANTRAC_CACHE}/.cache/quantrac}
 mkdir -p "$CACHE/bin"
 CACHE=$(cd "$CACHE" && pwd)
 

@@ -51,14 +51,15 @@ func (p *Parser) parseJSON(b []byte) error {
 	return s.end()
 }
 
-// nativeObject decodes one message object. Its members may come in any order, so the
-// readings are decoded after the header.
+// nativeObject decodes one message object. Its members may come in any order, so readings
+// are buffered and take the message's time and status once the whole object is read.
 func (p *Parser) nativeObject(s *jscan) error {
 	if err := s.enter('{'); err != nil {
 		return err
 	}
 	h := msgHeader{tbad: badMissingTime}
-	rStart, rEnd := -1, -1
+	p.cands = p.cands[:0]
+	hasReadings := false
 	for first := true; ; first = false {
 		key, more, err := s.nextKey(first)
 		if err != nil {
@@ -78,10 +79,8 @@ func (p *Parser) nativeObject(s *jscan) error {
 		case "status":
 			h.status, err = p.jsonStatus(s)
 		case "readings":
-			s.ws()
-			rStart = s.i
-			err = s.skip()
-			rEnd = s.i
+			hasReadings = true
+			err = p.nativeReadings(s)
 		default:
 			err = s.skip()
 		}
@@ -89,17 +88,25 @@ func (p *Parser) nativeObject(s *jscan) error {
 			return err
 		}
 	}
-	if rStart < 0 {
+	if !hasReadings {
 		return malformed("json: message object has no \"readings\"")
 	}
-	r := *s
-	r.b, r.i = s.b[:rEnd], rStart
-	return p.nativeReadings(&r, &h)
+	for i := range p.cands {
+		c := &p.cands[i]
+		if !c.ownTime {
+			c.time, c.tbad = h.time, h.tbad
+		}
+		if c.status == "" {
+			c.status = h.status
+		}
+		p.emit(c)
+	}
+	return nil
 }
 
-// nativeReadings decodes the "readings" object: parameter name → number, numeric string or
-// {"value", "unit", "status", "time"}.
-func (p *Parser) nativeReadings(s *jscan, h *msgHeader) error {
+// nativeReadings decodes the "readings" object into p.cands: parameter name → number,
+// numeric string or {"value", "unit", "status", "time"}.
+func (p *Parser) nativeReadings(s *jscan) error {
 	if s.peek() != '{' {
 		return s.fail("\"readings\" must be an object")
 	}
@@ -109,11 +116,10 @@ func (p *Parser) nativeReadings(s *jscan, h *msgHeader) error {
 		if err != nil || !more {
 			return err
 		}
-		c := candidate{name: key, time: h.time, tbad: h.tbad, status: h.status}
-		if err := p.jsonValue(s, &c, true); err != nil {
+		p.cands = append(p.cands, candidate{name: key})
+		if err := p.jsonValue(s, &p.cands[len(p.cands)-1], true); err != nil {
 			return err
 		}
-		p.emit(&c)
 	}
 }
 
@@ -170,6 +176,7 @@ func (p *Parser) readingObject(s *jscan, c *candidate) error {
 			}
 		case "time":
 			c.time, c.tbad, err = p.jsonTime(s)
+			c.ownTime = true
 		default:
 			err = s.skip()
 		}

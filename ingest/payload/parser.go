@@ -142,6 +142,7 @@ type Parser struct {
 	scratch []byte               // unescaped strings of this message
 	name    []byte               // SenML resolved names
 	recode  []byte               // a transcoded data line payload
+	cands   []candidate          // readings of one native JSON object
 	tokens  []span               // data line tokens of one line
 	fields  []lpField            // line protocol fields of one line
 }
@@ -209,6 +210,9 @@ func (p *Parser) end() {
 	}
 	if cap(p.recode) > 1<<20 {
 		p.recode = nil
+	}
+	if cap(p.cands) > 4096 {
+		p.cands = nil
 	}
 }
 

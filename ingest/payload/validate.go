@@ -21,6 +21,8 @@ type candidate struct {
 	time   time.Time
 	tbad   string // why time is not usable; "" when time holds one
 	status string // "" means the message's or "00"
+	// ownTime is set when a native JSON reading object carries its own time.
+	ownTime bool
 }
 
 // Details of not_a_number and bad_time, constant so that building a candidate never

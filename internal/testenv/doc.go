@@ -28,7 +28,15 @@
 // (${QUANTRAC_CACHE:-$HOME/.cache/quantrac}: bin/influxd, prometheus/usr/bin/{prometheus,promtool}),
 // else from PATH (and /usr/sbin for mosquitto). A missing binary fails the test, it never skips
 // it: CI must run the integration tests. `make test` runs scripts/deps.sh first; run it by hand
-// before `go test` on a new machine.
+// before `go test` on a new machine (`eval "$(scripts/deps.sh --env)"` also exports the
+// variables).
+//
+// # Costs
+//
+// Mosquitto starts in milliseconds. influxd needs about 4 s of CPU per start with Flux, which
+// quantrac uses (0.3 s with [InfluxOptions].DisableFlux). Prometheus scrapes its targets for
+// the first time about 5 s after each start (its discovery manager's update interval), so a
+// test waiting for a scrape or a rule result waits that long.
 //
 // # Rules
 //

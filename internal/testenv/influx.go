@@ -38,8 +38,8 @@ type Influx struct {
 	admin    bool // the admin user exists
 }
 
-// InfluxDB starts InfluxDB 1.8 (HTTP and RPC on free loopback ports, Flux on, reporting and
-// the internal monitor store off) and returns once /ping answers. It is stopped when the test
+// InfluxDB starts InfluxDB 1.8 (HTTP and RPC on free loopback ports, Flux on unless
+// DisableFlux, reporting and the internal monitor store off) and returns once /ping answers. It is stopped when the test
 // ends.
 func InfluxDB(tb testing.TB, opts InfluxOptions) *Influx {
 	tb.Helper()

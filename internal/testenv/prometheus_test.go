@@ -18,6 +18,8 @@ func upIs1(p *Prom) func() (bool, string) {
 	}
 }
 
+// TestPrometheusUpAndRestart waits about 5 s per start: Prometheus's discovery manager sends
+// the first targets to the scrape manager after 5 s, even for static_configs.
 func TestPrometheusUpAndRestart(t *testing.T) {
 	t.Parallel()
 	p := Prometheus(t, PrometheusOptions{})
@@ -28,11 +30,6 @@ func TestPrometheusUpAndRestart(t *testing.T) {
 	if d := time.Since(p.Query("vector(1)")[0].Time); d < -time.Minute || d > time.Minute {
 		t.Errorf("evaluation time is %v from now", d)
 	}
-	const count = `count_over_time(up{job="prometheus"}[1h])`
-	Eventually(t, 20*time.Second, func() (bool, string) {
-		v := p.Query(count)
-		return len(v) == 1 && v[0].Value >= 3, fmt.Sprintf("%s = %+v", count, v)
-	})
 	last := p.Query(`timestamp(up{job="prometheus"})`)[0].Value
 
 	p.Restart() // same port and storage: the samples scraped before are still there
@@ -40,8 +37,10 @@ func TestPrometheusUpAndRestart(t *testing.T) {
 		v := p.Query(`timestamp(up{job="prometheus"})`)
 		return len(v) == 1 && v[0].Value > last, fmt.Sprintf("no scrape after the restart yet: %+v", v)
 	})
-	if v := p.Query(count); len(v) != 1 || v[0].Value < 4 {
-		t.Fatalf("%s after the restart = %+v, want the 3 samples from before and a new one", count, v)
+	// A lost storage would hold the new sample only.
+	const count = `count_over_time(up{job="prometheus"}[1h])`
+	if v := p.Query(count); len(v) != 1 || v[0].Value < 2 {
+		t.Fatalf("%s after the restart = %+v, want the samples from before and a new one", count, v)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -23,30 +22,13 @@ func TestEventuallySucceeds(t *testing.T) {
 	}
 }
 
-// fatalTB records Fatalf and ends the goroutine, as testing.T does.
-type fatalTB struct {
-	testing.TB
-	msg string
-}
-
-func (f *fatalTB) Helper() {}
-
-func (f *fatalTB) Fatalf(format string, args ...any) {
-	f.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
 func TestEventuallyFailsWithLastMessage(t *testing.T) {
 	t.Parallel()
-	f := &fatalTB{TB: t}
-	done := make(chan struct{})
 	start := time.Now()
-	go func() {
-		defer close(done)
+	f := runFatal(t, func(tb testing.TB) {
 		n := 0
-		Eventually(f, 100*time.Millisecond, func() (bool, string) { n++; return false, fmt.Sprintf("seen %d", n) })
-	}()
-	<-done
+		Eventually(tb, 100*time.Millisecond, func() (bool, string) { n++; return false, fmt.Sprintf("seen %d", n) })
+	})
 	if !strings.Contains(f.msg, "not met within 100ms: seen ") {
 		t.Fatalf("message = %q", f.msg)
 	}

@@ -156,16 +156,24 @@ func (s *Spool) write(b *batch, w *os.File, wseg *segment) (*os.File, *segment, 
 		if _, err := w.Write(c.buf); err != nil {
 			return w, wseg, err
 		}
-		if err := w.Sync(); err != nil {
+		if err := s.fsync(w); err != nil {
 			return w, wseg, err
 		}
 	}
-	if created {
+	if created && !s.opts.noSync {
 		if err := syncDir(s.opts.Dir); err != nil {
 			return w, wseg, err
 		}
 	}
 	return w, wseg, nil
+}
+
+// fsync flushes f to disk.
+func (s *Spool) fsync(f *os.File) error {
+	if s.opts.noSync {
+		return nil
+	}
+	return f.Sync()
 }
 
 // syncDir fsyncs a directory so that files created or renamed in it survive a crash.

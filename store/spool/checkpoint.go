@@ -31,19 +31,20 @@ var errNoCheckpoint = errors.New("no checkpoint")
 
 // checkpoint is the open checkpoint file.
 type checkpoint struct {
-	f   *os.File
-	buf [checkpointSize]byte
+	f      *os.File
+	noSync bool
+	buf    [checkpointSize]byte
 }
 
 // openCheckpoint opens or creates the checkpoint file in dir and returns the sequence
 // number it holds: errNoCheckpoint when the file is new, another error when it is invalid.
 // The returned checkpoint is usable in both cases.
-func openCheckpoint(dir string) (*checkpoint, uint64, error) {
+func openCheckpoint(dir string, noSync bool) (*checkpoint, uint64, error) {
 	f, err := os.OpenFile(filepath.Join(dir, checkpointName), os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, 0, err
 	}
-	cp := &checkpoint{f: f}
+	cp := &checkpoint{f: f, noSync: noSync}
 	n, err := f.ReadAt(cp.buf[:], 0)
 	switch {
 	case n == 0 && errors.Is(err, io.EOF):
@@ -75,7 +76,7 @@ func (cp *checkpoint) write(seq uint64, sync bool) error {
 	if _, err := cp.f.WriteAt(cp.buf[:], 0); err != nil {
 		return fmt.Errorf("spool: checkpoint: %w", err)
 	}
-	if sync {
+	if sync && !cp.noSync {
 		if err := cp.f.Sync(); err != nil {
 			return fmt.Errorf("spool: checkpoint: %w", err)
 		}
@@ -85,5 +86,8 @@ func (cp *checkpoint) write(seq uint64, sync bool) error {
 
 // close fsyncs and closes the file.
 func (cp *checkpoint) close() error {
+	if cp.noSync {
+		return cp.f.Close()
+	}
 	return errors.Join(cp.f.Sync(), cp.f.Close())
 }

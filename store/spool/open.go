@@ -90,7 +90,7 @@ func (s *Spool) recover() error {
 		s.nextSeq = last.first + n
 	}
 	s.durable = s.nextSeq
-	cp, seq, err := openCheckpoint(s.opts.Dir)
+	cp, seq, err := openCheckpoint(s.opts.Dir, s.opts.noSync)
 	if cp == nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func (s *Spool) scanTail(seg *segment) (uint64, error) {
 	if err := f.Truncate(off); err != nil {
 		return 0, err
 	}
-	if err := f.Sync(); err != nil {
+	if err := s.fsync(f); err != nil {
 		return 0, err
 	}
 	seg.size, seg.synced = off, off

@@ -58,6 +58,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the spool's metrics (not registered when nil).
 	Registerer prometheus.Registerer
+
+	noSync bool // tests only: skip every fsync, to fuzz recovery faster
 }
 
 // withDefaults fills zero fields and validates the result.

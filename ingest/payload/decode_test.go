@@ -339,3 +339,17 @@ func TestDaysIn(t *testing.T) {
 		}
 	}
 }
+
+func TestBOMEveryFormat(t *testing.T) {
+	for _, payload := range []string{
+		"\ufeff{\"time\":" + testUnix + ",\"readings\":{\"o3\":1}}",
+		"\ufeff[{\"bt\":" + testUnix + ",\"n\":\"o3\",\"v\":1}]",
+		"\ufeffair o3=1 " + testUnix + "000000000",
+		"\ufeffO3 1 ug/m3 20261128140500 00",
+	} {
+		got, err := parse(t, Auto, "LC-AQ-01", payload)
+		if err != nil || !slices.Equal(got.Readings, []quantrac.Reading{reading("o3", 1)}) {
+			t.Errorf("%q: %v, %v", payload, got.Readings, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -109,6 +110,7 @@ type MessageError struct {
 	Err    error
 }
 
+// Error returns the reason and the detail.
 func (e *MessageError) Error() string { return e.Reason + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying error.
@@ -157,9 +159,10 @@ func (p *Parser) Limits() Limits { return p.lim }
 
 // Parse decodes payload, sent on a topic naming station st (looked up in the registry by the
 // caller) and kind, and appends its readings and rejected readings to out; now is the receive
-// time. Format Auto detects the format from the content. A failure of the whole message
-// returns a *MessageError and leaves out as it was. A message whose readings are all rejected
-// is not an error.
+// time. Format Auto detects the format from the content; a leading UTF-8 byte order mark is
+// ignored. A failure of the whole message returns a *MessageError (forbidden also when kind,
+// if not empty, is not the station's kind) and leaves out as it was. A message whose readings
+// are all rejected is not an error.
 func (p *Parser) Parse(f Format, st *quantrac.Station, kind quantrac.Kind, payload []byte, now time.Time, out *Result) error {
 	if st == nil {
 		return ErrNilStation
@@ -167,6 +170,7 @@ func (p *Parser) Parse(f Format, st *quantrac.Station, kind quantrac.Kind, paylo
 	if kind != "" && kind != st.Kind {
 		return forbidden("topic kind %q is not the kind %q of station %s", kind, st.Kind, st.ID)
 	}
+	payload = bytes.TrimPrefix(payload, bom)
 	if f == Auto {
 		f = Detect(payload)
 	}

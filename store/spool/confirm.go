@@ -29,7 +29,7 @@ func (s *Spool) Confirm(seq uint64) error {
 		return ErrClosed
 	case seq < head:
 		return nil
-	case s.cur == nil || s.cur.Seq != seq:
+	case !s.hasCur || s.cur.Seq != seq:
 		return fmt.Errorf("%w: %d, head is %d", ErrNotHead, seq, head)
 	}
 	s.rOff += s.curSize
@@ -40,7 +40,7 @@ func (s *Spool) Confirm(seq uint64) error {
 // advance moves the head to next, frees the segments left behind, refreshes the head's
 // append time and writes the checkpoint. Called with rmu held.
 func (s *Spool) advance(next uint64) error {
-	s.cur, s.curSize = nil, 0
+	s.cur, s.hasCur, s.curSize = Record{}, false, 0
 	s.mu.Lock()
 	s.head = next
 	var (
@@ -70,8 +70,10 @@ func (s *Spool) advance(next uint64) error {
 	durable, pending := next < s.durable, next < s.nextSeq
 	s.mu.Unlock()
 
-	// The checkpoint goes first: a crash between the two then re-delivers nothing.
-	sync := s.unsynced >= s.opts.CheckpointSyncBytes || len(drops) > 0 && drops[0].damaged
+	// When segments go, the checkpoint is synced before they are removed and the directory
+	// after, so that even a power loss can neither bring a deleted segment back nor leave a
+	// checkpoint older than the oldest segment (two fsyncs per segment: cheap).
+	sync := s.unsynced >= s.opts.CheckpointSyncBytes || len(drops) > 0
 	if sync {
 		s.unsynced = 0
 	}
@@ -81,6 +83,11 @@ func (s *Spool) advance(next uint64) error {
 	}
 	for _, d := range drops {
 		s.removeSegment(d)
+	}
+	if len(drops) > 0 && !s.opts.noSync {
+		if serr := syncDir(s.opts.Dir); serr != nil && err == nil {
+			err = fmt.Errorf("spool: %w", serr)
+		}
 	}
 	s.refreshHeadTime(seg, next, durable, pending)
 	return err
@@ -115,9 +122,8 @@ func (s *Spool) refreshHeadTime(seg *segment, next uint64, durable, pending bool
 	case durable && seg != nil:
 		t = s.opts.Now()
 		if f, err := s.reader(seg); err == nil {
-			var hb [headerSize]byte
-			if _, err := f.ReadAt(hb[:], s.rOff); err == nil {
-				if h := parseHeader(hb[:]); h.seq == next {
+			if _, err := f.ReadAt(s.hb[:], s.rOff); err == nil {
+				if h := parseHeader(s.hb[:]); h.seq == next {
 					t = h.time()
 				}
 			}

@@ -2,17 +2,17 @@
 // checksummed log of opaque records — batches of InfluxDB line protocol — that holds data
 // while InfluxDB is unreachable and hands it back oldest first when it returns.
 //
-//	 writers (many)                         consumer (one)
-//	 Append(rec) ──┐                        Next ──> write to InfluxDB ──> Confirm(seq)
-//	 Append(rec) ──┼─> queue ─> leader:          ▲          │ failed: Next again,
-//	 Append(rec) ──┘           write + fsync     │          │ same record
-//	       ▲ nil once fsynced      │             └──────────┘
-//	       │                       ▼
-//	       │      dir/00000000000000000001.seg   oldest: deleted once all confirmed
-//	       │      dir/00000000000000052113.seg
-//	       └───── dir/00000000000000104226.seg   newest: appended to; truncated on Open
-//	              dir/checkpoint                  oldest unconfirmed sequence number
-//	              dir/lock                        one process at a time (flock)
+//	writers (many)                         consumer (one)
+//	Append(rec) ──┐                        Next ──> write to InfluxDB ──> Confirm(seq)
+//	Append(rec) ──┼─> queue ─> leader:          ▲          │ failed: Next again,
+//	Append(rec) ──┘           write + fsync     │          │ same record
+//	      ▲ nil once fsynced      │             └──────────┘
+//	      │                       ▼
+//	      │      dir/00000000000000000001.seg   oldest: deleted once all confirmed
+//	      │      dir/00000000000000052113.seg
+//	      └───── dir/00000000000000104226.seg   newest: appended to; truncated on Open
+//	             dir/checkpoint                  oldest unconfirmed sequence number
+//	             dir/lock                        one process at a time (flock)
 //
 // # Guarantees
 //

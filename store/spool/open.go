@@ -95,6 +95,11 @@ func (s *Spool) recover() error {
 		return err
 	}
 	s.cp = cp
+	if errors.Is(err, errNoCheckpoint) && !s.opts.noSync {
+		if err := syncDir(s.opts.Dir); err != nil { // the new file's directory entry
+			return err
+		}
+	}
 	s.head = s.startHead(segs, seq, err)
 	s.nextSeq = max(s.nextSeq, s.head)
 	s.durable = s.nextSeq
@@ -225,9 +230,10 @@ func (s *Spool) startHead(segs []*segment, cp uint64, cpErr error) uint64 {
 	case cpErr != nil:
 		return first
 	case cp < first:
-		// Confirm writes the checkpoint before deleting a segment, so after a process
-		// crash this means lost segment files; after a power loss, an unsynced checkpoint.
-		s.log.Warn("spool: checkpoint before the oldest segment", "checkpoint", cp, "oldest", first)
+		// Confirm syncs the checkpoint before deleting a segment: segment files were lost.
+		s.corrupt++
+		s.log.Error("spool: records missing before the oldest segment", "checkpoint", cp,
+			"oldest", first, "lost_records", first-cp)
 		return first
 	case cp > s.nextSeq:
 		s.log.Warn("spool: checkpoint beyond the last record; re-delivering from the oldest segment",

@@ -183,14 +183,8 @@ func TestCorruptOlderSegment(t *testing.T) {
 			}
 			s := mustOpen(t, Options{Dir: dir, SegmentBytes: 800})
 			checkRecords(t, drain(t, s), want)
-			// A missing file looks the same as one deleted after Confirm before a power
-			// loss undid the checkpoint: not counted as corruption.
-			wantCorrupt := 1
-			if tt.name == "deleted" {
-				wantCorrupt = 0
-			}
-			if s.corrupt != wantCorrupt {
-				t.Errorf("corrupt = %d, want %d", s.corrupt, wantCorrupt)
+			if s.corrupt != 1 {
+				t.Errorf("corrupt = %d, want 1", s.corrupt)
 			}
 			kept := segFiles(t, dir, corruptExt)
 			if _, err := os.Stat(path); err == nil && (len(kept) != 1 || kept[0] != segs[0]+corruptExt) {

@@ -32,12 +32,12 @@ func (s *Spool) Next(ctx context.Context) (Record, error) {
 		if err := s.waitDurable(ctx); err != nil {
 			return Record{}, err
 		}
-		if s.cur != nil && s.cur.Seq == s.head {
-			return *s.cur, nil
+		if s.hasCur && s.cur.Seq == s.head {
+			return s.cur, nil
 		}
 		rec, size, err := s.readHead()
 		if err == nil {
-			s.cur, s.curSize = &rec, size
+			s.cur, s.hasCur, s.curSize = rec, true, size
 			return rec, nil
 		}
 		if err := s.skipCorrupt(err); err != nil {
@@ -79,7 +79,7 @@ func (s *Spool) readHead() (Record, int64, error) {
 	if err != nil {
 		return Record{}, 0, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
-	hb := make([]byte, headerSize)
+	hb := s.hb[:]
 	if _, err := f.ReadAt(hb, s.rOff); err != nil {
 		return Record{}, 0, fmt.Errorf("%w: header at %d: %w", errCorrupt, s.rOff, err)
 	}

@@ -145,10 +145,12 @@ type Spool struct {
 	rmu      sync.Mutex
 	rf       *os.File // segs[0] open for reading
 	rseg     *segment
-	rOff     int64   // offset of the head record in segs[0]
-	cur      *Record // head record returned by Next, until confirmed
+	rOff     int64  // offset of the head record in segs[0]
+	cur      Record // head record returned by Next, while hasCur
+	hasCur   bool
 	curSize  int64
-	unsynced int64 // bytes confirmed since the checkpoint was last fsynced
+	hb       [headerSize]byte // header read buffer
+	unsynced int64            // bytes confirmed since the checkpoint was last fsynced
 }
 
 // Len returns the number of records appended and not yet confirmed.

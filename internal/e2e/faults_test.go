@@ -1,0 +1,179 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quantrac/quantrac/internal/testenv"
+)
+
+// Fault-injection tests (issue 6, DESIGN §9): each streams at least 10,000 QoS 1 readings
+// with distinct timestamps through real Mosquitto, quantrac and InfluxDB processes, injects a
+// fault mid-stream, and asserts that exactly that many points are in InfluxDB afterwards:
+// nothing lost, nothing extra.
+
+// faultStations are two stations whose 8-parameter messages give 16 readings per round.
+const faultStations = `stations:
+  - id: F-WW-01
+    kind: wastewater
+    location: {lat: 22.39, lon: 103.47}
+  - id: F-WW-02
+    kind: wastewater
+    location: {lat: 22.40, lon: 103.48}
+`
+
+// stream is a stationsim run in the background.
+type stream struct {
+	cmd *exec.Cmd
+	out bytes.Buffer
+	err chan error
+}
+
+// startStream publishes count messages at rate msg/s with measurement times 1 minute apart,
+// starting far enough in the past that every timestamp is distinct and valid.
+func startStream(t *testing.T, s *services, count, rate int) *stream {
+	t.Helper()
+	start := time.Now().Add(-time.Duration(count) * time.Minute).UTC().Truncate(time.Minute)
+	st := &stream{err: make(chan error, 1)}
+	st.cmd = exec.Command(bin.stationsim, "-broker", s.broker.URL(), "-stations-file", s.dir+"/stations.yaml",
+		"-start", start.Format(time.RFC3339), "-step", "1m", "-count", fmt.Sprint(count), "-rate", fmt.Sprint(rate),
+		"-params", "8", "-seed", "7", "-qos", "1", "-client-id-prefix", "faultsim")
+	st.cmd.Stdout, st.cmd.Stderr = &st.out, &st.out
+	if err := st.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { st.err <- st.cmd.Wait() }()
+	t.Cleanup(func() { _ = st.cmd.Process.Kill() })
+	return st
+}
+
+// wait waits for the stream to finish and returns the readings it sent.
+func (st *stream) wait(t *testing.T) float64 {
+	t.Helper()
+	select {
+	case err := <-st.err:
+		if err != nil {
+			t.Fatalf("stationsim: %v\n%s", err, st.out.String())
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("stationsim did not finish:\n%s", st.out.String())
+	}
+	sum := parseSummary(t, st.out.String())
+	if sum["failed"] != 0 {
+		t.Fatalf("stationsim failed to publish: %v", sum)
+	}
+	return sum["readings"]
+}
+
+// expectExactly waits until InfluxDB holds exactly want readings and stays there.
+func expectExactly(t *testing.T, s *services, q *quantrac, want float64) {
+	t.Helper()
+	testenv.Eventually(t, 2*time.Minute, func() (bool, string) {
+		got := float64(countPoints(t, s.influx))
+		return got == want, fmt.Sprintf("InfluxDB holds %v readings, want %v (pending %v, spooled %v)", got, want,
+			q.metric("quantrac_points_pending"), q.metric("quantrac_spool_bytes"))
+	})
+	time.Sleep(time.Second) // a late duplicate would show now
+	if got := float64(countPoints(t, s.influx)); got != want {
+		t.Fatalf("InfluxDB holds %v readings after settling, want %v", got, want)
+	}
+}
+
+// afterReadings waits until quantrac has accepted at least n readings.
+func afterReadings(t *testing.T, q *quantrac, n float64) {
+	t.Helper()
+	testenv.Eventually(t, time.Minute, func() (bool, string) {
+		got := q.metric("quantrac_readings_total")
+		return got >= n, fmt.Sprintf("%v readings accepted", got)
+	})
+}
+
+func TestFaultKill9Quantrac(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
+	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
+	st := startStream(t, s, 700, 150)
+	afterReadings(t, q, 3000)
+	q.signal(syscall.SIGKILL)
+	time.Sleep(2 * time.Second) // the stream goes on; the broker queues for quantrac's session
+	q.start()
+	expectExactly(t, s, q, st.wait(t))
+}
+
+func TestFaultSIGTERMQuantrac(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
+	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
+	st := startStream(t, s, 700, 150)
+	afterReadings(t, q, 3000)
+	began := time.Now()
+	q.signal(syscall.SIGTERM)
+	if took := time.Since(began); took > 20*time.Second {
+		t.Errorf("SIGTERM took %v to exit", took)
+	}
+	if code := q.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+	}
+	q.start()
+	expectExactly(t, s, q, st.wait(t))
+}
+
+func TestFaultMosquittoRestart(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
+	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
+	st := startStream(t, s, 700, 150)
+	afterReadings(t, q, 3000)
+	s.broker.Restart()
+	expectExactly(t, s, q, st.wait(t))
+}
+
+func TestFaultInfluxDown20s(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
+	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
+	st := startStream(t, s, 700, 50)
+	afterReadings(t, q, 1000)
+	s.influx.Kill()
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		v := q.metric("quantrac_spool_bytes")
+		return v > 0, fmt.Sprintf("spool bytes %v", v)
+	})
+	// Rules and metrics keep working during the outage.
+	before := q.metric("quantrac_readings_total")
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		return q.metric("quantrac_readings_total") > before, "no readings accepted during the outage"
+	})
+	time.Sleep(15 * time.Second)
+	s.influx.Start()
+	want := st.wait(t)
+	expectExactly(t, s, q, want)
+	testenv.Eventually(t, time.Minute, func() (bool, string) {
+		v := q.metric("quantrac_spool_bytes")
+		return v == 0, fmt.Sprintf("spool bytes %v after the outage", v)
+	})
+}
+
+// With InfluxDB down and a small spool, quantrac fills the spool and then stops
+// acknowledging (the broker holds the rest); when InfluxDB is back everything lands.
+func TestFaultSpoolFullBackpressure(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
+	q := startQuantrac(t, s.writeConfig(t, faultStations, "spool: {dir: spool, max_bytes: 1MiB}\n"))
+	s.influx.Kill()
+	st := startStream(t, s, 1500, 0)
+	want := st.wait(t)
+	testenv.Eventually(t, time.Minute, func() (bool, string) {
+		return q.metric("quantrac_spool_bytes") > 0, "spool empty"
+	})
+	s.influx.Start()
+	expectExactly(t, s, q, want)
+}
+
+// Mosquitto's default in-flight window is 20 unacknowledged QoS 1 messages per client:
+// batches must flush on the timer, not wait for a batch_size the broker will never send.
+func TestDefaultInflightWindow(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true})
+	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
+	st := startStream(t, s, 700, 0)
+	expectExactly(t, s, q, st.wait(t))
+}

@@ -192,6 +192,9 @@ func (c *Config) resolvePaths(dir string) {
 // brokerSchemes are the URL schemes paho connects with.
 var brokerSchemes = []string{"tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss"}
 
+// tlsSchemes are the broker URL schemes that use TLS, the only ones mqtt.tls applies to.
+var tlsSchemes = []string{"ssl", "tls", "mqtts", "wss"}
+
 // Formats accepted in mqtt.formats.
 var formats = []string{"auto", "json", "senml", "line", "dataline"}
 

@@ -99,9 +99,13 @@ func (c *Config) validateMQTT(p *problems, getenv func(string) string) {
 	u, err := url.Parse(m.Broker)
 	switch {
 	case err != nil || u.Host == "":
-		p.add("mqtt.broker", "%q is not a URL like tcp://host:1883", m.Broker)
+		p.add("mqtt.broker", "%q is not a URL like tcp://host:1883", redactURL(m.Broker))
+	case u.User != nil:
+		p.add("mqtt.broker", "credentials in the URL are not allowed: set mqtt.username and mqtt.password_file (or %s)", EnvMQTTPassword)
 	case !slices.Contains(brokerSchemes, u.Scheme):
 		p.add("mqtt.broker", "scheme %q not supported (want one of %v)", u.Scheme, brokerSchemes)
+	case m.TLS.isSet() && !slices.Contains(tlsSchemes, u.Scheme):
+		p.add("mqtt.tls", "is set but %s:// does not use TLS; use ssl:// (or tls://, mqtts://) or wss://", u.Scheme)
 	}
 	if m.ClientID == "" || len(m.ClientID) > 65535 {
 		p.add("mqtt.client_id", "must be set: the broker keeps the persistent session by it")
@@ -133,12 +137,21 @@ func (c *Config) validateMQTT(p *problems, getenv func(string) string) {
 	}
 	validateTLS(p, "mqtt.tls", m.TLS)
 	m.Password = resolveSecret(p, "mqtt.password_file", m.PasswordFile, EnvMQTTPassword, getenv)
+	if m.PasswordFile != "" && m.Username == "" {
+		// paho sends a password only with a username: it would be silently unused.
+		p.add("mqtt.password_file", "is set but mqtt.username is empty")
+	}
 }
 
 func (c *Config) validateInflux(p *problems, getenv func(string) string) {
 	in := &c.Influx
-	if u, err := url.Parse(in.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.add("influx.url", "%q is not an http:// or https:// URL", in.URL)
+	switch u, err := url.Parse(in.URL); {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		p.add("influx.url", "%q is not an http:// or https:// URL", redactURL(in.URL))
+	case u.User != nil:
+		p.add("influx.url", "credentials in the URL are not allowed: set influx.token_file (or %s)", EnvInfluxToken)
+	case in.TLS.isSet() && u.Scheme != "https":
+		p.add("influx.tls", "is set but the URL is http://; use https://")
 	}
 	if in.Bucket == "" {
 		p.add("influx.bucket", `must be set ("db/rp" on InfluxDB 1.8, the bucket name on 2.x/3.x)`)
@@ -176,17 +189,40 @@ func (c *Config) validateLimits(p *problems) {
 }
 
 func validateTLS(p *problems, key string, t TLS) {
-	for name, f := range map[string]string{"ca_file": t.CAFile, "cert_file": t.CertFile, "key_file": t.KeyFile} {
-		if f == "" {
+	for _, f := range []struct{ name, path string }{{"ca_file", t.CAFile}, {"cert_file", t.CertFile}, {"key_file", t.KeyFile}} {
+		if f.path == "" {
 			continue
 		}
-		if _, err := os.Stat(f); err != nil {
-			p.add(key+"."+name, "%v", unwrapPathError(err))
+		info, err := os.Stat(f.path)
+		switch {
+		case err != nil:
+			p.add(key+"."+f.name, "%v", unwrapPathError(err))
+		case f.name == "key_file" && info.Mode().Perm()&0o004 != 0:
+			// A client certificate's private key is a credential like a password.
+			p.add(key+".key_file", "%s is readable by everyone (mode %v); chmod 600 it", f.path, info.Mode().Perm())
 		}
 	}
 	if (t.CertFile == "") != (t.KeyFile == "") {
 		p.add(key, "cert_file and key_file go together")
 	}
+}
+
+// isSet reports whether any TLS setting is given.
+func (t TLS) isSet() bool { return t != TLS{} }
+
+// redactURL hides the password of a URL, even one that does not parse, for error messages.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil && u.Host != "" {
+		return u.Redacted()
+	}
+	if j := strings.LastIndexByte(s, '@'); j >= 0 {
+		start := 0
+		if i := strings.Index(s, "://"); i >= 0 && i < j {
+			start = i + 3
+		}
+		return s[:start] + "xxxxx" + s[j:]
+	}
+	return s
 }
 
 func unwrapPathError(err error) error {

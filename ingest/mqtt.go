@@ -4,14 +4,17 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -98,7 +101,8 @@ func (s *Source) Run(ctx context.Context) error {
 		if tok.Error() == nil {
 			break
 		}
-		s.log.Error("cannot connect to MQTT broker; retrying", "broker", s.opts.Broker, "err", tok.Error(), "retry_in", backoff)
+		s.log.Error("cannot connect to MQTT broker; retrying", "broker", s.opts.Broker, "err", tok.Error(),
+			"hint", connectHint(tok.Error()), "retry_in", backoff)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -221,4 +225,35 @@ func tlsConfig(o SourceOptions) (*tls.Config, error) {
 		tc.Certificates = []tls.Certificate{cert}
 	}
 	return tc, nil
+}
+
+// connectHint says in words what an operator setting up TLS or broker accounts must fix for
+// a connection error, so that the log line names the cause and the setting: "" when the
+// error needs no explanation (a refused or timed-out connection says it all).
+func connectHint(err error) string {
+	var (
+		unknownCA x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+	)
+	msg := err.Error()
+	switch {
+	case errors.As(err, &unknownCA):
+		return "the broker's certificate is not signed by a CA in mqtt.tls.ca_file (or the system's CAs when ca_file is empty)"
+	case errors.As(err, &hostname):
+		return "the broker's certificate does not hold the broker's host name: use that name in mqtt.broker or set mqtt.tls.server_name"
+	case errors.As(err, &invalid):
+		return "the broker's certificate is not valid (expired, not yet valid, or not a server certificate)"
+	case errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword), errors.Is(err, packets.ErrorRefusedNotAuthorised):
+		return "the broker refused the credentials: check mqtt.username and the password (mqtt.password_file or QUANTRAC_MQTT_PASSWORD), or the client certificate"
+	case strings.Contains(msg, "tls: certificate required"), strings.Contains(msg, "tls: handshake failure") && strings.Contains(msg, "remote error"):
+		return "the broker requires a client certificate: set mqtt.tls.cert_file and mqtt.tls.key_file"
+	case strings.Contains(msg, "tls: unknown certificate authority"), strings.Contains(msg, "tls: bad certificate"):
+		return "the broker does not accept the client certificate in mqtt.tls.cert_file (not signed by the broker's cafile?)"
+	case strings.Contains(msg, "tls: first record does not look like a TLS handshake"):
+		return "the broker's port does not speak TLS: use tcp:// (or ws://) or the broker's TLS port"
+	case strings.Contains(msg, "malformed HTTP response") || strings.Contains(msg, "bad handshake") && strings.HasPrefix(msg, "network Error"):
+		return "the broker's port does not answer MQTT over WebSocket at this URL (wrong port, path or ws/wss scheme?)"
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/quantrac/quantrac/store/spool"
 )
 
 // Batch is the encoded data of one message and what to do once it is durable.
@@ -20,15 +23,15 @@ type Batch struct {
 	Topic, Station string
 }
 
-// Spool is the durable local buffer the Sink falls back to while InfluxDB is unavailable.
-// Append returns only once rec is on disk; it returns an error wrapping ErrSpoolFull when
-// there is no room.
+// Spool is the durable local buffer the Sink falls back to while InfluxDB is unavailable
+// (store/spool). Append returns only once rec is on disk, spool.ErrFull when there is no
+// room and spool.ErrTooLarge for a record that can never fit; Next returns the oldest
+// record until Confirm.
 type Spool interface {
 	Append(rec []byte) error
+	Next(ctx context.Context) (spool.Record, error)
+	Confirm(seq uint64) error
 }
-
-// ErrSpoolFull is what a full Spool returns; the Sink then stops acknowledging and retries.
-var ErrSpoolFull = errors.New("spool full")
 
 // SinkOptions configures a Sink.
 type SinkOptions struct {
@@ -162,11 +165,17 @@ func (s *Sink) Run(ctx context.Context) error {
 			}
 		})
 	}
+	replayCtx, stopReplay := context.WithCancel(ctx)
+	defer stopReplay()
+	if s.opts.Spool != nil {
+		wg.Go(func() { s.replay(replayCtx) })
+	}
 	s.tick(ctx)
 	s.mu.Lock()
 	_ = s.sendLocked(ctx)
 	s.mu.Unlock()
 	close(s.out)
+	stopReplay() // what is in the spool is durable; it is replayed after the restart
 	wg.Wait()
 	return nil
 }
@@ -206,12 +215,15 @@ func (s *Sink) flush(ctx context.Context, p *pending) {
 			return
 		}
 		if s.opts.Spool != nil {
-			if serr := s.opts.Spool.Append(p.body); serr == nil {
-				s.spooled.Add(float64(p.points))
+			serr := s.spoolBatch(p, 0, len(p.msgs))
+			if serr == nil {
 				s.done(p)
 				return
-			} else if !errors.Is(serr, ErrSpoolFull) {
+			}
+			if !errors.Is(serr, spool.ErrFull) {
 				s.log.Error("spool append failed; holding acknowledgements", "err", serr)
+			} else {
+				s.log.Warn("spool full; holding acknowledgements (backpressure) until InfluxDB takes data")
 			}
 		}
 		s.log.Warn("InfluxDB unavailable; retrying", "err", err, "points", p.points, "retry_in", backoff)
@@ -267,4 +279,74 @@ func (s *Sink) spoolOrWait(ctx context.Context, lines []byte) bool {
 		}
 	}
 	return false
+}
+
+// spoolBatch appends the messages msgs[from:to] of p to the spool as one record, or split in
+// halves when the record is too large for a spool segment. On ErrFull some halves may be
+// spooled already; retrying spools them again, which is harmless (points overwrite).
+func (s *Sink) spoolBatch(p *pending, from, to int) error {
+	body := p.body[p.msgs[from].start:p.msgs[to-1].end]
+	err := s.opts.Spool.Append(body)
+	if errors.Is(err, spool.ErrTooLarge) && to-from > 1 {
+		mid := (from + to) / 2
+		if err := s.spoolBatch(p, from, mid); err != nil {
+			return err
+		}
+		return s.spoolBatch(p, mid, to)
+	}
+	if err == nil {
+		for _, m := range p.msgs[from:to] {
+			s.spooled.Add(float64(m.points))
+		}
+	}
+	return err
+}
+
+// replay drains the spool into InfluxDB, oldest first, whenever InfluxDB takes writes.
+func (s *Sink) replay(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for {
+		rec, err := s.opts.Spool.Next(ctx)
+		if err != nil {
+			return // ctx done or spool closed
+		}
+		err = s.w.Write(ctx, rec.Data, bytes.Count(rec.Data, []byte{'\n'}))
+		if err != nil && !Retryable(err) {
+			s.writeLinesOneByOne(ctx, rec.Data)
+			err = nil
+		}
+		if err != nil {
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return
+			}
+			backoff = min(backoff*2, 10*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		if err := s.opts.Spool.Confirm(rec.Seq); err != nil {
+			s.log.Error("spool confirm failed", "seq", rec.Seq, "err", err)
+		}
+	}
+}
+
+// writeLinesOneByOne writes a spooled record InfluxDB refused line by line; the lines it
+// refuses for good are quarantined.
+func (s *Sink) writeLinesOneByOne(ctx context.Context, data []byte) {
+	for line := range bytes.Lines(data) {
+		err := s.w.Write(ctx, line, 1)
+		for err != nil && Retryable(err) && ctx.Err() == nil {
+			time.Sleep(time.Second)
+			err = s.w.Write(ctx, line, 1)
+		}
+		if err == nil || ctx.Err() != nil {
+			continue
+		}
+		s.quarantined.Inc()
+		q := AppendRejection(nil, rejectionOf(msgSpan{topic: "(spool)"}, line, err))
+		if qerr := s.w.Write(ctx, q, 1); qerr != nil {
+			s.log.Error("could not quarantine refused point", "err", qerr)
+		}
+	}
 }

@@ -24,9 +24,55 @@ type WriterOptions struct {
 	Bucket  string // "db/rp" on 1.8
 	Token   string // "user:password" on 1.8
 	Timeout time.Duration
-	CAFile  string
+	// CAFile holds the CA certificates (PEM) that sign an https:// InfluxDB's certificate;
+	// empty: the system's CAs.
+	CAFile string
+	// CertFile and KeyFile are a client certificate, for an InfluxDB (or a proxy in front
+	// of it) that asks for one.
+	CertFile, KeyFile string
+	// ServerName is the name checked in InfluxDB's certificate, when it is not the URL's host.
+	ServerName string
 	// InsecureSkipVerify disables certificate checks (tests only).
 	InsecureSkipVerify bool
+}
+
+// TLSConfig returns the TLS settings of o for an https:// URL, or nil when o sets none (Go's
+// defaults: the system's CAs, the URL's host name).
+func (o WriterOptions) TLSConfig() (*tls.Config, error) {
+	if o.CAFile == "" && o.CertFile == "" && o.ServerName == "" && !o.InsecureSkipVerify {
+		return nil, nil
+	}
+	tc := &tls.Config{ServerName: o.ServerName, InsecureSkipVerify: o.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // opt-in for tests
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("influx CA file: %w", err)
+		}
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("influx CA file %s: no certificate found", o.CAFile)
+		}
+	}
+	if o.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("influx client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// HTTPClient returns an HTTP client with o's TLS settings and a timeout of at least 30 s, for
+// the requests that do not go through influxdb-client-go (NewQuerier).
+func (o WriterOptions) HTTPClient() (*http.Client, error) {
+	tc, err := o.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tc
+	return &http.Client{Timeout: max(o.Timeout, 30*time.Second), Transport: tr}, nil
 }
 
 // Writer sends line protocol to InfluxDB's v2 write API, served by InfluxDB 1.8+, 2.x and
@@ -45,18 +91,11 @@ func NewWriter(o WriterOptions, reg prometheus.Registerer) (*Writer, error) {
 		SetHTTPRequestTimeout(uint(max(o.Timeout, time.Second) / time.Second)).
 		SetPrecision(time.Nanosecond).
 		SetMaxRetries(0)
-	if o.CAFile != "" || o.InsecureSkipVerify {
-		tc := &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // opt-in for tests
-		if o.CAFile != "" {
-			pem, err := os.ReadFile(o.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("influx CA file: %w", err)
-			}
-			tc.RootCAs = x509.NewCertPool()
-			if !tc.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("influx CA file %s: no certificate found", o.CAFile)
-			}
-		}
+	tc, err := o.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
 		opts.SetTLSConfig(tc)
 	}
 	client := influxdb2.NewClientWithOptions(o.URL, o.Token, opts)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // span is a token of a data line: b[start:end] of the payload being decoded.
@@ -21,14 +23,22 @@ type span struct{ start, end int }
 // TAB, by white space. Decimal commas, a UTF-8 byte order mark and CRLF line ends are accepted;
 // a payload that is not valid UTF-8 is read as Windows-1258. The legacy layouts "time
 // parameter value [unit] [status]" and records without a status (taken as "00") are accepted.
-// An empty or non-numeric value is not_a_number whatever the status: a status-02 record is
-// never stored as 0.
+// Decomposed UTF-8 (a base letter followed by combining tone marks, as some editors and macOS
+// write "Nhiệt độ") is composed (NFC) so that names match the catalog. Header lines before the
+// first record (column titles such as "Thông số<TAB>Giá trị<TAB>Đơn vị…": no time and no number)
+// are skipped; a payload without any record is malformed. An empty, missing or non-numeric
+// value is not_a_number whatever the status: a status-02 record is never stored as 0, and a
+// value it does report is kept as reported (flagged).
 func (p *Parser) parseDataLine(b []byte) error {
 	b = bytes.TrimPrefix(b, bom)
-	if !utf8.Valid(b) {
+	switch {
+	case !utf8.Valid(b):
 		p.recode = decodeWindows1258(p.recode[:0], b)
 		b = p.recode
 		p.out.Charset = CharsetWindows1258
+	case hasCombiningMark(b):
+		p.recode = norm.NFC.Append(p.recode[:0], b...)
+		b = p.recode
 	}
 	off := 0
 	for lineNo := 1; off < len(b); lineNo++ {
@@ -38,16 +48,27 @@ func (p *Parser) parseDataLine(b []byte) error {
 		} else {
 			end += off
 		}
-		if err := p.dataLine(b, off, end); err != nil {
+		// p.count is the number of records emitted so far: header lines may only come first.
+		if err := p.dataLine(b, off, end, p.count == 0); err != nil {
 			return malformed("data line %d: %v", lineNo, err)
 		}
 		off = end + 1
 	}
+	if p.count == 0 {
+		return malformed("no data records (parameter, value, unit, yyyyMMddHHmmss time, status)")
+	}
 	return nil
 }
 
-// dataLine tokenises b[start:end] and emits its records.
-func (p *Parser) dataLine(b []byte, start, end int) error {
+// hasCombiningMark reports whether b may hold a combining diacritical mark (U+0300–U+036F,
+// UTF-8 lead bytes 0xCC and 0xCD): then it needs composing.
+func hasCombiningMark(b []byte) bool {
+	return bytes.IndexByte(b, 0xCC) >= 0 || bytes.IndexByte(b, 0xCD) >= 0
+}
+
+// dataLine tokenises b[start:end] and emits its records; headerOK allows a header line (no
+// record has been emitted yet).
+func (p *Parser) dataLine(b []byte, start, end int, headerOK bool) error {
 	for start < end && isSpace(b[start]) {
 		start++
 	}
@@ -82,7 +103,29 @@ func (p *Parser) dataLine(b []byte, start, end int) error {
 			i++
 		}
 	}
+	if headerOK && p.isHeader(b) {
+		return nil
+	}
 	return p.dataRecords(b, tab)
+}
+
+// isHeader reports whether the current line's tokens are a header line: column titles or a
+// title, with no yyyyMMddHHmmss time and no number (a token with a digit that parses as one).
+// A record always has a time, and a line with a number but no time ("COD 80 mg/L") is a
+// broken record, not a header.
+func (p *Parser) isHeader(b []byte) bool {
+	for _, t := range p.tokens {
+		text := b[t.start:t.end]
+		if isTimestamp(text) {
+			return false
+		}
+		if bytes.ContainsAny(text, "0123456789") { // cheap: a failed ParseFloat allocates
+			if _, bad := dataValue(text); bad == "" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // dataRecords emits the records of the current line's tokens, anchoring each record on its
@@ -166,15 +209,18 @@ func (p *Parser) dataFields(b []byte, pre []span, tab bool, c *candidate) error 
 	return nil
 }
 
-// dataLegacy emits a line in the legacy layout "time parameter value [unit] [status]".
+// dataLegacy emits a line in the legacy layout "time parameter value [unit] [status]". A line
+// with a time and a parameter but no value (a faulted instrument) is a not_a_number reading.
 func (p *Parser) dataLegacy(b []byte) error {
 	tok := p.tokens
-	if len(tok) < 3 || len(tok) > 5 {
-		return fmt.Errorf("line starting with a time needs parameter and value after it (%d fields)", len(tok))
+	if len(tok) < 2 || len(tok) > 5 {
+		return fmt.Errorf("line starting with a time needs a parameter and a value after it (%d fields)", len(tok))
 	}
 	text := func(t span) []byte { return b[t.start:t.end] }
-	c := candidate{name: text(tok[1])}
-	c.value, c.bad = dataValue(text(tok[2]))
+	c := candidate{name: text(tok[1]), bad: badMissingValue}
+	if len(tok) >= 3 {
+		c.value, c.bad = dataValue(text(tok[2]))
+	}
 	c.time, c.tbad = compactTime(text(tok[0]), p.st.TimeLocation())
 	if len(tok) >= 4 {
 		c.unit = text(tok[3])

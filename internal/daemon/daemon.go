@@ -30,6 +30,7 @@ import (
 	"github.com/quantrac/quantrac/param"
 	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
+	"github.com/quantrac/quantrac/store/spool"
 )
 
 // Options are the daemon's command-line settings.
@@ -54,6 +55,7 @@ type Daemon struct {
 	source   *ingest.Source
 	pipeline *ingest.Pipeline
 	writer   *store.Writer
+	spool    *spool.Spool
 	sink     *store.Sink
 	http     *httpapi.Server
 	engine   *rules.Engine
@@ -151,8 +153,17 @@ func (d *Daemon) buildStore() error {
 	if d.writer, err = store.NewWriter(d.writerOptions(), d.reg); err != nil {
 		return err
 	}
+	d.spool, err = spool.Open(spool.Options{
+		Dir: d.cfg.Spool.Dir, MaxBytes: int64(d.cfg.Spool.MaxBytes),
+		SegmentBytes: min(int64(d.cfg.Spool.MaxBytes)/4, spool.DefaultSegmentBytes),
+		Logger:       d.log, Registerer: d.reg,
+	})
+	if err != nil {
+		return fmt.Errorf("spool.dir %s: %w", d.cfg.Spool.Dir, err)
+	}
 	d.sink = store.NewSink(d.writer, store.SinkOptions{
-		BatchSize: d.cfg.Influx.BatchSize, FlushInterval: d.cfg.Influx.FlushInterval, Logger: d.log, Registerer: d.reg,
+		BatchSize: d.cfg.Influx.BatchSize, FlushInterval: d.cfg.Influx.FlushInterval, Spool: d.spool,
+		Logger: d.log, Registerer: d.reg,
 	})
 	return nil
 }
@@ -226,6 +237,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	httpStop()
 	wg.Wait()
 	d.writer.Close()
+	if err := d.spool.Close(); err != nil {
+		d.log.Error("closing the spool", "err", err)
+	}
 	d.log.Info("stopped")
 	return err
 }
@@ -251,11 +265,15 @@ func (d *Daemon) mqttReady(context.Context) error {
 	return nil
 }
 
+// influxReady holds while InfluxDB answers or the spool can take data for it.
 func (d *Daemon) influxReady(ctx context.Context) error {
-	if !d.writer.Ping(ctx) {
-		return errors.New("InfluxDB does not answer")
+	if d.writer.Ping(ctx) {
+		return nil
 	}
-	return nil
+	if d.spool.Bytes() < int64(d.cfg.Spool.MaxBytes)*9/10 {
+		return nil
+	}
+	return errors.New("InfluxDB does not answer and the spool is full")
 }
 
 func (d *Daemon) stationsDoc() any {

@@ -86,7 +86,7 @@ func startStack(t *testing.T, stations string, edit func(*config.Config)) *stack
 			s.stop()
 		}
 	})
-	testenv.Eventually(t, 15*time.Second, func() (bool, string) {
+	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
 		return s.get(t, "/readyz") != "" && strings.Contains(s.get(t, "/readyz"), `"ready":true`), s.get(t, "/readyz")
 	})
 	return s

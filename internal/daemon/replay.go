@@ -65,6 +65,7 @@ func Replay(ctx context.Context, cfg *config.Config, f ReplayFilter, log *slog.L
 	d.sink.Close()
 	<-sinkDone
 	d.writer.Close()
+	_ = d.spool.Close()
 	return rep, ctx.Err()
 }
 

@@ -24,7 +24,8 @@ var errCorrupt = errors.New("corrupt frame")
 //
 // A damaged frame in a segment is skipped: Next scans forward to the next intact frame of a
 // later record, counts and logs the records lost, and keeps the file as *.corrupt instead of
-// deleting it once replayed. A segment with no intact frame left is renamed *.corrupt at once.
+// deleting it once replayed. When nothing intact follows the damage, the rest of the segment
+// is given up the same way.
 func (s *Spool) Next(ctx context.Context) (Record, error) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()

@@ -110,8 +110,8 @@ type segment struct {
 }
 
 // Spool is a durable, bounded, append-only queue of byte records on disk. Append is safe for
-// concurrent use; Next and Confirm are meant for one consumer goroutine (they are safe to
-// call concurrently but serialise).
+// concurrent use; Next and Confirm are meant for one consumer goroutine (they serialise on
+// one lock, which a waiting Next holds).
 type Spool struct {
 	opts    Options
 	log     *slog.Logger

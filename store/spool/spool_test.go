@@ -369,3 +369,68 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("replayed %d records, want %d", got, writers)
 	}
 }
+
+func TestCloseWritesQueuedAppends(t *testing.T) {
+	const writers = 4
+	dir := t.TempDir()
+	s := mustOpen(t, Options{Dir: dir})
+	entered, release := make(chan struct{}), make(chan struct{})
+	first := true
+	s.hookW = func() {
+		if first {
+			first = false
+			close(entered)
+			<-release
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			if err := s.Append(rec(i)); err != nil {
+				t.Errorf("Append(%d) = %v, want nil: Close must write what was queued", i, err)
+			}
+		})
+		if i == 0 {
+			<-entered
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Len() < writers && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan error)
+	go func() { closed <- s.Close() }()
+	close(release)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	s2 := mustOpen(t, Options{Dir: dir})
+	if got := len(drain(t, s2)); got != writers {
+		t.Errorf("%d records after reopening, want %d", got, writers)
+	}
+}
+
+func TestWriteErrorIsSticky(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, Options{Dir: dir})
+	appendN(t, s, 0, 3)
+	s.hookW = func() {
+		s.hookW = nil
+		s.w.Close() // the leader's write now fails
+	}
+	if err := s.Append(rec(3)); err == nil {
+		t.Fatal("Append with a failing write = nil, want an error")
+	}
+	if err := s.Append(rec(4)); err == nil || errors.Is(err, ErrFull) {
+		t.Fatalf("Append after a failed write = %v, want the write error", err)
+	}
+	// Replay of what was durable still works.
+	if r := next(t, s); string(r.Data) != string(rec(0)) {
+		t.Errorf("Next after write error = %q, want %q", r.Data, rec(0))
+	}
+	s.Close()
+	s2 := mustOpen(t, Options{Dir: dir})
+	appendN(t, s2, 5, 1)
+	checkRecords(t, drain(t, s2), []int{0, 1, 2, 5})
+}

@@ -1,0 +1,10 @@
+module github.com/quantrac/quantrac/dashboards
+
+go 1.26.0
+
+toolchain go1.27.3
+
+require (
+	github.com/grafana/grafana-foundation-sdk/go v0.0.22 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
+)

@@ -102,7 +102,7 @@ func (s *Source) Run(ctx context.Context) error {
 			break
 		}
 		s.log.Error("cannot connect to MQTT broker; retrying", "broker", s.opts.Broker, "err", tok.Error(),
-			"hint", connectHint(tok.Error()), "retry_in", backoff)
+			"hint", connectHint(tok.Error(), s.opts), "retry_in", backoff)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -230,7 +230,7 @@ func tlsConfig(o SourceOptions) (*tls.Config, error) {
 // connectHint says in words what an operator setting up TLS or broker accounts must fix for
 // a connection error, so that the log line names the cause and the setting: "" when the
 // error needs no explanation (a refused or timed-out connection says it all).
-func connectHint(err error) string {
+func connectHint(err error, o SourceOptions) string {
 	var (
 		unknownCA x509.UnknownAuthorityError
 		hostname  x509.HostnameError
@@ -252,8 +252,20 @@ func connectHint(err error) string {
 		return "the broker does not accept the client certificate in mqtt.tls.cert_file (not signed by the broker's cafile?)"
 	case strings.Contains(msg, "tls: first record does not look like a TLS handshake"):
 		return "the broker's port does not speak TLS: use tcp:// (or ws://) or the broker's TLS port"
-	case strings.Contains(msg, "malformed HTTP response") || strings.Contains(msg, "bad handshake") && strings.HasPrefix(msg, "network Error"):
-		return "the broker's port does not answer MQTT over WebSocket at this URL (wrong port, path or ws/wss scheme?)"
+	case o.CertFile == "" && usesTLS(o.Broker) && (strings.Contains(msg, "connection reset by peer") || strings.HasSuffix(msg, "EOF")):
+		// With TLS 1.3 the broker refuses a missing client certificate after the client's
+		// handshake is done: the client sees a reset or EOF as often as the alert.
+		return "the broker closed the TLS connection: if it requires a client certificate, set mqtt.tls.cert_file and mqtt.tls.key_file"
 	}
 	return ""
+}
+
+// usesTLS reports whether a broker URL's scheme is one paho dials with TLS.
+func usesTLS(broker string) bool {
+	scheme, _, _ := strings.Cut(broker, "://")
+	switch scheme {
+	case "ssl", "tls", "mqtts", "mqtt+ssl", "tcps", "wss":
+		return true
+	}
+	return false
 }

@@ -69,6 +69,7 @@ type pending struct {
 	points  int
 	msgs    []msgSpan
 	created time.Time
+	acked   int // messages msgs[:acked] are durable (spooled) and acknowledged
 }
 
 // msgSpan locates one message's lines inside a pending body.
@@ -215,7 +216,7 @@ func (s *Sink) flush(ctx context.Context, p *pending) {
 			return
 		}
 		if s.opts.Spool != nil {
-			serr := s.spoolBatch(p, 0, len(p.msgs))
+			serr := s.spoolBatch(p, p.acked, len(p.msgs))
 			if serr == nil {
 				s.done(p)
 				return
@@ -239,14 +240,18 @@ func (s *Sink) flush(ctx context.Context, p *pending) {
 	}
 }
 
-// done acknowledges every message of a durable batch.
-func (s *Sink) done(p *pending) {
-	for _, m := range p.msgs {
+// done acknowledges every message of a durable batch not acknowledged yet.
+func (s *Sink) done(p *pending) { s.ackUpTo(p, len(p.msgs)) }
+
+// ackUpTo acknowledges the messages of p before index to, which are durable.
+func (s *Sink) ackUpTo(p *pending, to int) {
+	for _, m := range p.msgs[p.acked:to] {
 		if m.ack != nil {
 			m.ack()
 		}
+		s.pendingPoints.Sub(float64(m.points))
 	}
-	s.pendingPoints.Sub(float64(p.points))
+	p.acked = max(p.acked, to)
 }
 
 // writeOneByOne writes a refused batch message by message, so one bad message cannot block
@@ -282,8 +287,9 @@ func (s *Sink) spoolOrWait(ctx context.Context, lines []byte) bool {
 }
 
 // spoolBatch appends the messages msgs[from:to] of p to the spool as one record, or split in
-// halves when the record is too large for a spool segment. On ErrFull some halves may be
-// spooled already; retrying spools them again, which is harmless (points overwrite).
+// halves when the record is too large for a spool segment, and acknowledges each part once
+// it is on disk. On ErrFull the parts spooled so far stay acknowledged; a retry continues
+// after them.
 func (s *Sink) spoolBatch(p *pending, from, to int) error {
 	body := p.body[p.msgs[from].start:p.msgs[to-1].end]
 	err := s.opts.Spool.Append(body)
@@ -298,6 +304,7 @@ func (s *Sink) spoolBatch(p *pending, from, to int) error {
 		for _, m := range p.msgs[from:to] {
 			s.spooled.Add(float64(m.points))
 		}
+		s.ackUpTo(p, to)
 	}
 	return err
 }

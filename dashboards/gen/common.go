@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -177,4 +178,17 @@ func newDashboard(uid, title, description string) *dashboard.DashboardBuilder {
 		Timezone(common.TimeZoneBrowser).Tooltip(dashboard.DashboardCursorSyncCrosshair).
 		Link(dashboard.NewDashboardLinkBuilder("quantrac").Type(dashboard.DashboardLinkTypeDashboards).
 			Tags([]string{"quantrac"}).AsDropdown(true).IncludeVars(true).KeepTime(true))
+}
+
+// mapLayer is a geomap layer under construction.
+type mapLayer = cog.Builder[common.MapLayerOptions]
+
+// mustBuild builds what a builder holds, for values the SDK takes already built (overrides).
+// The builders passed here are constants of this program, so an error is a bug.
+func mustBuild[T any](b cog.Builder[T]) T {
+	v, err := b.Build()
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -122,7 +122,7 @@ func stationMap(ids *panelIDs) *geomap.PanelBuilder {
 		View(geomap.NewMapViewConfigBuilder().Id("fit").AllLayers(true).Zoom(9).MaxZoom(14).Padding(10)).
 		Controls(geomap.NewControlsOptionsBuilder().ShowZoom(true).MouseWheelZoom(true).ShowScale(true)).
 		Basemap(common.NewMapLayerOptionsBuilder().Type("default").Name("Basemap")).
-		Layers([]cog_MapLayer{
+		Layers([]mapLayer{
 			markers("State", "A", "Value #A", "station", 12, -14),
 			markers("AQI", "B", "Value #B", "Value #B", 5, 16),
 		}).
@@ -131,7 +131,7 @@ func stationMap(ids *panelIDs) *geomap.PanelBuilder {
 
 // markers is a geomap markers layer over the frame of one query, coloured by colourField and
 // labelled with textField.
-func markers(name, refID, colourField, textField string, size, textOffsetY int) cog_MapLayer {
+func markers(name, refID, colourField, textField string, size, textOffsetY int) mapLayer {
 	return common.NewMapLayerOptionsBuilder().Type("markers").Name(name).Tooltip(true).
 		FilterData(map[string]any{"id": "byRefId", "options": refID}).
 		Location(common.NewFrameGeometrySourceBuilder().Mode(common.FrameGeometrySourceModeCoords).Latitude("lat").Longitude("lon")).

@@ -66,6 +66,9 @@ func (st *stream) wait(t *testing.T) float64 {
 	if sum["failed"] != 0 {
 		t.Fatalf("stationsim failed to publish: %v", sum)
 	}
+	if sum["readings"] < 10000 {
+		t.Fatalf("stream sent %v readings; the fault tests need at least 10,000", sum["readings"])
+	}
 	return sum["readings"]
 }
 
@@ -95,7 +98,7 @@ func afterReadings(t *testing.T, q *quantrac, n float64) {
 func TestFaultKill9Quantrac(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
 	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
-	st := startStream(t, s, 700, 150)
+	st := startStream(t, s, 1300, 250)
 	afterReadings(t, q, 3000)
 	q.signal(syscall.SIGKILL)
 	time.Sleep(2 * time.Second) // the stream goes on; the broker queues for quantrac's session
@@ -106,7 +109,7 @@ func TestFaultKill9Quantrac(t *testing.T) {
 func TestFaultSIGTERMQuantrac(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
 	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
-	st := startStream(t, s, 700, 150)
+	st := startStream(t, s, 1300, 250)
 	afterReadings(t, q, 3000)
 	began := time.Now()
 	q.signal(syscall.SIGTERM)
@@ -123,7 +126,7 @@ func TestFaultSIGTERMQuantrac(t *testing.T) {
 func TestFaultMosquittoRestart(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
 	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
-	st := startStream(t, s, 700, 150)
+	st := startStream(t, s, 1300, 250)
 	afterReadings(t, q, 3000)
 	s.broker.Restart()
 	expectExactly(t, s, q, st.wait(t))
@@ -132,7 +135,7 @@ func TestFaultMosquittoRestart(t *testing.T) {
 func TestFaultInfluxDown20s(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
 	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
-	st := startStream(t, s, 700, 50)
+	st := startStream(t, s, 1300, 80)
 	afterReadings(t, q, 1000)
 	s.influx.Kill()
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
@@ -160,11 +163,22 @@ func TestFaultSpoolFullBackpressure(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
 	q := startQuantrac(t, s.writeConfig(t, faultStations, "spool: {dir: spool, max_bytes: 1MiB}\n"))
 	s.influx.Kill()
-	st := startStream(t, s, 1500, 0)
+	st := startStream(t, s, 30000, 0)
 	want := st.wait(t)
+	// The spool fills up to its limit, and quantrac stops taking messages: the broker holds
+	// the rest in quantrac's persistent session.
 	testenv.Eventually(t, time.Minute, func() (bool, string) {
-		return q.metric("quantrac_spool_bytes") > 0, "spool empty"
+		v := q.metric("quantrac_spool_bytes")
+		return v >= 512<<10, fmt.Sprintf("spool bytes %v", v)
 	})
+	held := q.metric("quantrac_readings_total")
+	time.Sleep(3 * time.Second)
+	if got := q.metric("quantrac_readings_total"); got >= want || got > held+1000 {
+		t.Fatalf("quantrac accepted %v readings (was %v) of %v with a full spool: no backpressure", got, held, want)
+	}
+	if v := q.metric("quantrac_spool_bytes"); v > 1<<20 {
+		t.Errorf("spool bytes %v exceed spool.max_bytes", v)
+	}
 	s.influx.Start()
 	expectExactly(t, s, q, want)
 }
@@ -174,6 +188,6 @@ func TestFaultSpoolFullBackpressure(t *testing.T) {
 func TestDefaultInflightWindow(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true})
 	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
-	st := startStream(t, s, 700, 0)
+	st := startStream(t, s, 1300, 0)
 	expectExactly(t, s, q, st.wait(t))
 }

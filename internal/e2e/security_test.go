@@ -1,11 +1,20 @@
 package e2e
 
 import (
+	"crypto/tls"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/quantrac/quantrac/internal/testenv"
 )
@@ -100,6 +109,297 @@ func TestSecurityMQTTTLS(t *testing.T) {
 				t.Errorf("quantrac check: exit %d\n%s", code, out)
 			}
 			assertNoSecrets(t, "quantrac check output", out, secrets...)
+		})
+	}
+}
+
+// A wrong CA, a wrong password, a missing client certificate or a certificate for another
+// name: quantrac says why in its log, /readyz fails, and it keeps retrying rather than exit.
+func TestSecurityMQTTRefused(t *testing.T) {
+	dir := t.TempDir()
+	p := newPKI(t, dir)
+	serverTLS := []string{"certfile " + p.server.Cert, "keyfile " + p.server.Key}
+	mutualTLS := append(serverTLS[:2:2], "cafile "+p.ca.CertFile, "require_certificate true", "use_identity_as_username true")
+	broker := tlsBroker(t, dir, serverTLS, mutualTLS)
+	influx := authInflux(t)
+	token := secretFile(t, dir, "influx_token", "admin:"+influxPassword)
+	const wrongPassword = "Wpw-3a7c1e-not-the-password"
+	goodPW := secretFile(t, dir, "good_pw", quantracPassword)
+	badPW := secretFile(t, dir, "bad_pw", wrongPassword)
+
+	for _, tc := range []struct {
+		name, url, mqtt string
+		want            []string // in the log line
+	}{
+		{"wrong CA", "ssl://" + broker.ListenerAddr(0),
+			fmt.Sprintf("username: quantrac\npassword_file: %s\ntls: {ca_file: %s, server_name: %s}", goodPW, p.other.CertFile, brokerName),
+			[]string{"certificate signed by unknown authority", "not signed by a CA in mqtt.tls.ca_file"}},
+		{"wrong password", "ssl://" + broker.ListenerAddr(0),
+			fmt.Sprintf("username: quantrac\npassword_file: %s\ntls: {ca_file: %s, server_name: %s}", badPW, p.ca.CertFile, brokerName),
+			[]string{"the broker refused the credentials"}},
+		{"no client certificate", "ssl://" + broker.ListenerAddr(1),
+			fmt.Sprintf("tls: {ca_file: %s, server_name: %s}", p.ca.CertFile, brokerName),
+			[]string{"client certificate", "set mqtt.tls.cert_file and mqtt.tls.key_file"}},
+		{"certificate for another name", "ssl://" + broker.ListenerAddr(0),
+			fmt.Sprintf("username: quantrac\npassword_file: %s\ntls: {ca_file: %s}", goodPW, p.ca.CertFile),
+			[]string{"x509: cannot validate certificate for 127.0.0.1", "set mqtt.tls.server_name"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := qconfig{
+				mqtt:   fmt.Sprintf("broker: %s\n%s", tc.url, tc.mqtt),
+				influx: fmt.Sprintf("url: %s\ntoken_file: %s", influx.URL(), token),
+			}.write(t, t.TempDir())
+			q := launch(t, cfg, nil)
+			testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+				q.mustRun()
+				log := q.log()
+				n := strings.Count(log, "cannot connect to MQTT broker; retrying")
+				return n >= 2, fmt.Sprintf("%d failed attempts logged", n)
+			})
+			line := lineWith(q.log(), "cannot connect to MQTT broker")
+			t.Log(line)
+			for _, w := range tc.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("log line does not say %q:\n%s", w, line)
+				}
+			}
+			body, code := q.get("/readyz")
+			if code != http.StatusServiceUnavailable || !strings.Contains(body, "mqtt") {
+				t.Errorf("/readyz = %d %s, want 503 naming mqtt", code, body)
+			}
+			if v := q.metric("quantrac_mqtt_connected"); v != 0 {
+				t.Errorf("quantrac_mqtt_connected = %v", v)
+			}
+			q.mustRun()
+			assertNoSecrets(t, "quantrac log", q.log(), quantracPassword, wrongPassword, influxPassword)
+		})
+	}
+}
+
+// lineWith returns the first line of text containing s.
+func lineWith(text, s string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}
+
+// With the shipped ACL (deploy/acl) and per-station accounts, a station can publish only
+// under its own topic: publishing as another station gets nothing into InfluxDB, a payload
+// naming another station is forbidden, quantrac's own account cannot publish readings, and
+// a station cannot read what others publish. Its own topic works.
+func TestSecurityShippedACL(t *testing.T) {
+	dir := t.TempDir()
+	pw := passwordFile(t, dir, map[string]string{"quantrac": quantracPassword, "LC-AQ-01": stationPassword, "LC-AQ-02": stationPassword})
+	broker := testenv.Mosquitto(t, testenv.MosquittoOptions{DenyAnonymous: true,
+		ExtraConfig: []string{"password_file " + pw, "acl_file " + shippedACL(t)}})
+	influx := authInflux(t)
+	cfg := qconfig{
+		mqtt:   fmt.Sprintf("broker: %s\nusername: quantrac\npassword_file: %s", broker.URL(), secretFile(t, dir, "mqtt_password", quantracPassword)),
+		influx: fmt.Sprintf("url: %s\ntoken_file: %s", influx.URL(), secretFile(t, dir, "influx_token", "admin:"+influxPassword)),
+	}.write(t, dir)
+	q := launch(t, cfg, nil)
+	q.waitReady(q.get)
+
+	// LC-AQ-02 listens to everything it can: the ACL lets a station read nothing.
+	spy := connectStation(t, broker.URL(), "spy", "LC-AQ-02", stationPassword, nil)
+	seen := make(chan string, 10)
+	if tok := spy.c.Subscribe("stations/#", 1, func(_ mqtt.Client, m mqtt.Message) { seen <- m.Topic() }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	// quantrac's account is read-only: a leaked ingester password cannot inject readings.
+	connectStation(t, broker.URL(), "ingester", "quantrac", quantracPassword, nil).
+		publish("stations/LC-AQ-01/air", reading(4*time.Minute, 400, ""))
+	st := connectStation(t, broker.URL(), "lc-aq-01", "LC-AQ-01", stationPassword, nil)
+	st.publish("stations/LC-AQ-02/air", reading(3*time.Minute, 300, ""))                        // denied by the broker
+	st.publish("stations/LC-AQ-01/air", reading(2*time.Minute, 200, `, "station": "LC-AQ-02"`)) // forbidden by quantrac
+	st.publish("stations/LC-AQ-01/air", reading(time.Minute, 21.5, ""))                         // its own: accepted
+
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		n := pm25Count(influx, "LC-AQ-01")
+		return n == 1, fmt.Sprintf("%d pm25 values of LC-AQ-01", n)
+	})
+	if n := pm25Count(influx, "LC-AQ-02"); n != 0 {
+		t.Errorf("%d readings landed as LC-AQ-02, published by LC-AQ-01", n)
+	}
+	if n := influx.Count("quantrac", `SELECT count("pm25") FROM "air" WHERE "pm25" >= 200`); n != 0 {
+		t.Errorf("%d of the denied or forbidden readings landed", n)
+	}
+	// Only the two messages the ACL let through reached quantrac.
+	for result, want := range map[string]float64{"": 2, `{result="accepted"}`: 1, `{result="forbidden"}`: 1} {
+		if got := q.metric("quantrac_messages_total" + result); got != want {
+			t.Errorf("quantrac_messages_total%s = %v, want %v", result, got, want)
+		}
+	}
+	select {
+	case topic := <-seen:
+		t.Errorf("station LC-AQ-02 read a message on %s", topic)
+	default:
+	}
+	assertNoSecrets(t, "quantrac log", q.log(), quantracPassword, stationPassword, influxPassword)
+}
+
+// With -web.config.file (exporter-toolkit: TLS and bcrypt basic auth), every endpoint answers
+// only over TLS and only with the password: 401 without it or with a wrong one, 200 with it.
+func TestSecurityWebConfig(t *testing.T) {
+	dir := t.TempDir()
+	p := newPKI(t, dir)
+	broker, influx := testenv.Mosquitto(t, testenv.MosquittoOptions{}), authInflux(t)
+	hash, err := bcrypt.GenerateFromPassword([]byte(metricsPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(dir, "web.yml")
+	write(t, webConfig, fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n",
+		p.server.Cert, p.server.Key, hash))
+	cfg := qconfig{mqtt: "broker: " + broker.URL(), influx: fmt.Sprintf("url: %s\ntoken_file: %s",
+		influx.URL(), secretFile(t, dir, "influx_token", "admin:"+influxPassword))}.write(t, dir)
+	q := launch(t, cfg, nil, "-web.config.file", webConfig)
+	q.waitReady(httpsGet(q, p.ca, "prometheus", metricsPassword))
+
+	for _, tc := range []struct {
+		name, path string
+		get        func(string) (string, int)
+		want       int
+	}{
+		{"metrics without password", "/metrics", httpsGet(q, p.ca, "", ""), http.StatusUnauthorized},
+		{"metrics with a wrong password", "/metrics", httpsGet(q, p.ca, "prometheus", "guess"), http.StatusUnauthorized},
+		{"metrics as another user", "/metrics", httpsGet(q, p.ca, "admin", metricsPassword), http.StatusUnauthorized},
+		{"api without password", "/api/v1/stations", httpsGet(q, p.ca, "", ""), http.StatusUnauthorized},
+		{"readyz without password", "/readyz", httpsGet(q, p.ca, "", ""), http.StatusUnauthorized},
+		{"plain HTTP", "/metrics", q.get, http.StatusBadRequest},
+		{"metrics with the password", "/metrics", httpsGet(q, p.ca, "prometheus", metricsPassword), http.StatusOK},
+		{"api with the password", "/api/v1/stations", httpsGet(q, p.ca, "prometheus", metricsPassword), http.StatusOK},
+	} {
+		body, code := tc.get(tc.path)
+		if code != tc.want {
+			t.Errorf("%s: GET %s = %d, want %d: %.200s", tc.name, tc.path, code, tc.want, body)
+		}
+		if has := strings.Contains(body, "quantrac_messages_total") || strings.Contains(body, "LC-AQ-01"); has != (code == http.StatusOK) {
+			t.Errorf("%s: body with data = %v at status %d", tc.name, has, code)
+		}
+	}
+	assertNoSecrets(t, "quantrac log", q.log(), metricsPassword, influxPassword)
+}
+
+// InfluxDB with auth-enabled: with the right token ("user:password" on 1.8, from a file or
+// QUANTRAC_INFLUX_TOKEN) points land; with a wrong one nothing lands, the log says why, and
+// quantrac_write_errors_total rises while quantrac keeps the data (retrying or spooling).
+func TestSecurityInfluxAuth(t *testing.T) {
+	dir := t.TempDir()
+	broker, influx := testenv.Mosquitto(t, testenv.MosquittoOptions{}), authInflux(t)
+	const wrongPassword = "Wpw-8d1f2b-not-the-influx-password"
+	for _, tc := range []struct {
+		name, db, influx string
+		env              []string
+		lands            bool
+	}{
+		{name: "token file", db: "quantrac", lands: true,
+			influx: "token_file: " + secretFile(t, dir, "influx_token", "admin:"+influxPassword)},
+		{name: "token from environment", db: "fromenv", lands: true,
+			env: []string{"QUANTRAC_INFLUX_TOKEN=admin:" + influxPassword}},
+		{name: "wrong token", db: "wrongtoken", lands: false,
+			influx: "token_file: " + secretFile(t, dir, "wrong_token", "admin:"+wrongPassword)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			influx.CreateDatabase(tc.db)
+			cfg := qconfig{mqtt: "broker: " + broker.URL(),
+				influx: fmt.Sprintf("url: %s\nbucket: %s/autogen\n%s", influx.URL(), tc.db, tc.influx)}.write(t, t.TempDir())
+			q := launch(t, cfg, tc.env)
+			q.waitReady(q.get) // InfluxDB answers /ping without a token
+			st := connectStation(t, broker.URL(), "st-"+tc.db, "", "", nil)
+			st.publish("stations/LC-AQ-01/air", reading(time.Minute, 21.5, ""))
+			count := func() int {
+				return influx.Count(tc.db, `SELECT count("pm25") FROM "air"`)
+			}
+			if tc.lands {
+				testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+					return count() == 1, fmt.Sprintf("%d points", count())
+				})
+				if v := q.metric("quantrac_write_errors_total"); v != 0 {
+					t.Errorf("quantrac_write_errors_total = %v", v)
+				}
+			} else {
+				testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+					q.mustRun()
+					v := q.metric("quantrac_write_errors_total")
+					return v >= 2, fmt.Sprintf("quantrac_write_errors_total = %v", v)
+				})
+				line := lineWith(q.log(), "HTTP 401")
+				if !strings.Contains(line, "authorization failed") {
+					t.Errorf("no log line says InfluxDB refused the token:\n%s", tail(q.logPath, 20))
+				}
+				t.Log(line)
+				if n, w := count(), q.metric("quantrac_points_written_total"); n != 0 || w != 0 {
+					t.Errorf("%d points stored, %v counted written with a wrong token", n, w)
+				}
+			}
+			assertNoSecrets(t, "quantrac log", q.log(), influxPassword, wrongPassword)
+		})
+	}
+}
+
+// InfluxDB over HTTPS (here behind a TLS-terminating proxy, as often deployed): quantrac
+// trusts influx.tls.ca_file; with another CA nothing is written, /readyz fails and the log
+// says why.
+func TestSecurityInfluxHTTPS(t *testing.T) {
+	dir := t.TempDir()
+	p := newPKI(t, dir)
+	broker, influx := testenv.Mosquitto(t, testenv.MosquittoOptions{}), authInflux(t)
+	target, err := url.Parse(influx.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewUnstartedServer(httputil.NewSingleHostReverseProxy(target))
+	cert, err := tls.LoadX509KeyPair(p.server.Cert, p.server.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	proxy.StartTLS()
+	t.Cleanup(proxy.Close)
+	// The certificate names localhost, not 127.0.0.1.
+	httpsURL := fmt.Sprintf("https://localhost:%d", proxy.Listener.Addr().(*net.TCPAddr).Port)
+	token := secretFile(t, dir, "influx_token", "admin:"+influxPassword)
+
+	for i, tc := range []struct {
+		name string
+		ca   *testCA
+	}{{"CA file", p.ca}, {"another CA", p.other}} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := pm25Count(influx, "LC-AQ-01")
+			cfg := qconfig{mqtt: "broker: " + broker.URL(),
+				influx: fmt.Sprintf("url: %s\ntoken_file: %s\ntls: {ca_file: %s}", httpsURL, token, tc.ca.CertFile)}.write(t, t.TempDir())
+			q := launch(t, cfg, nil)
+			st := connectStation(t, broker.URL(), fmt.Sprint("st-https-", i), "", "", nil)
+			if tc.ca == p.ca {
+				q.waitReady(q.get)
+				st.publish("stations/LC-AQ-01/air", reading(time.Duration(i+1)*time.Minute, 21.5, ""))
+				testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+					n := pm25Count(influx, "LC-AQ-01")
+					return n == before+1, fmt.Sprintf("%d points, want %d", n, before+1)
+				})
+				return
+			}
+			testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+				q.mustRun()
+				body, code := q.get("/readyz")
+				return code == http.StatusServiceUnavailable && strings.Contains(body, "influxdb"), fmt.Sprintf("readyz %d %s", code, body)
+			})
+			st.publish("stations/LC-AQ-01/air", reading(time.Duration(i+1)*time.Minute, 21.5, ""))
+			testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+				q.mustRun()
+				v := q.metric("quantrac_write_errors_total")
+				return v >= 1, fmt.Sprintf("quantrac_write_errors_total = %v", v)
+			})
+			if line := lineWith(q.log(), "InfluxDB"); !strings.Contains(q.log(), "certificate signed by unknown authority") {
+				t.Errorf("log does not say the certificate is not trusted; first InfluxDB line:\n%s", line)
+			}
+			if n := pm25Count(influx, "LC-AQ-01"); n != before {
+				t.Errorf("%d points written through an untrusted TLS connection", n-before)
+			}
 		})
 	}
 }

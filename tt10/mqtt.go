@@ -1,0 +1,173 @@
+package tt10
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// MQTTOptions configures the MQTT publisher.
+type MQTTOptions struct {
+	Broker             string
+	ClientID           string
+	Username, Password string
+	TLS                *tls.Config   // nil: paho's default for ssl:// brokers, none for tcp://
+	AckTimeout         time.Duration // how long a publish waits for its PUBACK (default 30s)
+	Logger             *slog.Logger
+	Registerer         prometheus.Registerer // for quantrac_tt10_mqtt_connected; may be nil
+}
+
+// MQTT publishes data files at QoS 1 and waits for each PUBACK. It uses a clean session:
+// what is in flight lives in the file system (a file stays in place until acknowledged), so a
+// restarted watcher simply publishes again what was not acknowledged.
+type MQTT struct {
+	o         MQTTOptions
+	client    mqtt.Client
+	connected atomic.Bool
+}
+
+// ErrNoAck is returned when the broker did not acknowledge a publish within AckTimeout.
+var ErrNoAck = errors.New("no PUBACK from the broker in time")
+
+// NewMQTT builds the publisher and registers its gauge; it does no I/O.
+func NewMQTT(o MQTTOptions) *MQTT {
+	if o.AckTimeout <= 0 {
+		o.AckTimeout = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	m := &MQTT{o: o}
+	opts := mqtt.NewClientOptions().
+		AddBroker(o.Broker).
+		SetClientID(o.ClientID).
+		SetCleanSession(true).
+		SetAutoReconnect(true).
+		SetConnectRetry(false).
+		SetMaxReconnectInterval(30 * time.Second).
+		SetKeepAlive(30 * time.Second).
+		SetConnectTimeout(10 * time.Second).
+		SetWriteTimeout(10 * time.Second).
+		SetOnConnectHandler(func(mqtt.Client) {
+			m.connected.Store(true)
+			o.Logger.Info("connected to MQTT broker", "broker", o.Broker)
+		}).
+		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+			m.connected.Store(false)
+			o.Logger.Warn("lost MQTT connection; reconnecting", "err", err)
+		})
+	if o.Username != "" {
+		opts.SetUsername(o.Username)
+		opts.SetPassword(o.Password)
+	}
+	if o.TLS != nil {
+		opts.SetTLSConfig(o.TLS)
+	}
+	m.client = mqtt.NewClient(opts)
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "quantrac_tt10_mqtt_connected", Help: "1 while the tt10 watcher is connected to the MQTT broker.",
+		}, func() float64 {
+			if m.connected.Load() {
+				return 1
+			}
+			return 0
+		}))
+	}
+	return m
+}
+
+// Connect makes one connection attempt.
+func (m *MQTT) Connect(ctx context.Context) error {
+	tok := m.client.Connect()
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("connect to %s: %w", m.o.Broker, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ConnectRetry connects, retrying with backoff (1 s doubling to 30 s) until it succeeds or
+// ctx is done; after that paho reconnects by itself.
+func (m *MQTT) ConnectRetry(ctx context.Context) error {
+	for backoff := time.Second; ; backoff = min(2*backoff, 30*time.Second) {
+		err := m.Connect(ctx)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		m.o.Logger.Error("cannot connect to MQTT broker; retrying", "broker", m.o.Broker, "err", err, "retry_in", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Connected reports whether the connection is up.
+func (m *MQTT) Connected() bool { return m.connected.Load() }
+
+// Publish sends payload to topic at QoS 1 and waits for the broker's PUBACK.
+func (m *MQTT) Publish(ctx context.Context, topic string, payload []byte) error {
+	tok := m.client.Publish(topic, 1, false, payload)
+	t := time.NewTimer(m.o.AckTimeout)
+	defer t.Stop()
+	select {
+	case <-tok.Done():
+		return tok.Error()
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return ErrNoAck
+	}
+}
+
+// Close disconnects, waiting up to half a second for the connection to close cleanly.
+func (m *MQTT) Close() {
+	if m.client.IsConnectionOpen() {
+		m.client.Disconnect(500)
+	}
+	m.connected.Store(false)
+}
+
+// TLSConfig builds the TLS configuration of mqtt.tls: CA certificates to verify the broker,
+// a client certificate, the server name. It returns nil when nothing is set.
+func TLSConfig(caFile, certFile, keyFile, serverName string, insecureSkipVerify bool) (*tls.Config, error) {
+	if caFile == "" && certFile == "" && serverName == "" && !insecureSkipVerify {
+		return nil, nil
+	}
+	tc := &tls.Config{ServerName: serverName, InsecureSkipVerify: insecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // opt-in
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt CA file: %w", err)
+		}
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mqtt CA file %s: no certificate found", caFile)
+		}
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}

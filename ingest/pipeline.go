@@ -42,9 +42,9 @@ type PipelineOptions struct {
 	// NoQuarantine leaves rejected messages out of rejected_messages (replay: they are
 	// there already).
 	NoQuarantine bool
-	Now             func() time.Time
-	Logger          *slog.Logger
-	Registerer      prometheus.Registerer
+	Now          func() time.Time
+	Logger       *slog.Logger
+	Registerer   prometheus.Registerer
 }
 
 // Pipeline decodes, validates and routes messages.
@@ -114,6 +114,7 @@ func (w *worker) handle(ctx context.Context, msg Message) (string, error) {
 		return reason, w.reject(ctx, msg, st, reason, err)
 	}
 	if kind == "status" {
+		p.stationStatus(st, msg.Payload)
 		p.m.messages.WithLabelValues(ResultAccepted).Inc()
 		return ResultAccepted, p.opts.Sink.Put(ctx, store.Batch{Ack: msg.Ack})
 	}
@@ -154,6 +155,28 @@ func (p *Pipeline) route(msg Message) (st *quantrac.Station, kind, reason string
 		return st, "", ResultForbidden, fmt.Errorf("topic %q is not in station %s's topic allow-list", msg.Topic, st.ID)
 	}
 	return st, kind, "", nil
+}
+
+// StatusObserver is told what stations publish on their status topic.
+type StatusObserver interface {
+	SetStationStatus(station string, online bool)
+}
+
+// stationStatus passes an "online"/"offline" status message (plain, or JSON
+// {"status": "offline"}) to the observer; other payloads are ignored.
+func (p *Pipeline) stationStatus(st *quantrac.Station, payload []byte) {
+	so, ok := p.opts.Observer.(StatusObserver)
+	if !ok {
+		return
+	}
+	v := strings.ToLower(strings.Trim(string(payload), " \t\r\n\"{}"))
+	v = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(v, `status"`)), ":"))
+	switch strings.Trim(v, `" `) {
+	case "online":
+		so.SetStationStatus(st.ID, true)
+	case "offline":
+		so.SetStationStatus(st.ID, false)
+	}
 }
 
 // format returns the payload format forced for topic, or payload.Auto.

@@ -68,12 +68,12 @@ func (e *Engine) snapshot() []prometheus.Metric {
 		}
 		gauge(info, 1, labels...)
 		s.mu.Lock()
-		up := 0.0
 		if s.lastValid > 0 {
 			gauge(descLastReading, float64(s.lastValid)/1e9, st.ID)
-			if now.Sub(time.Unix(0, s.lastValid)) <= 3*s.interval {
-				up = 1
-			}
+		}
+		up := 0.0
+		if s.up(now) {
+			up = 1
 		}
 		gauge(descUp, up, st.ID)
 		year := now.In(s.cal.loc).Year()

@@ -114,3 +114,16 @@ func (e *Engine) Active() []Transition {
 	}
 	return out
 }
+
+// SetStationStatus records what a station published on its status topic (its MQTT will says
+// "offline" when its connection drops): an offline station is down at once, without waiting
+// for three silent intervals; its next valid reading brings it up again.
+func (e *Engine) SetStationStatus(station string, online bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if s := e.stations[station]; s != nil {
+		s.mu.Lock()
+		s.offline = !online
+		s.mu.Unlock()
+	}
+}

@@ -18,6 +18,7 @@ type stationState struct {
 	cal       calendar
 	lastValid int64 // newest valid reading time, Unix ns; 0: none
 	lastAny   int64 // newest reading time of any status
+	offline   bool  // the station said "offline" on its status topic (MQTT will) since its last valid reading
 	series    map[string]*series
 	order     []*series // parameters with rules first, in rule order
 }
@@ -94,6 +95,9 @@ func (s *stationState) observe(r *quantrac.Reading, out []Transition, emit bool)
 		return out
 	}
 	s.lastValid = max(s.lastValid, t)
+	if emit {
+		s.offline = false
+	}
 	ser := s.series[r.Param]
 	if ser == nil {
 		ser = s.newSeries(r.Param)
@@ -164,7 +168,7 @@ func versionString(reg string, l *Limit, st *quantrac.Station) string {
 
 // migrate carries the state of the same station under its previous configuration over to s.
 func (s *stationState) migrate(old *stationState) {
-	s.lastValid, s.lastAny = old.lastValid, old.lastAny
+	s.lastValid, s.lastAny, s.offline = old.lastValid, old.lastAny, old.offline
 	for _, os := range old.order {
 		ns := s.series[os.param]
 		if ns == nil {
@@ -227,4 +231,10 @@ func (s *stationState) replay(old, ns *series) {
 			r.last = r.evaluate(ns, s.interval)
 		}
 	}
+}
+
+// up reports whether the station is up at now: its newest valid reading is within 3
+// reporting intervals, and it has not said it went offline since. The station is locked.
+func (s *stationState) up(now time.Time) bool {
+	return !s.offline && s.lastValid > 0 && now.Sub(time.Unix(0, s.lastValid)) <= 3*s.interval
 }

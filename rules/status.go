@@ -50,7 +50,7 @@ func (e *Engine) Stations() []StationStatus {
 		s.mu.Lock()
 		ss := StationStatus{Station: s.st.ID, LastSeen: unixTime(s.lastAny), LastValid: unixTime(s.lastValid),
 			Values: []ParameterValue{}, Limits: []LimitStatus{}}
-		ss.Up = s.lastValid > 0 && now.Sub(time.Unix(0, s.lastValid)) <= 3*s.interval
+		ss.Up = s.up(now)
 		year := now.In(s.cal.loc).Year()
 		for _, ser := range s.order {
 			if ser.lastT > 0 {

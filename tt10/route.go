@@ -43,8 +43,8 @@ func reject(reason, format string, args ...any) *Rejection {
 	return &Rejection{Reason: reason, Detail: fmt.Sprintf(format, args...)}
 }
 
-// Resolve finds the station of the file at rel (a path relative to the watched directory,
-// either separator) from its name and its folders. The name's candidates (Name.Candidates) are
+// Resolve finds the station of the file at rel (a path relative to the watched directory)
+// from its name and its folders. The name's candidates (Name.Candidates) are
 // looked up in the registry by id or alias; so are the folders above the file, nearest first,
 // skipping date folders (2026, 01, 20260101, Thang01): the dated layout
 // <Station>/yyyy/MM/dd/ names the station. A name that matches no station is routed by its

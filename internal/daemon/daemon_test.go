@@ -38,6 +38,8 @@ type stack struct {
 	stop   func()
 }
 
+type configT = config.Config
+
 func startStack(t *testing.T, stations string, edit func(*config.Config)) *stack {
 	t.Helper()
 	s := &stack{

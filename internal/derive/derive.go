@@ -115,6 +115,11 @@ func (d *Deriver) Observe(rs []quantrac.Reading, lines []byte) ([]byte, int) {
 	return sa.emit(rs[0].Station, newest(rs), lines, n)
 }
 
+// SetStationStatus forwards a station's online/offline status to the rules engine.
+func (d *Deriver) SetStationStatus(station string, online bool) {
+	d.engine.SetStationStatus(station, online)
+}
+
 // newest returns the latest reading time of rs.
 func newest(rs []quantrac.Reading) time.Time {
 	t := rs[0].Time

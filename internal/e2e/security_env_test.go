@@ -28,12 +28,14 @@ const (
 )
 
 // securityStations is the registry of the security tests: two air stations, whose broker
-// accounts are their ids.
+// accounts are their ids. LC-AQ-01 has rules, so quantrac queries InfluxDB at start to
+// rebuild its windows.
 const securityStations = `stations:
   - id: LC-AQ-01
     name: "Trạm không khí TP Lai Châu"
     kind: air
     location: {lat: 22.3964, lon: 103.4582}
+    regulations: [QCVN-05:2023]
   - id: LC-AQ-02
     name: "Trạm không khí Tam Đường"
     kind: air
@@ -264,4 +266,47 @@ func reading(age time.Duration, value float64, extra string) string {
 // pm25Count counts the pm25 values stored for station.
 func pm25Count(in *testenv.Influx, station string) int {
 	return in.Count("quantrac", fmt.Sprintf(`SELECT count("pm25") FROM "air" WHERE "station" = '%s'`, station))
+}
+
+// pki is the test's certificates: a CA, the broker's (and web server's) certificate, client
+// certificates for quantrac and a station, and an unrelated CA.
+type pki struct {
+	ca, other         *testCA
+	server            certFiles
+	quantrac, station certFiles
+}
+
+func newPKI(t *testing.T, dir string) *pki {
+	t.Helper()
+	ca := newCA(t, dir, "ca")
+	return &pki{
+		ca: ca, other: newCA(t, dir, "other-ca"),
+		server:   ca.server("server", brokerName, "localhost"),
+		quantrac: ca.client("quantrac", "quantrac"), station: ca.client("station", "LC-AQ-01"),
+	}
+}
+
+// tlsBroker starts Mosquitto with the shipped ACL, a password file for quantrac and the two
+// stations, and the given extra listeners (their lines after `listener`).
+func tlsBroker(t *testing.T, dir string, listeners ...[]string) *testenv.Broker {
+	t.Helper()
+	pw := passwordFile(t, dir, map[string]string{"quantrac": quantracPassword, "LC-AQ-01": stationPassword, "LC-AQ-02": stationPassword})
+	o := testenv.MosquittoOptions{DenyAnonymous: true, ExtraConfig: []string{"password_file " + pw, "acl_file " + shippedACL(t)}}
+	for _, l := range listeners {
+		o.ExtraListeners = append(o.ExtraListeners, testenv.Listener{Lines: l})
+	}
+	return testenv.Mosquitto(t, o)
+}
+
+// writeErrorLine returns the first log line with a failed InfluxDB write (store.WriteError).
+func writeErrorLine(log string) string { return lineWith(log, "influxdb write (") }
+
+// lineWith returns the first line of text containing s.
+func lineWith(text, s string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
 }

@@ -190,6 +190,13 @@ func classify(err error) *WriteError {
 		} else if he.Message != "" {
 			we.Err = errors.New(he.Message)
 		}
+		switch he.StatusCode {
+		case http.StatusUnauthorized:
+			// InfluxDB 1.8 answers {"error": ...}, which the client does not parse.
+			we.Err = fmt.Errorf("authorization failed: InfluxDB refused the token; check influx.token_file or QUANTRAC_INFLUX_TOKEN (\"user:password\" on 1.8) (%w)", we.Err)
+		case http.StatusForbidden:
+			we.Err = fmt.Errorf("forbidden: the token may not write to this bucket; check the user's privileges on the database (%w)", we.Err)
+		}
 		switch {
 		case he.StatusCode == 0, he.StatusCode == http.StatusTooManyRequests, he.StatusCode >= 500,
 			he.StatusCode == http.StatusUnauthorized, he.StatusCode == http.StatusForbidden,

@@ -10,9 +10,9 @@
 #
 # CACHE is ${QUANTRAC_CACHE:-$HOME/.cache/quantrac}. The tools are built with the toolchain
 # of tools/go.mod's toolchain line whatever GOTOOLCHAIN the caller exports (that one decides
-# what is analysed, not what the analysers are built with). Next to each binary,
-# <name>.key records what it was built from (go.mod, go.sum, toolchain, and the sources
-# of a tool of this module); a binary is rebuilt only when its key changes. Only the Go module
+# what is analysed, not what the analysers are built with). Next to each binary, <name>.key
+# records what it was built from (toolchain, go.mod, go.sum, this script, and the sources of
+# a tool of this module); a binary is rebuilt only when its key changes. Only the Go module
 # proxy is needed, and go.sum is checked. Quiet unless it builds (then one line on stderr).
 set -euo pipefail
 
@@ -49,7 +49,7 @@ pkg() {
 key() {
 	{
 		echo "$toolchain $(pkg "$1")"
-		cat "$here/go.mod" "$here/go.sum"
+		cat "$here/go.mod" "$here/go.sum" "$here/install.sh"
 		case $1 in
 		vulndbindex) cat "$here"/vulndbindex/*.go ;;
 		esac
@@ -64,6 +64,7 @@ ldflags() {
 		# release variables give the real one (they are read when date is set).
 		local v
 		v=$(cd "$here" && go list -m -f '{{.Version}} {{.Time.Format "2006-01-02T15:04:05Z07:00"}}' github.com/golangci/golangci-lint/v2)
+		v=${v#v}
 		echo "-X main.version=${v%% *} -X main.date=${v#* } -X main.commit=tools/go.mod"
 		;;
 	esac

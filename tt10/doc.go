@@ -12,7 +12,7 @@
 //	            check: decode as the ingester will (payload.Parser), name time vs record times
 //	                 ▼
 //	            publish QoS 1 to stations/{station}/{kind} ── wait for PUBACK
-//	                 │ content malformed or no valid reading (the ingester quarantines it
+//	                 │ content malformed or no reading accepted (the ingester quarantines it
 //	                 │ in rejected_messages)
 //	                 ├───────────────────────────────────────────> DIR/.rejected/<path> + <path>.reason
 //	                 ▼

@@ -14,7 +14,7 @@ import (
 const (
 	ResultDone      = "done"      // published, acknowledged, moved to .done/
 	ResultMalformed = "malformed" // published (the ingester quarantines it), moved to .rejected/
-	ResultInvalid   = "invalid"   // published, no reading valid (quarantined), moved to .rejected/
+	ResultInvalid   = "invalid"   // published, no reading accepted (quarantined), moved to .rejected/
 	// Not published, moved to .rejected/ with a .reason file:
 	ResultBadName        = "bad_name"        // the name is not <prefix>_yyyyMMddHHmmss.txt
 	ResultUnknownStation = "unknown_station" // no registry station or alias matches the name or folder

@@ -198,7 +198,11 @@ func (w *Watcher) Scan(ctx context.Context) (Summary, error) {
 			w.m.waiting.Set(float64(sum.Waiting + sum.Failed))
 			return sum, err
 		}
-		if res == "" {
+		switch res {
+		case resultGone:
+			w.settle.forget(f.rel)
+			continue
+		case "":
 			sum.Failed++
 			continue
 		}
@@ -213,6 +217,9 @@ func (w *Watcher) Scan(ctx context.Context) (Summary, error) {
 	return sum, ctx.Err()
 }
 
+// resultGone is handle's result for a file removed before it could be read.
+const resultGone = "gone"
+
 // handle routes, checks, publishes and moves one file and returns its result. A result of ""
 // leaves the file in place (it could not be read); an error stops the scan (the broker did not
 // acknowledge, or a handled file could not be moved).
@@ -225,7 +232,7 @@ func (w *Watcher) handle(ctx context.Context, reg *quantrac.Registry, f file) (s
 		data, tooLarge, err = readLimited(filepath.Join(w.o.Dir, f.rel), w.o.MaxFileBytes)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return "", nil // gone meanwhile
+			return resultGone, nil
 		case err != nil:
 			w.log.Warn("cannot read data file; retrying next scan", "file", f.rel, "err", err)
 			return "", nil
@@ -240,18 +247,18 @@ func (w *Watcher) handle(ctx context.Context, reg *quantrac.Registry, f file) (s
 		return rj.Reason, w.toRejected(f.rel, rj, "")
 	}
 	verdict := w.check(st, data, w.o.Now())
-	if verdict == nil {
-		w.checkSkew(st, name)
-	}
 	topic := w.topic(st)
 	if err := w.publish(ctx, topic, data); err != nil {
-		w.m.publishFails.Inc()
+		if ctx.Err() == nil {
+			w.m.publishFails.Inc()
+		}
 		return "", fmt.Errorf("publish %s to %s: %w", f.rel, topic, err)
 	}
 	if verdict != nil {
 		w.log.Warn("data file published; the ingester quarantines its content", "file", f.rel, "station", st.ID, "reason", verdict.Detail)
 		return verdict.Reason, w.toRejected(f.rel, verdict, topic)
 	}
+	w.checkSkew(st, name)
 	if err := w.mv.move(f.rel, DoneDir); err != nil {
 		return "", fmt.Errorf("move %s to %s: %w", f.rel, DoneDir, err)
 	}
@@ -262,7 +269,7 @@ func (w *Watcher) handle(ctx context.Context, reg *quantrac.Registry, f file) (s
 
 // check decodes the file as the ingester will (format detected from content, the same
 // limits) and returns a Rejection when nothing of it will be accepted: Malformed when it
-// cannot be decoded, Invalid when no reading is valid. w.res keeps the readings.
+// cannot be decoded, Invalid when no reading is accepted. w.res keeps the readings.
 func (w *Watcher) check(st *quantrac.Station, data []byte, now time.Time) *Rejection {
 	w.res.Reset()
 	if err := w.parser.Parse(payload.Auto, st, st.Kind, data, now, &w.res); err != nil {

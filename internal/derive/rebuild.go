@@ -23,15 +23,24 @@ func (d *Deriver) Rebuild(ctx context.Context, h rules.History, now time.Time) e
 	defer d.mu.RUnlock()
 	for station, sa := range d.aqi {
 		sa.mu.Lock()
+		var newest time.Time
 		err := h.Readings(ctx, station, now.Add(-aqiLookback), func(r quantrac.Reading) {
 			if r.Valid() {
 				sa.tracker.Observe(r.Param, r.Time, r.Value)
+				if r.Time.After(newest) {
+					newest = r.Time
+				}
 			}
 		})
 		if err == nil {
-			l := now.In(sa.loc)
-			sa.lastHour = time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), 0, 0, 0, sa.loc)
-			sa.lastDay = time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, sa.loc)
+			// The hour and day of the newest stored reading were emitted before the restart;
+			// a reading in a later hour emits again (an index written twice lands on the
+			// same point).
+			if !newest.IsZero() {
+				l := newest.In(sa.loc)
+				sa.lastHour = time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), 0, 0, 0, sa.loc)
+				sa.lastDay = time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, sa.loc)
+			}
 			for _, s := range sa.schemes {
 				if idx, ok := sa.tracker.Hourly(s, now); ok {
 					sa.latest[key{s, PeriodHourly}] = idx

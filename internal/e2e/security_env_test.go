@@ -29,7 +29,7 @@ const (
 
 // securityStations is the registry of the security tests: two air stations, whose broker
 // accounts are their ids. LC-AQ-01 has rules, so quantrac queries InfluxDB at start to
-// rebuild its windows.
+// rebuild its windows; LC-AQ-02 has a topic allow-list.
 const securityStations = `stations:
   - id: LC-AQ-01
     name: "Trạm không khí TP Lai Châu"
@@ -40,6 +40,7 @@ const securityStations = `stations:
     name: "Trạm không khí Tam Đường"
     kind: air
     location: {lat: 22.34, lon: 103.61}
+    topics: ["stations/LC-AQ-02/air"]
 `
 
 // authInflux starts InfluxDB with authentication on (as deployed) and creates the quantrac
@@ -309,4 +310,53 @@ func lineWith(text, s string) string {
 		}
 	}
 	return ""
+}
+
+// addStation adds a station account to the password file passwd with the shipped script
+// deploy/mosquitto/add-station.sh, and returns the password it generated.
+func addStation(t *testing.T, passwd, id string) string {
+	t.Helper()
+	script, err := filepath.Abs("../../deploy/mosquitto/add-station.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(script, passwd, id).Output()
+	if err != nil {
+		t.Fatalf("add-station.sh %s: %v", id, err)
+	}
+	pw := strings.TrimSpace(string(out))
+	if len(pw) < 20 || strings.ContainsAny(pw, " \n") {
+		t.Fatalf("add-station.sh printed %q, not one password", out)
+	}
+	return pw
+}
+
+// shippedListeners returns the listener blocks of deploy/mosquitto/tls.conf, in order, each
+// without its `listener` line (testenv puts every listener on a free loopback port) and
+// with the container's certificate paths replaced by the test's.
+func shippedListeners(t *testing.T, p *pki) [][]string {
+	t.Helper()
+	data, err := os.ReadFile("../../deploy/mosquitto/tls.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := strings.NewReplacer("/mosquitto/config/certs/server.crt", p.server.Cert,
+		"/mosquitto/config/certs/server.key", p.server.Key, "/mosquitto/config/certs/ca.crt", p.ca.CertFile)
+	var blocks [][]string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "listener "):
+			blocks = append(blocks, nil)
+		case len(blocks) == 0:
+			t.Fatalf("tls.conf: %q before the first listener", line)
+		default:
+			blocks[len(blocks)-1] = append(blocks[len(blocks)-1], paths.Replace(line))
+		}
+	}
+	if len(blocks) != 3 {
+		t.Fatalf("tls.conf has %d listeners, want 3 (TLS, mutual TLS, wss)", len(blocks))
+	}
+	return blocks
 }

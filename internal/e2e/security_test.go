@@ -21,17 +21,15 @@ import (
 	"github.com/quantrac/quantrac/internal/testenv"
 )
 
-// quantrac ingests through a Mosquitto TLS listener (server certificate checked against
-// mqtt.tls.ca_file and server_name), through a mutual-TLS listener where the client
-// certificate is the identity, and over MQTT over secure WebSocket (wss://). Its log and
+// quantrac ingests through the shipped Mosquitto TLS listeners (deploy/mosquitto/tls.conf):
+// TLS with a password (the broker's certificate checked against mqtt.tls.ca_file and
+// server_name), mutual TLS where the client certificate is the identity, and MQTT over
+// secure WebSocket (wss://). Its log and
 // `quantrac check` never show a secret.
 func TestSecurityMQTTTLS(t *testing.T) {
 	dir := t.TempDir()
 	p := newPKI(t, dir)
-	serverTLS := []string{"certfile " + p.server.Cert, "keyfile " + p.server.Key}
-	mutualTLS := append(serverTLS[:2:2], "cafile "+p.ca.CertFile, "require_certificate true", "use_identity_as_username true")
-	wss := append(serverTLS[:2:2], "protocol websockets")
-	broker := tlsBroker(t, dir, serverTLS, mutualTLS, wss)
+	broker := tlsBroker(t, dir, shippedListeners(t, p)...) // TLS, mutual TLS, wss
 	influx := authInflux(t)
 	token := secretFile(t, dir, "influx_token", "admin:"+influxPassword)
 	secrets := []string{quantracPassword, stationPassword, influxPassword}
@@ -90,9 +88,7 @@ func TestSecurityMQTTTLS(t *testing.T) {
 func TestSecurityMQTTRefused(t *testing.T) {
 	dir := t.TempDir()
 	p := newPKI(t, dir)
-	serverTLS := []string{"certfile " + p.server.Cert, "keyfile " + p.server.Key}
-	mutualTLS := append(serverTLS[:2:2], "cafile "+p.ca.CertFile, "require_certificate true", "use_identity_as_username true")
-	broker := tlsBroker(t, dir, serverTLS, mutualTLS)
+	broker := tlsBroker(t, dir, shippedListeners(t, p)[:2]...) // TLS, mutual TLS
 	influx := authInflux(t)
 	token := secretFile(t, dir, "influx_token", "admin:"+influxPassword)
 	const wrongPassword = "Wpw-3a7c1e-not-the-password"
@@ -148,13 +144,15 @@ func TestSecurityMQTTRefused(t *testing.T) {
 	}
 }
 
-// With the shipped ACL (deploy/acl) and per-station accounts, a station can publish only
+// With the shipped ACL (deploy/acl) and per-station accounts made by the shipped
+// deploy/mosquitto/add-station.sh, a station can publish only
 // under its own topic: publishing as another station gets nothing into InfluxDB, a payload
 // naming another station is forbidden, quantrac's own account cannot publish readings, and
 // a station cannot read what others publish. Its own topic works.
 func TestSecurityShippedACL(t *testing.T) {
 	dir := t.TempDir()
-	pw := passwordFile(t, dir, map[string]string{"quantrac": quantracPassword, "LC-AQ-01": stationPassword, "LC-AQ-02": stationPassword})
+	pw := passwordFile(t, dir, map[string]string{"quantrac": quantracPassword})
+	pw1, pw2 := addStation(t, pw, "LC-AQ-01"), addStation(t, pw, "LC-AQ-02")
 	broker := testenv.Mosquitto(t, testenv.MosquittoOptions{DenyAnonymous: true,
 		ExtraConfig: []string{"password_file " + pw, "acl_file " + shippedACL(t)}})
 	influx := authInflux(t)
@@ -166,7 +164,7 @@ func TestSecurityShippedACL(t *testing.T) {
 	q.waitReady(q.get)
 
 	// LC-AQ-02 listens to everything it can: the ACL lets a station read nothing.
-	spy := connectStation(t, broker.URL(), "spy", "LC-AQ-02", stationPassword, nil)
+	spy := connectStation(t, broker.URL(), "spy", "LC-AQ-02", pw2, nil)
 	seen := make(chan string, 10)
 	if tok := spy.c.Subscribe("stations/#", 1, func(_ mqtt.Client, m mqtt.Message) { seen <- m.Topic() }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("subscribe: %v", tok.Error())
@@ -174,7 +172,7 @@ func TestSecurityShippedACL(t *testing.T) {
 	// quantrac's account is read-only: a leaked ingester password cannot inject readings.
 	connectStation(t, broker.URL(), "ingester", "quantrac", quantracPassword, nil).
 		publish("stations/LC-AQ-01/air", reading(4*time.Minute, 400, ""))
-	st := connectStation(t, broker.URL(), "lc-aq-01", "LC-AQ-01", stationPassword, nil)
+	st := connectStation(t, broker.URL(), "lc-aq-01", "LC-AQ-01", pw1, nil)
 	st.publish("stations/LC-AQ-02/air", reading(3*time.Minute, 300, ""))                        // denied by the broker
 	st.publish("stations/LC-AQ-01/air", reading(2*time.Minute, 200, `, "station": "LC-AQ-02"`)) // forbidden by quantrac
 	st.publish("stations/LC-AQ-01/air", reading(time.Minute, 21.5, ""))                         // its own: accepted
@@ -200,7 +198,7 @@ func TestSecurityShippedACL(t *testing.T) {
 		t.Errorf("station LC-AQ-02 read a message on %s", topic)
 	default:
 	}
-	assertNoSecrets(t, "quantrac log", q.log(), quantracPassword, stationPassword, influxPassword)
+	assertNoSecrets(t, "quantrac log", q.log(), quantracPassword, pw1, pw2, influxPassword)
 }
 
 // With -web.config.file (exporter-toolkit: TLS and bcrypt basic auth), every endpoint answers
@@ -231,6 +229,7 @@ func TestSecurityWebConfig(t *testing.T) {
 		{"metrics as another user", "/metrics", httpsGet(q, p.ca, "admin", metricsPassword), http.StatusUnauthorized},
 		{"api without password", "/api/v1/stations", httpsGet(q, p.ca, "", ""), http.StatusUnauthorized},
 		{"readyz without password", "/readyz", httpsGet(q, p.ca, "", ""), http.StatusUnauthorized},
+		{"healthz without password", "/healthz", httpsGet(q, p.ca, "", ""), http.StatusUnauthorized},
 		{"plain HTTP", "/metrics", q.get, http.StatusBadRequest},
 		{"metrics with the password", "/metrics", httpsGet(q, p.ca, "prometheus", metricsPassword), http.StatusOK},
 		{"api with the password", "/api/v1/stations", httpsGet(q, p.ca, "prometheus", metricsPassword), http.StatusOK},
@@ -383,6 +382,7 @@ func TestSecurityUntrustedInput(t *testing.T) {
 		{"unknown_station", "stations/EVIL-0001/air", reading(time.Minute, 10, "")},
 		{"unknown_station, line protocol in the id", "stations/EVIL,x=y/air", reading(time.Minute, 10, "")},
 		{"forbidden: an air station's wastewater", "stations/LC-AQ-01/wastewater", reading(time.Minute, 10, "")},
+		{"forbidden: outside the station's topic allow-list", "stations/LC-AQ-02/status", "online"},
 		{"1 accepted, 1 unknown_parameter", "stations/LC-AQ-01/air",
 			fmt.Sprintf(`{"time": %q, "readings": {"pm25": 10, "zzinjected": 5}}`, at(1))},
 		{"5 accepted, 2 too_many_readings", "stations/LC-AQ-01/air",
@@ -396,12 +396,12 @@ func TestSecurityUntrustedInput(t *testing.T) {
 	}
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		v := q.metric("quantrac_messages_total")
-		return v == 8, fmt.Sprintf("%v of 8 messages counted", v)
+		return v == 9, fmt.Sprintf("%v of 9 messages counted", v)
 	})
 	for series, want := range map[string]float64{
 		`quantrac_messages_total{result="accepted"}`:                   2,
 		`quantrac_messages_total{result="unknown_station"}`:            2,
-		`quantrac_messages_total{result="forbidden"}`:                  1,
+		`quantrac_messages_total{result="forbidden"}`:                  2,
 		`quantrac_messages_total{result="too_large"}`:                  1,
 		`quantrac_messages_total{result="malformed"}`:                  2,
 		`quantrac_readings_total{kind="air"}`:                          6,
@@ -412,10 +412,10 @@ func TestSecurityUntrustedInput(t *testing.T) {
 			t.Errorf("%s = %v, want %v", series, got, want)
 		}
 	}
-	// Every message not wholly accepted is kept in rejected_messages (6 rejected, 2 partly).
+	// Every message not wholly accepted is kept in rejected_messages (7 rejected, 2 partly).
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		n := influx.Count("quantrac", `SELECT count("error") FROM "rejected_messages"`)
-		return n == 8, fmt.Sprintf("%d of 8 messages in rejected_messages", n)
+		return n == 9, fmt.Sprintf("%d of 9 messages in rejected_messages", n)
 	})
 	for _, s := range influx.Query("quantrac", `SELECT "payload" FROM "rejected_messages" WHERE "reason" = 'too_large'`) {
 		for _, row := range s.Rows() {
@@ -455,7 +455,7 @@ func TestSecurityUntrustedInput(t *testing.T) {
 		t.Errorf("station tag values %v, fields %v: the queries are wrong", tagValues, fields)
 	}
 	for _, v := range tagValues {
-		if v != "LC-AQ-01" {
+		if v != "LC-AQ-01" && v != "LC-AQ-02" {
 			t.Errorf("InfluxDB has station tag value %q", v)
 		}
 	}
@@ -463,5 +463,32 @@ func TestSecurityUntrustedInput(t *testing.T) {
 		if strings.HasPrefix(f, "zz") {
 			t.Errorf("InfluxDB has field %q from an unknown parameter", f)
 		}
+	}
+}
+
+// `quantrac check` never prints a secret: not when the configuration is valid, not when a
+// secret file is refused, not when a password was put in a URL.
+func TestSecurityCheckHidesSecrets(t *testing.T) {
+	dir := t.TempDir()
+	good := secretFile(t, dir, "mqtt_password", quantracPassword)
+	open := filepath.Join(dir, "open_password")
+	write(t, open, quantracPassword) // 0644: refused
+	env := []string{"QUANTRAC_INFLUX_TOKEN=admin:" + influxPassword}
+	for _, tc := range []struct {
+		name, mqtt string
+		code       int
+		want       string
+	}{
+		{"valid", "broker: ssl://b.example:8883\nusername: quantrac\npassword_file: " + good, 0, "ok"},
+		{"world-readable password file", "username: quantrac\npassword_file: " + open, 1, "readable by everyone"},
+		{"password in the URL", "broker: ssl://quantrac:" + quantracPassword + "@b.example:8883", 1, "credentials in the URL are not allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := checkOutput(t, qconfig{mqtt: tc.mqtt, influx: "url: http://127.0.0.1:8086"}.write(t, t.TempDir()), env...)
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Errorf("exit %d, want %d with %q:\n%s", code, tc.code, tc.want, out)
+			}
+			assertNoSecrets(t, "quantrac check output", out, quantracPassword, influxPassword)
+		})
 	}
 }

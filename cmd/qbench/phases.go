@@ -1,0 +1,251 @@
+package main
+
+import (
+	"fmt"
+	"syscall"
+	"time"
+)
+
+// idleTimeout is how long a phase may see no progress before it is declared stuck.
+const idleTimeout = 60 * time.Second
+
+// run measures one station count, phase by phase (see the package doc). A failed phase
+// ends the station count; what was measured until then is kept.
+func (r *stationRun) run() Row {
+	row := Row{Stations: r.n}
+	defer r.close()
+	fail := func(phase string, err error) Row {
+		row.Errors = append(row.Errors, fmt.Sprintf("%s: %v", phase, err))
+		r.b.logf("  %s failed: %v", phase, err)
+		return row
+	}
+	var err error
+	r.b.logf("%d stations: broker-only ceiling", r.n)
+	if row.Broker, err = r.brokerOnly(); err != nil {
+		return fail("broker-only", err)
+	}
+	r.b.logf("  %.0f msg/s; end to end", row.Broker.MsgPerS)
+	if row.EndToEnd, err = r.endToEnd(); err != nil {
+		return fail("end-to-end", err)
+	}
+	row.RatioEndToEnd = ratio(row.EndToEnd.MsgPerS, row.Broker.MsgPerS)
+	r.b.logf("  %.0f msg/s (%.0f %%); catching up", row.EndToEnd.MsgPerS, 100*row.RatioEndToEnd)
+	if row.CatchUp, row.StartupS, row.StartupCPU, err = r.catchUp(); err != nil {
+		return fail("catch-up", err)
+	}
+	r.b.logf("  %.0f msg/s after a %.1f s start; accounting and latency", row.CatchUp.MsgPerS, row.StartupS)
+	if row.Accounting, row.MetricsBytes, err = r.q.metrics(accountingMetrics...); err != nil {
+		return fail("metrics", err)
+	}
+	if row.Latency, err = r.latency(); err != nil {
+		return fail("latency", err)
+	}
+	r.b.logf("  p50 %.0f ms, p99 %.0f ms; broker-only drain ceiling", row.Latency.P50ms, row.Latency.P99ms)
+	if err := r.stopQuantrac(); err != nil {
+		return fail("stopping quantrac", err)
+	}
+	if err := dropSession(r.broker.URL(), quantracClientID); err != nil {
+		return fail("dropping quantrac's session", err)
+	}
+	if row.DrainCeiling, err = r.drainCeiling(); err != nil {
+		return fail("drain ceiling", err)
+	}
+	row.RatioCatchUp = ratio(row.CatchUp.MsgPerS, row.DrainCeiling.MsgPerS)
+	r.b.logf("  %.0f msg/s (catch-up %.0f %%)", row.DrainCeiling.MsgPerS, 100*row.RatioCatchUp)
+	r.derive(&row)
+	return row
+}
+
+// accountingMetrics are the counters read after the catch-up to check that nothing was lost.
+var accountingMetrics = []string{
+	"quantrac_messages_total", "quantrac_readings_total", "quantrac_readings_rejected_total",
+	"quantrac_points_written_total", "quantrac_write_errors_total",
+}
+
+// derive fills the per-message figures of row.
+func (r *stationRun) derive(row *Row) {
+	e := row.EndToEnd
+	cpu := e.CPU["quantrac"]
+	if e.Messages > 0 {
+		row.CPUPerMessageUS = cpu / float64(e.Messages) * 1e6
+		row.CPUPer100kMsgs = cpu / float64(e.Messages) * 1e5
+		row.CPUPer100kReading = cpu / float64(e.Messages*int64(r.b.o.params)) * 1e5
+	}
+	if c := row.CatchUp; c.Messages > 0 {
+		row.CatchUpCPUPerMsg = c.CPU["quantrac"] / float64(c.Messages) * 1e6
+	}
+	row.PeakRSSMB = float64(r.peakRSS) / (1 << 20)
+}
+
+// finish fills the rates and loads of a phase that moved n messages in elapsed.
+func (p *Phase) finish(n int64, elapsed time.Duration, readingsPerMsg int) {
+	p.Messages, p.Seconds = n, elapsed.Seconds()
+	p.MsgPerS = rate(n, p.Seconds)
+	p.ReadingsPerS = p.MsgPerS * float64(readingsPerMsg)
+	p.Load1End = load1()
+}
+
+// brokerOnly is phase 1: stationsim → Mosquitto → counting subscriber, from stationsim's
+// start until the subscriber has received every message.
+func (r *stationRun) brokerOnly() (Phase, error) {
+	o := r.b.o
+	c := newCounter(r.broker.URL(), counterClientID, o.messages, !o.plainCounter)
+	if err := c.connect(); err != nil {
+		return Phase{}, err
+	}
+	defer func() { c.disconnect(); _ = dropSession(r.broker.URL(), counterClientID) }()
+	ph := Phase{Load1Start: load1()}
+	cpu0 := r.cpuSnap()
+	sim, err := r.runSim("stationsim-broker", load{count: o.messages, start: r.t1, prefix: pubPrefix})
+	if err != nil {
+		return ph, err
+	}
+	if err := c.waitDone(o.timeout, idleTimeout); err != nil {
+		return ph, err
+	}
+	ph.CPU = cpuDelta(cpu0, r.cpuSnap())
+	ph.CPU["stationsim"] = sim.summary["cpu_s"]
+	ph.Queried, ph.Publisher = c.n.Load(), sim.summary["msg_per_s"]
+	ph.finish(int64(sim.summary["acked"]), c.lastAt().Sub(sim.began), o.params)
+	return ph, nil
+}
+
+// endToEnd is phase 2: the same load through quantrac, from stationsim's start until every
+// point is queryable in InfluxDB.
+func (r *stationRun) endToEnd() (Phase, error) {
+	o := r.b.o
+	var err error
+	if r.q, err = r.startQuantrac(r.b.quantracBin(), true); err != nil {
+		return Phase{}, err
+	}
+	ph := Phase{Load1Start: load1()}
+	cpu0 := r.cpuSnap()
+	sim, err := r.runSim("stationsim-e2e", load{count: o.messages, start: r.t1, prefix: pubPrefix})
+	if err != nil {
+		return ph, err
+	}
+	acked := int64(sim.summary["acked"])
+	done, found, res, err := r.pollCount(acked)
+	if err != nil {
+		return ph, err
+	}
+	ph.CPU = cpuDelta(cpu0, r.cpuSnap())
+	ph.CPU["stationsim"] = sim.summary["cpu_s"]
+	ph.Queried, ph.ResolutionS, ph.Publisher = found, res, sim.summary["msg_per_s"]
+	ph.finish(acked, done.Sub(sim.began), o.params)
+	return ph, nil
+}
+
+// catchUp is phase 3: quantrac stops (its persistent session stays and queues), stationsim
+// publishes the backlog, quantrac starts and drains it. The drain is timed from quantrac's
+// connection to the broker (after its rule windows are rebuilt) until every backlog point
+// is queryable; the start before it is reported apart.
+func (r *stationRun) catchUp() (ph Phase, startup, startupCPU float64, err error) {
+	o := r.b.o
+	before, err := r.b.influx.countPoints(r.db)
+	if err != nil {
+		return ph, 0, 0, err
+	}
+	if err := r.stopQuantrac(); err != nil {
+		return ph, 0, 0, err
+	}
+	sim, err := r.runSim("stationsim-backlog", load{count: o.backlog, start: r.tBacklog, prefix: pubPrefix})
+	if err != nil {
+		return ph, 0, 0, err
+	}
+	if r.q, err = r.startQuantrac(r.b.quantracBin(), false); err != nil {
+		return ph, 0, 0, err
+	}
+	var t0 time.Time
+	select {
+	case t0 = <-r.q.connected.seen:
+	case <-r.q.done:
+		return ph, 0, 0, fmt.Errorf("quantrac exited: %v\n%s", r.q.err, r.q.Tail(20))
+	case <-time.After(o.timeout):
+		return ph, 0, 0, fmt.Errorf("quantrac did not connect within %v", o.timeout)
+	}
+	ph.Load1Start = load1()
+	cpu0 := r.cpuSnap()
+	startup, startupCPU = t0.Sub(r.q.started).Seconds(), cpu0["quantrac"]
+	acked := int64(sim.summary["acked"])
+	done, found, res, err := r.pollCount(before + acked)
+	if err != nil {
+		return ph, startup, startupCPU, err
+	}
+	ph.CPU = cpuDelta(cpu0, r.cpuSnap())
+	ph.Queried, ph.ResolutionS, ph.Publisher = found-before, res, sim.summary["msg_per_s"]
+	ph.finish(acked, done.Sub(t0), o.params)
+	return ph, startup, startupCPU, nil
+}
+
+// drainCeiling is phase 3's reference: the counting subscriber leaves a persistent session
+// subscribed, stationsim publishes the same backlog, the subscriber reconnects and drains
+// it; timed from its connection to the last message.
+func (r *stationRun) drainCeiling() (Phase, error) {
+	o := r.b.o
+	c := newCounter(r.broker.URL(), counterClientID, o.backlog, !o.plainCounter)
+	if err := c.connect(); err != nil {
+		return Phase{}, err
+	}
+	c.disconnect()
+	defer func() { _ = dropSession(r.broker.URL(), counterClientID) }()
+	sim, err := r.runSim("stationsim-drain", load{count: o.backlog, start: r.tBacklog, prefix: pubPrefix})
+	if err != nil {
+		return Phase{}, err
+	}
+	acked := int64(sim.summary["acked"])
+	c = newCounter(r.broker.URL(), counterClientID, acked, !o.plainCounter)
+	ph := Phase{Load1Start: load1()}
+	cpu0 := r.cpuSnap()
+	if err := c.connect(); err != nil {
+		return ph, err
+	}
+	defer c.disconnect()
+	t0 := c.connectedAt()
+	if err := c.waitDone(o.timeout, idleTimeout); err != nil {
+		return ph, err
+	}
+	ph.CPU = cpuDelta(cpu0, r.cpuSnap())
+	ph.Queried, ph.Publisher = c.n.Load(), sim.summary["msg_per_s"]
+	ph.finish(acked, c.lastAt().Sub(t0), o.params)
+	return ph, nil
+}
+
+// pollCount queries InfluxDB until it holds want points of the load, and returns when the
+// successful query was sent, the count, and the resolution (poll interval + query time).
+// It polls every 100 ms while far from the goal and every 10 ms within the last 10 %.
+func (r *stationRun) pollCount(want int64) (time.Time, int64, float64, error) {
+	var last int64 = -1
+	lastProgress := time.Now()
+	deadline := time.Now().Add(r.b.o.timeout)
+	for {
+		t := time.Now()
+		n, err := r.b.influx.countPoints(r.db)
+		took := time.Since(t)
+		if err != nil {
+			return t, n, 0, err
+		}
+		interval := 10 * time.Millisecond
+		if n < want*9/10 {
+			interval = 100 * time.Millisecond
+		}
+		if n >= want {
+			return t, n, (interval + took).Seconds(), nil
+		}
+		if n != last {
+			last, lastProgress = n, time.Now()
+		}
+		if time.Since(lastProgress) > idleTimeout || time.Now().After(deadline) {
+			return t, n, 0, fmt.Errorf("InfluxDB holds %d of %d points, no progress for %v", n, want, time.Since(lastProgress).Round(time.Second))
+		}
+		if r.q != nil && r.q.Exited() {
+			return t, n, 0, fmt.Errorf("quantrac exited: %v\n%s", r.q.err, r.q.Tail(20))
+		}
+		time.Sleep(interval)
+	}
+}
+
+// stopSim interrupts a background stationsim and waits for it.
+func stopSim(p *proc) error {
+	return p.Stop(syscall.SIGINT, 60*time.Second)
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// startTimeout bounds how long a service may take to accept connections.
+const startTimeout = 60 * time.Second
+
+// broker is a Mosquitto started for one station count.
+type broker struct {
+	*proc
+	port int
+}
+
+// URL is the broker's address for MQTT clients.
+func (b *broker) URL() string { return "tcp://127.0.0.1:" + strconv.Itoa(b.port) }
+
+// mosquittoConfig renders mosquitto.conf as DESIGN §9 asks for a QoS 1 consumer:
+// persistence on, a large queue per client and a large in-flight window.
+func mosquittoConfig(port int, dataDir string, maxInflight, maxQueued int) string {
+	var c strings.Builder
+	fmt.Fprintf(&c, "# written by qbench\nlistener %d 127.0.0.1\nallow_anonymous true\n", port)
+	fmt.Fprintf(&c, "persistence true\npersistence_location %s/\n", dataDir)
+	fmt.Fprintf(&c, "max_inflight_messages %d\nmax_queued_messages %d\nmax_queued_bytes 0\n", maxInflight, maxQueued)
+	c.WriteString("log_dest stdout\nlog_type error\nlog_type warning\nlog_type notice\nconnection_messages true\n")
+	if os.Geteuid() == 0 {
+		// As root, mosquitto would switch to the user "mosquitto", which cannot write here.
+		c.WriteString("user root\n")
+	}
+	return c.String()
+}
+
+// startBroker starts Mosquitto in dir and waits until it accepts connections.
+func startBroker(bin, dir string, maxInflight, maxQueued int) (*broker, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	data := filepath.Join(dir, "mosquitto")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(data, "mosquitto.conf")
+	if err := os.WriteFile(conf, []byte(mosquittoConfig(port, data, maxInflight, maxQueued)), 0o644); err != nil {
+		return nil, err
+	}
+	p, err := startProc("mosquitto", filepath.Join(dir, "mosquitto.log"), bin, []string{"-c", conf})
+	if err != nil {
+		return nil, err
+	}
+	b := &broker{proc: p, port: port}
+	err = waitFor(startTimeout, 20*time.Millisecond, "mosquitto start", func() (bool, error) {
+		if p.Exited() {
+			return false, fmt.Errorf("mosquitto exited: %s", p.Tail(10))
+		}
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+		if err != nil {
+			return false, err
+		}
+		c.Close()
+		return true, nil
+	})
+	if err != nil {
+		_ = p.Stop(syscall.SIGKILL, 5*time.Second)
+		return nil, err
+	}
+	return b, nil
+}
+
+// influx is the InfluxDB 1.8 of the whole run; each station count has its own database.
+type influx struct {
+	*proc
+	url    string
+	client *http.Client
+}
+
+// influxConfig renders influxdb.conf: loopback only, no reporting, no internal monitor
+// store, no HTTP access log and no Flux (the benchmark and quantrac use InfluxQL and the
+// write API only; Flux costs influxd seconds of CPU at start).
+func influxConfig(dir string, httpPort, rpcPort int) string {
+	return fmt.Sprintf(`# written by qbench
+reporting-disabled = true
+bind-address = "127.0.0.1:%[1]d"
+
+[meta]
+  dir = %[2]q
+
+[data]
+  dir = %[3]q
+  wal-dir = %[4]q
+  query-log-enabled = false
+
+[monitor]
+  store-enabled = false
+
+[http]
+  bind-address = "127.0.0.1:%[5]d"
+  flux-enabled = false
+  log-enabled = false
+`, rpcPort, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpPort)
+}
+
+// startInflux starts influxd in dir and waits until /ping answers.
+func startInflux(bin, dir string) (*influx, error) {
+	httpPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	rpcPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	data := filepath.Join(dir, "influxdb")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(data, "influxdb.conf")
+	if err := os.WriteFile(conf, []byte(influxConfig(data, httpPort, rpcPort)), 0o644); err != nil {
+		return nil, err
+	}
+	p, err := startProc("influxd", filepath.Join(dir, "influxd.log"), bin, []string{"run", "-config", conf})
+	if err != nil {
+		return nil, err
+	}
+	in := &influx{proc: p, url: "http://127.0.0.1:" + strconv.Itoa(httpPort), client: &http.Client{Timeout: 60 * time.Second}}
+	err = waitFor(startTimeout, 50*time.Millisecond, "influxd start", func() (bool, error) {
+		if p.Exited() {
+			return false, fmt.Errorf("influxd exited: %s", p.Tail(10))
+		}
+		resp, err := in.client.Get(in.url + "/ping")
+		if err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusNoContent, nil
+	})
+	if err != nil {
+		_ = p.Stop(syscall.SIGKILL, 5*time.Second)
+		return nil, err
+	}
+	return in, nil
+}
+
+// queryResponse is InfluxDB 1.x's /query answer.
+type queryResponse struct {
+	Results []struct {
+		Series []struct {
+			Values [][]json.Number `json:"values"`
+		} `json:"series"`
+		Error string `json:"error"`
+	} `json:"results"`
+	Error string `json:"error"`
+}
+
+// query runs InfluxQL statements against db.
+func (in *influx) query(db, q string) (*queryResponse, error) {
+	v := url.Values{"q": {q}, "epoch": {"ns"}}
+	if db != "" {
+		v.Set("db", db)
+	}
+	resp, err := in.client.PostForm(in.url+"/query", v)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("influx query %q: HTTP %d: %s", q, resp.StatusCode, body)
+	}
+	var r queryResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("influx query %q: %w", q, err)
+	}
+	if r.Error != "" {
+		return nil, fmt.Errorf("influx query %q: %s", q, r.Error)
+	}
+	for _, res := range r.Results {
+		if res.Error != "" {
+			return nil, fmt.Errorf("influx query %q: %s", q, res.Error)
+		}
+	}
+	return &r, nil
+}
+
+// createDB creates database name.
+func (in *influx) createDB(name string) error {
+	_, err := in.query("", fmt.Sprintf("CREATE DATABASE %q", name))
+	return err
+}
+
+// countQuery counts the data points of db: every accepted message of the load is one point
+// of measurement air (with pm25, the first air parameter) or wastewater (with flow, the first
+// wastewater parameter), since stationsim is run without calibrating status.
+const countQuery = "SELECT count(pm25) FROM air; SELECT count(flow) FROM wastewater"
+
+// countPoints returns how many messages of the load are queryable in db.
+func (in *influx) countPoints(db string) (int64, error) {
+	r, err := in.query(db, countQuery)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, res := range r.Results {
+		for _, s := range res.Series {
+			if len(s.Values) > 0 && len(s.Values[0]) > 1 {
+				c, err := s.Values[0][1].Int64()
+				if err != nil {
+					return 0, err
+				}
+				n += c
+			}
+		}
+	}
+	return n, nil
+}

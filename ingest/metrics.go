@@ -22,6 +22,7 @@ var results = []string{ResultAccepted, ResultMalformed, ResultInvalid, ResultUnk
 
 // metrics are the pipeline's counters.
 type metrics struct {
+	received prometheus.Counter
 	messages *prometheus.CounterVec
 	readings *prometheus.CounterVec
 	rejected *prometheus.CounterVec
@@ -30,6 +31,9 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
+		received: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "quantrac_messages_received_total", Help: "MQTT messages received; equals the sum of quantrac_messages_total over results.",
+		}),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "quantrac_messages_total", Help: "MQTT messages received, by result.",
 		}, []string{"result"}),
@@ -49,7 +53,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.readings.WithLabelValues("air")
 	m.readings.WithLabelValues("wastewater")
 	if reg != nil {
-		reg.MustRegister(m.messages, m.readings, m.rejected, m.flagged)
+		reg.MustRegister(m.received, m.messages, m.readings, m.rejected, m.flagged)
 	}
 	return m
 }

@@ -48,11 +48,13 @@ type Source struct {
 	opts      SourceOptions
 	out       chan Message
 	connected atomic.Bool
-	mu        sync.RWMutex // guards stopped against sends on the closed channel
-	stopped   bool
-	client    mqtt.Client
-	gauge     prometheus.GaugeFunc
-	log       *slog.Logger
+	// reconnecting is true from a lost connection until paho's reconnect succeeds.
+	reconnecting atomic.Bool
+	mu           sync.RWMutex // guards stopped against sends on the closed channel
+	stopped      bool
+	client       mqtt.Client
+	gauge        prometheus.GaugeFunc
+	log          *slog.Logger
 }
 
 // NewSource builds a Source; it does no I/O.
@@ -101,8 +103,7 @@ func (s *Source) Run(ctx context.Context) error {
 		if tok.Error() == nil {
 			break
 		}
-		s.log.Error("cannot connect to MQTT broker; retrying", "broker", s.opts.Broker, "err", tok.Error(),
-			"hint", connectHint(tok.Error(), s.opts), "retry_in", backoff)
+		s.logConnectError("cannot connect to MQTT broker; retrying", tok.Error(), "retry_in", backoff)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -163,6 +164,7 @@ func (s *Source) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error)
 	}
 	o.SetOnConnectHandler(func(c mqtt.Client) {
 		s.connected.Store(true)
+		s.reconnecting.Store(false)
 		s.log.Info("connected to MQTT broker", "broker", s.opts.Broker)
 		filters := map[string]byte{}
 		for _, t := range s.opts.Topics {
@@ -181,7 +183,15 @@ func (s *Source) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error)
 		s.log.Warn("lost MQTT connection; reconnecting", "err", err)
 	})
 	o.SetReconnectingHandler(func(mqtt.Client, *mqtt.ClientOptions) {
+		s.reconnecting.Store(true)
 		s.log.Info("reconnecting to MQTT broker", "broker", s.opts.Broker)
+	})
+	o.SetConnectionNotificationHandler(func(_ mqtt.Client, n mqtt.ConnectionNotification) {
+		// Run logs the first connection's failures; these are paho's automatic reconnects
+		// (a broker certificate renewed by another CA, an account removed, ...).
+		if f, ok := n.(mqtt.ConnectionNotificationFailed); ok && s.reconnecting.Load() {
+			s.logConnectError("cannot reconnect to MQTT broker; retrying", f.Reason)
+		}
 	})
 	// Messages of the persistent session that arrive before the subscription is restored.
 	o.SetDefaultPublishHandler(s.handler(ctx))
@@ -225,6 +235,16 @@ func tlsConfig(o SourceOptions) (*tls.Config, error) {
 		tc.Certificates = []tls.Certificate{cert}
 	}
 	return tc, nil
+}
+
+// logConnectError logs a failed connection with its cause and, when there is one, a hint
+// naming the setting to fix.
+func (s *Source) logConnectError(msg string, err error, args ...any) {
+	attrs := []any{"broker", s.opts.Broker, "err", err}
+	if hint := connectHint(err, s.opts); hint != "" {
+		attrs = append(attrs, "hint", hint)
+	}
+	s.log.Error(msg, append(attrs, args...)...)
 }
 
 // connectHint says in words what an operator setting up TLS or broker accounts must fix for

@@ -109,6 +109,7 @@ func (h *Handler) Handle(ctx context.Context, msg Message) (string, error) {
 
 func (w *worker) handle(ctx context.Context, msg Message) (string, error) {
 	p := w.p
+	p.m.received.Inc()
 	st, kind, reason, err := p.route(msg)
 	if reason != "" {
 		return reason, w.reject(ctx, msg, st, reason, err)
@@ -202,7 +203,7 @@ func (w *worker) accept(ctx context.Context, msg Message, st *quantrac.Station) 
 			reason, detail = "empty", "the message holds no readings"
 		}
 		p.m.messages.WithLabelValues(ResultInvalid).Inc()
-		return ResultInvalid, w.keep(ctx, msg, st, ResultInvalid, reason, detail, nil, 0)
+		return ResultInvalid, w.keep(ctx, msg, st, ResultInvalid, reason, detail, nil, 0, 0)
 	}
 	p.m.messages.WithLabelValues(ResultAccepted).Inc()
 	flagged := 0
@@ -223,20 +224,20 @@ func (w *worker) accept(ctx context.Context, msg Message, st *quantrac.Station) 
 	}
 	if len(res.Rejected) > 0 {
 		reason, detail := rejectedSummary(res.Rejected)
-		return ResultAccepted, w.keep(ctx, msg, st, "", reason, detail, w.lines, points)
+		return ResultAccepted, w.keep(ctx, msg, st, "", reason, detail, w.lines, points, len(res.Readings))
 	}
-	return ResultAccepted, p.opts.Sink.Put(ctx, store.Batch{Lines: w.lines, Points: points, Ack: msg.Ack, Topic: msg.Topic, Station: st.ID})
+	return ResultAccepted, p.opts.Sink.Put(ctx, store.Batch{Lines: w.lines, Points: points, Readings: len(res.Readings), Ack: msg.Ack, Topic: msg.Topic, Station: st.ID})
 }
 
 // reject counts and keeps a message refused as a whole.
 func (w *worker) reject(ctx context.Context, msg Message, st *quantrac.Station, reason string, err error) error {
 	w.p.m.messages.WithLabelValues(reason).Inc()
 	w.lines = w.lines[:0]
-	return w.keep(ctx, msg, st, reason, reason, err.Error(), nil, 0)
+	return w.keep(ctx, msg, st, reason, reason, err.Error(), nil, 0, 0)
 }
 
 // keep writes the rejected_messages entry (after lines, if any) and logs it, throttled.
-func (w *worker) keep(ctx context.Context, msg Message, st *quantrac.Station, result, reason, detail string, lines []byte, points int) error {
+func (w *worker) keep(ctx context.Context, msg Message, st *quantrac.Station, result, reason, detail string, lines []byte, points, readings int) error {
 	p := w.p
 	stationID := ""
 	if st != nil {
@@ -254,7 +255,7 @@ func (w *worker) keep(ctx context.Context, msg Message, st *quantrac.Station, re
 	}
 	w.lines = lines
 	p.warn.warn(p.opts.Now(), reason, "message rejected", "result", result, "topic", msg.Topic, "error", detail)
-	return p.opts.Sink.Put(ctx, store.Batch{Lines: lines, Points: points, Ack: msg.Ack, Topic: msg.Topic, Station: stationID})
+	return p.opts.Sink.Put(ctx, store.Batch{Lines: lines, Points: points, Readings: readings, Ack: msg.Ack, Topic: msg.Topic, Station: stationID})
 }
 
 // rejectedSummary names the first reason and lists every rejected reading.

@@ -17,7 +17,10 @@ import (
 type Batch struct {
 	Lines  []byte // line protocol, one or more complete lines
 	Points int    // number of lines in Lines
-	Ack    func() // called once Lines is in InfluxDB or the spool; may be nil
+	// Readings is the number of accepted readings in Lines, for the accounting identity
+	// quantrac_readings_total = quantrac_readings_durable_total + quantrac_readings_pending.
+	Readings int
+	Ack      func() // called once Lines is in InfluxDB or the spool; may be nil
 	// Topic and Station describe the message, for the quarantine entry if InfluxDB refuses
 	// its lines for good.
 	Topic, Station string
@@ -58,9 +61,11 @@ type Sink struct {
 	closed bool
 	stop   chan struct{}
 
-	pendingPoints prometheus.Gauge
-	spooled       prometheus.Counter
-	quarantined   prometheus.Counter
+	pendingPoints   prometheus.Gauge
+	pendingReadings prometheus.Gauge
+	durable         prometheus.Counter
+	spooled         prometheus.Counter
+	quarantined     prometheus.Counter
 }
 
 // pending is a batch of messages on its way to InfluxDB.
@@ -75,6 +80,7 @@ type pending struct {
 // msgSpan locates one message's lines inside a pending body.
 type msgSpan struct {
 	start, end, points int
+	readings           int
 	ack                func()
 	topic, station     string
 }
@@ -95,6 +101,12 @@ func NewSink(w *Writer, o SinkOptions) *Sink {
 		pendingPoints: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "quantrac_points_pending", Help: "Points accepted but not yet durable (in memory, waiting for InfluxDB or the spool).",
 		}),
+		pendingReadings: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "quantrac_readings_pending", Help: "Accepted readings not yet durable (in memory).",
+		}),
+		durable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "quantrac_readings_durable_total", Help: "Accepted readings made durable (in InfluxDB or the spool) and acknowledged.",
+		}),
 		spooled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "quantrac_points_spooled_total", Help: "Points written to the local spool because InfluxDB was unavailable.",
 		}),
@@ -103,7 +115,7 @@ func NewSink(w *Writer, o SinkOptions) *Sink {
 		}),
 	}
 	if o.Registerer != nil {
-		o.Registerer.MustRegister(s.pendingPoints, s.spooled, s.quarantined)
+		o.Registerer.MustRegister(s.pendingPoints, s.pendingReadings, s.durable, s.spooled, s.quarantined)
 	}
 	return s
 }
@@ -123,8 +135,9 @@ func (s *Sink) Put(ctx context.Context, b Batch) error {
 	start := len(c.body)
 	c.body = append(c.body, b.Lines...)
 	c.points += b.Points
-	c.msgs = append(c.msgs, msgSpan{start: start, end: len(c.body), points: b.Points, ack: b.Ack, topic: b.Topic, station: b.Station})
+	c.msgs = append(c.msgs, msgSpan{start: start, end: len(c.body), points: b.Points, readings: b.Readings, ack: b.Ack, topic: b.Topic, station: b.Station})
 	s.pendingPoints.Add(float64(b.Points))
+	s.pendingReadings.Add(float64(b.Readings))
 	if c.points >= s.opts.BatchSize {
 		return s.sendLocked(ctx)
 	}
@@ -250,6 +263,8 @@ func (s *Sink) ackUpTo(p *pending, to int) {
 			m.ack()
 		}
 		s.pendingPoints.Sub(float64(m.points))
+		s.pendingReadings.Sub(float64(m.readings))
+		s.durable.Add(float64(m.readings))
 	}
 	p.acked = max(p.acked, to)
 }

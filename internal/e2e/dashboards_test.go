@@ -58,11 +58,6 @@ const dashboardStations = `stations:
       - {parameter: cod, max: 75, unit: mg/L, period: 1h}
 `
 
-// notYetExported are metrics that DESIGN §8 documents but quantrac may not export yet (the
-// spool is wired into the daemon separately). While quantrac's /metrics lacks one, a
-// dashboard query on it is reported, not failed; once exported it is checked like the rest.
-var notYetExported = []string{"quantrac_spool_bytes", "quantrac_spool_oldest_age_seconds"}
-
 // grafanaDashboard is the part of a dashboard JSON the tests read.
 type grafanaDashboard struct {
 	UID        string         `json:"uid"`
@@ -471,7 +466,6 @@ func TestDashboardsQueriesReturnData(t *testing.T) {
 		n, err := g.promQuery(`rate(quantrac_messages_total{job="quantrac"}[1m])`)
 		return err == nil && n > 0, fmt.Sprintf("no rate over 2 scrapes yet: %v", err)
 	})
-	exported, _ := q.get("/metrics")
 
 	ran := 0
 	for file, d := range loadDashboards(t) {
@@ -488,10 +482,6 @@ func TestDashboardsQueriesReturnData(t *testing.T) {
 						continue
 					}
 					expr := choice.prom(tg.Expr)
-					if missing := unexported(expr, exported); missing != "" {
-						t.Logf("%s: not checked: quantrac does not export %s yet", where, missing)
-						continue
-					}
 					if n, err := g.promQuery(expr); err != nil || n == 0 {
 						t.Errorf("%s: PromQL returned %d series, error %v:\n%s", where, n, err, expr)
 					}
@@ -501,17 +491,6 @@ func TestDashboardsQueriesReturnData(t *testing.T) {
 	}
 	t.Logf("ran %d dashboard queries", ran)
 	checkAlertsInPrometheus(t, g)
-}
-
-// unexported returns the first metric of notYetExported that expr uses and quantrac does not
-// export, or "".
-func unexported(expr, metrics string) string {
-	for _, m := range notYetExported {
-		if strings.Contains(expr, m) && !strings.Contains(metrics, "\n"+m+" ") && !strings.Contains(metrics, "\n"+m+"{") {
-			return m
-		}
-	}
-	return ""
 }
 
 // checkAlertsInPrometheus: the rules load and evaluate without error in a real Prometheus,

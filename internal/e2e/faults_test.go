@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -84,6 +85,27 @@ func expectExactly(t *testing.T, s *services, q *quantrac, want float64) {
 	if got := float64(countPoints(t, s.influx)); got != want {
 		t.Fatalf("InfluxDB holds %v readings after settling, want %v", got, want)
 	}
+	checkAccounting(t, q, 0)
+	if p := q.metric("quantrac_readings_pending"); p != 0 {
+		t.Errorf("%v readings still pending after everything landed", p)
+	}
+}
+
+// checkAccounting asserts DESIGN §8's identities on quantrac's counters (since its start):
+// every message received has a result, and every accepted reading is durable or pending.
+// A scrape reads the counters one after the other, so while messages flow they may differ
+// by the messages handled during the scrape: slack readings (and slack/8 messages).
+func checkAccounting(t *testing.T, q *quantrac, slack float64) {
+	t.Helper()
+	body, _ := q.get("/metrics") // one scrape, so the numbers are of one moment
+	m := func(prefix string) float64 { return sumMetric(body, prefix) }
+	if received, results := m("quantrac_messages_received_total"), m("quantrac_messages_total{"); math.Abs(received-results) > slack/8 {
+		t.Errorf("messages received %v != sum of results %v", received, results)
+	}
+	readings, durable, pending := m("quantrac_readings_total{"), m("quantrac_readings_durable_total"), m("quantrac_readings_pending")
+	if math.Abs(readings-durable-pending) > slack {
+		t.Errorf("accepted readings %v != durable %v + pending %v", readings, durable, pending)
+	}
 }
 
 // afterReadings waits until quantrac has accepted at least n readings.
@@ -142,11 +164,15 @@ func TestFaultInfluxDown20s(t *testing.T) {
 		v := q.metric("quantrac_spool_bytes")
 		return v > 0, fmt.Sprintf("spool bytes %v", v)
 	})
-	// Rules and metrics keep working during the outage.
+	// Rules and metrics keep working during the outage, and the accounting holds.
 	before := q.metric("quantrac_readings_total")
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
 		return q.metric("quantrac_readings_total") > before, "no readings accepted during the outage"
 	})
+	checkAccounting(t, q, 16*8)
+	if v := q.metric(`quantrac_station_last_reading_timestamp_seconds{station="F-WW-01"}`); v == 0 {
+		t.Error("rules stopped during the outage: no last reading time")
+	}
 	time.Sleep(15 * time.Second)
 	s.influx.Start()
 	want := st.wait(t)

@@ -159,6 +159,11 @@ func (q *quantrac) get(path string) (string, int) {
 // over all matching samples.
 func (q *quantrac) metric(prefix string) float64 {
 	body, _ := q.get("/metrics")
+	return sumMetric(body, prefix)
+}
+
+// sumMetric sums the samples of an exposition whose line starts with prefix.
+func sumMetric(body, prefix string) float64 {
 	sum := 0.0
 	sc := bufio.NewScanner(strings.NewReader(body))
 	for sc.Scan() {

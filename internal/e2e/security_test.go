@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -142,6 +143,55 @@ func TestSecurityMQTTRefused(t *testing.T) {
 			assertNoSecrets(t, "quantrac log", q.log(), quantracPassword, wrongPassword, influxPassword)
 		})
 	}
+}
+
+// After a broker restart with a certificate quantrac does not trust (renewed by another CA),
+// the automatic reconnects fail with a log line that says why, /readyz fails, and once the
+// certificate is fixed quantrac reconnects by itself.
+func TestSecurityMQTTReconnectRefused(t *testing.T) {
+	dir := t.TempDir()
+	p := newPKI(t, dir)
+	broker := tlsBroker(t, dir, shippedListeners(t, p)[0])
+	influx := authInflux(t)
+	cfg := qconfig{
+		mqtt: fmt.Sprintf("broker: ssl://%s\nusername: quantrac\npassword_file: %s\ntls: {ca_file: %s, server_name: %s}",
+			broker.ListenerAddr(0), secretFile(t, dir, "mqtt_password", quantracPassword), p.ca.CertFile, brokerName),
+		influx: fmt.Sprintf("url: %s\ntoken_file: %s", influx.URL(), secretFile(t, dir, "influx_token", "admin:"+influxPassword)),
+	}.write(t, t.TempDir())
+	q := launch(t, cfg, nil)
+	q.waitReady(q.get)
+
+	good := [2][]byte{readFile(t, p.server.Cert), readFile(t, p.server.Key)}
+	renewed := p.other.server("renewed", brokerName, "localhost")
+	swap := func(cert, key []byte) {
+		t.Helper()
+		write(t, p.server.Cert, string(cert))
+		if err := os.WriteFile(p.server.Key, key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		broker.Restart()
+	}
+	swap(readFile(t, renewed.Cert), readFile(t, renewed.Key))
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		q.mustRun()
+		line := lineWith(q.log(), "cannot reconnect to MQTT broker")
+		return strings.Contains(line, "certificate signed by unknown authority") && strings.Contains(line, "mqtt.tls.ca_file"), "reconnect error: " + line
+	})
+	if body, code := q.get("/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d %s while the broker is not trusted", code, body)
+	}
+	swap(good[0], good[1])
+	q.waitReady(q.get)
+	assertNoSecrets(t, "quantrac log", q.log(), quantracPassword, influxPassword)
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // With the shipped ACL (deploy/acl) and per-station accounts made by the shipped

@@ -53,5 +53,13 @@ bench-go:
 bench: deps build
 	@scripts/bench.sh
 
+# dashboards regenerates the Grafana dashboards from Go (dashboards/gen); check-generated
+# fails when the committed JSON is stale.
+dashboards:
+	cd dashboards && $(GO) run ./gen
+
+check-generated:
+	@scripts/check-generated.sh
+
 clean:
 	rm -rf bin .demo

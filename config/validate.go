@@ -41,7 +41,7 @@ func lineOf(doc *yaml.Node, key string) int {
 		name, idx := part, -1
 		if i := strings.IndexByte(part, '['); i >= 0 {
 			name = part[:i]
-			fmt.Sscanf(part[i:], "[%d]", &idx)
+			_, _ = fmt.Sscanf(part[i:], "[%d]", &idx) // no index: idx stays -1
 		}
 		next := (*yaml.Node)(nil)
 		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {

@@ -80,7 +80,7 @@ func NewSource(o SourceOptions) *Source {
 // Messages is the channel of received messages; it is closed when Run returns.
 func (s *Source) Messages() <-chan Message { return s.out }
 
-// Connected reports whether the broker connection is up.
+// Connected reports whether the broker connection is up and the topics are subscribed.
 func (s *Source) Connected() bool { return s.connected.Load() }
 
 // Run connects (retrying with backoff), subscribes on every connect, and delivers messages
@@ -163,7 +163,6 @@ func (s *Source) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error)
 		o.SetTLSConfig(tc)
 	}
 	o.SetOnConnectHandler(func(c mqtt.Client) {
-		s.connected.Store(true)
 		s.reconnecting.Store(false)
 		s.log.Info("connected to MQTT broker", "broker", s.opts.Broker)
 		filters := map[string]byte{}
@@ -175,6 +174,12 @@ func (s *Source) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error)
 		go func() {
 			if tok.Wait(); tok.Error() != nil {
 				s.log.Error("subscribe failed", "topics", s.opts.Topics, "err", tok.Error())
+				return
+			}
+			// Connected (and /readyz ready) only once subscribed: a station publishing as soon
+			// as quantrac is ready must not publish into a subscription that does not exist yet.
+			if c.IsConnectionOpen() {
+				s.connected.Store(true)
 			}
 		}()
 	})

@@ -32,7 +32,7 @@ func run(t *testing.T, s *Sink) (stop func()) {
 
 // Every message is acknowledged exactly once, only after its points are queryable.
 func TestSinkAcksAfterWrite(t *testing.T) {
-	in := testenv.InfluxDB(t, testenv.InfluxOptions{})
+	in := testenv.InfluxDB(t, testenv.InfluxOptions{DisableFlux: true}) // the store never queries with Flux; it starts 4x faster
 	in.CreateDatabase("quantrac")
 	s, _, reg := newTestSink(t, in, 100, nil)
 	stop := run(t, s)
@@ -63,7 +63,7 @@ func TestSinkAcksAfterWrite(t *testing.T) {
 // A message InfluxDB refuses for good (field type conflict) is quarantined without blocking
 // the others of its batch.
 func TestSinkQuarantinesRefusedMessage(t *testing.T) {
-	in := testenv.InfluxDB(t, testenv.InfluxOptions{})
+	in := testenv.InfluxDB(t, testenv.InfluxOptions{DisableFlux: true}) // the store never queries with Flux; it starts 4x faster
 	in.CreateDatabase("quantrac")
 	in.Write("quantrac/autogen", `air,station=S pm25=1 1`)
 	s, _, _ := newTestSink(t, in, 10, nil)
@@ -96,7 +96,7 @@ func TestSinkQuarantinesRefusedMessage(t *testing.T) {
 // With InfluxDB unreachable and no spool, nothing is acknowledged; once it is back,
 // everything is written and acknowledged.
 func TestSinkHoldsAcksWhileInfluxDown(t *testing.T) {
-	in := testenv.InfluxDB(t, testenv.InfluxOptions{})
+	in := testenv.InfluxDB(t, testenv.InfluxOptions{DisableFlux: true}) // the store never queries with Flux; it starts 4x faster
 	in.CreateDatabase("quantrac")
 	s, _, _ := newTestSink(t, in, 10, nil)
 	stop := run(t, s)

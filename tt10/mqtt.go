@@ -94,6 +94,8 @@ func (m *MQTT) Connect(ctx context.Context) error {
 		if err := tok.Error(); err != nil {
 			return fmt.Errorf("connect to %s: %w", m.o.Broker, err)
 		}
+		// paho runs the on-connect handler on its own goroutine, maybe after this returns.
+		m.connected.Store(true)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

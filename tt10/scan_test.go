@@ -104,7 +104,7 @@ func TestListMissingDir(t *testing.T) {
 // watcher's clock, or when its mtime is already that old.
 func TestSettle(t *testing.T) {
 	t0 := time.Date(2026, 11, 28, 7, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	at := t0.Add
 	s := newSettler(10 * time.Second)
 	steps := []struct {
 		now   time.Duration

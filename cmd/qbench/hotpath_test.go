@@ -63,7 +63,9 @@ func (f *hotFeed) next(min int) []ingest.Message {
 }
 
 // now is just after the newest message made so far.
-func (f *hotFeed) now() time.Time { return f.t0.Add(time.Duration(f.round)*5*time.Minute + time.Minute) }
+func (f *hotFeed) now() time.Time {
+	return f.t0.Add(time.Duration(f.round)*5*time.Minute + time.Minute)
+}
 
 // hotPipeline is quantrac's pipeline as the daemon builds it (decode, validate, rules, AQI,
 // line protocol) feeding discardSink, with the built-in regulation catalog.

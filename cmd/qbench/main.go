@@ -33,7 +33,7 @@ type options struct {
 	profileBin, perfBin                                  string
 	profileStations                                      int
 	goBench                                              string
-	outDir, workDir                                      string
+	outDir, workDir, stamp                               string
 	keep                                                 bool
 	plainCounter                                         bool
 }
@@ -73,6 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.perfBin, "perf", "perf", "perf binary")
 	fs.StringVar(&o.goBench, "gobench", "", "`go test -bench` output to include in the results")
 	fs.StringVar(&o.outDir, "out", "bench-results", "directory of the results files")
+	fs.StringVar(&o.stamp, "stamp", time.Now().Format("2006-01-02T150405"), "name of the results files (default: the date)")
 	fs.StringVar(&o.workDir, "work", "", "working directory for the services (default: a new temporary one)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (logs, data)")
 	if err := fs.Parse(args); err != nil {
@@ -111,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{o: o, stderr: stderr, seen: map[string]bool{}, stamp: time.Now().Format("2006-01-02T150405")}
+	b := &bench{o: o, stderr: stderr, seen: map[string]bool{}, stamp: o.stamp}
 	b.res = &Results{Date: time.Now().Format(time.RFC3339), Machine: describeMachine(o), Options: o.settings()}
 	if err := b.setup(); err != nil {
 		return err

@@ -34,9 +34,12 @@ func (r *stationRun) run() Row {
 		return fail("catch-up", err)
 	}
 	r.b.logf("  %.0f msg/s after a %.1f s start; accounting and latency", row.CatchUp.MsgPerS, row.StartupS)
-	if row.Accounting, row.MetricsBytes, err = r.q.metrics(accountingMetrics...); err != nil {
-		return fail("metrics", err)
+	var took time.Duration
+	if row.Accounting, row.MetricsBytes, took, err = r.q.metrics(accountingMetrics...); err != nil {
+		row.Errors = append(row.Errors, fmt.Sprintf("scraping /metrics: %v", err))
 	}
+	row.MetricsSeconds = took.Seconds()
+	r.b.logf("  /metrics: %d bytes in %.1f s", row.MetricsBytes, row.MetricsSeconds)
 	if row.Latency, err = r.latency(); err != nil {
 		return fail("latency", err)
 	}
@@ -125,7 +128,7 @@ func (r *stationRun) endToEnd() (Phase, error) {
 		return ph, err
 	}
 	acked := int64(sim.summary["acked"])
-	done, found, res, err := r.pollCount(acked)
+	done, found, res, err := r.pollCount(acked, r.t1)
 	if err != nil {
 		return ph, err
 	}
@@ -142,10 +145,6 @@ func (r *stationRun) endToEnd() (Phase, error) {
 // is queryable; the start before it is reported apart.
 func (r *stationRun) catchUp() (ph Phase, startup, startupCPU float64, err error) {
 	o := r.b.o
-	before, err := r.b.influx.countPoints(r.db)
-	if err != nil {
-		return ph, 0, 0, err
-	}
 	if err := r.stopQuantrac(); err != nil {
 		return ph, 0, 0, err
 	}
@@ -168,12 +167,12 @@ func (r *stationRun) catchUp() (ph Phase, startup, startupCPU float64, err error
 	cpu0 := r.cpuSnap()
 	startup, startupCPU = t0.Sub(r.q.started).Seconds(), cpu0["quantrac"]
 	acked := int64(sim.summary["acked"])
-	done, found, res, err := r.pollCount(before + acked)
+	done, found, res, err := r.pollCount(acked, r.tBacklog)
 	if err != nil {
 		return ph, startup, startupCPU, err
 	}
 	ph.CPU = cpuDelta(cpu0, r.cpuSnap())
-	ph.Queried, ph.ResolutionS, ph.Publisher = found-before, res, sim.summary["msg_per_s"]
+	ph.Queried, ph.ResolutionS, ph.Publisher = found, res, sim.summary["msg_per_s"]
 	ph.finish(acked, done.Sub(t0), o.params)
 	return ph, startup, startupCPU, nil
 }
@@ -211,37 +210,41 @@ func (r *stationRun) drainCeiling() (Phase, error) {
 	return ph, nil
 }
 
-// pollCount queries InfluxDB until it holds want points of the load, and returns when the
-// successful query was sent, the count, and the resolution (poll interval + query time).
-// It polls every 100 ms while far from the goal and every 10 ms within the last 10 %.
-func (r *stationRun) pollCount(want int64) (time.Time, int64, float64, error) {
+// pollCount queries InfluxDB until it holds want points of the load with measurement times
+// from since on, and returns when the successful query was sent, the count, and the
+// resolution (the last wait + query time). It waits about half the time the remaining points
+// should take at the rate seen so far (between 10 ms and 1 s), so that a long phase costs a
+// few dozen queries and the last ones are 10 ms apart.
+func (r *stationRun) pollCount(want int64, since time.Time) (time.Time, int64, float64, error) {
 	var last int64 = -1
-	lastProgress := time.Now()
+	lastT, lastProgress := time.Now(), time.Now()
 	deadline := time.Now().Add(r.b.o.timeout)
+	wait := 10 * time.Millisecond
 	for {
 		t := time.Now()
-		n, err := r.b.influx.countPoints(r.db)
+		n, err := r.b.influx.countPoints(r.db, since)
 		took := time.Since(t)
 		if err != nil {
 			return t, n, 0, err
 		}
-		interval := 10 * time.Millisecond
-		if n < want*9/10 {
-			interval = 100 * time.Millisecond
-		}
 		if n >= want {
-			return t, n, (interval + took).Seconds(), nil
+			return t, n, (wait + took).Seconds(), nil
 		}
-		if n != last {
-			last, lastProgress = n, time.Now()
+		if n > last {
+			if last >= 0 {
+				perPoint := float64(t.Sub(lastT)) / float64(n-last)
+				wait = time.Duration(perPoint * float64(want-n) / 2)
+			}
+			last, lastT, lastProgress = n, t, t
 		}
+		wait = min(max(wait, 10*time.Millisecond), time.Second)
 		if time.Since(lastProgress) > idleTimeout || time.Now().After(deadline) {
 			return t, n, 0, fmt.Errorf("InfluxDB holds %d of %d points, no progress for %v", n, want, time.Since(lastProgress).Round(time.Second))
 		}
 		if r.q != nil && r.q.Exited() {
 			return t, n, 0, fmt.Errorf("quantrac exited: %v\n%s", r.q.err, r.q.Tail(20))
 		}
-		time.Sleep(interval)
+		time.Sleep(wait)
 	}
 }
 

@@ -38,7 +38,7 @@ func (b *bench) profile(n int) (*Profile, error) {
 		_ = perf.Stop(syscall.SIGKILL, time.Second)
 		return nil, err
 	}
-	if _, _, _, err := r.pollCount(int64(sim.summary["acked"])); err != nil {
+	if _, _, _, err := r.pollCount(int64(sim.summary["acked"]), r.t1); err != nil {
 		_ = perf.Stop(syscall.SIGKILL, time.Second)
 		return nil, err
 	}
@@ -80,6 +80,7 @@ func (b *bench) perfReports(n int, data string) (*Profile, error) {
 			case strings.HasPrefix(t, "# Samples:") && p.Samples == "":
 				p.Samples = strings.TrimPrefix(t, "# ")
 			case t != "" && t[0] != '#' && strings.Contains(t, "%"):
+				t = strings.TrimSpace(strings.TrimSuffix(t, " - -")) // -g none leaves empty parent columns
 				*rep.dst = append(*rep.dst, strings.Join(strings.Fields(t), " "))
 			}
 		}

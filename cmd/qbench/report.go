@@ -148,6 +148,10 @@ func profileSection(w io.Writer, p *Profile) {
 	for _, l := range head(p.Children, 30) {
 		fmt.Fprintln(w, l)
 	}
+	fmt.Fprintln(w, "```\n\nBy binary ([k] kernel, [.] user):\n\n```")
+	for _, l := range head(p.DSO, 10) {
+		fmt.Fprintln(w, l)
+	}
 	fmt.Fprintln(w, "```")
 	fmt.Fprintln(w)
 }

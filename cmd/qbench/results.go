@@ -63,9 +63,10 @@ type Row struct {
 	PeakRSSMB         float64 `json:"quantrac_peak_rss_mb"` // VmHWM, the largest of its runs
 	// Accounting is quantrac's own counters after the catch-up (messages by result,
 	// readings, rejections, points written, write errors).
-	Accounting   map[string]float64 `json:"accounting,omitempty"`
-	MetricsBytes int                `json:"metrics_bytes"` // size of /metrics
-	Errors       []string           `json:"errors,omitempty"`
+	Accounting     map[string]float64 `json:"accounting,omitempty"`
+	MetricsBytes   int                `json:"metrics_bytes"`   // size of /metrics
+	MetricsSeconds float64            `json:"metrics_seconds"` // how long one scrape of /metrics took
+	Errors         []string           `json:"errors,omitempty"`
 }
 
 // Phase is one measured transfer of messages.

@@ -149,12 +149,18 @@ func (r *stationRun) startQuantrac(bin string, ready bool) (*quantracProc, error
 	return q, nil
 }
 
-// httpClient is for quantrac's HTTP endpoints.
-var httpClient = &http.Client{Timeout: 30 * time.Second}
+// httpClient is for quantrac's HTTP endpoints; scrapeClient for /metrics, which takes long
+// with many stations (its duration is part of the results).
+var (
+	httpClient   = &http.Client{Timeout: 30 * time.Second}
+	scrapeClient = &http.Client{Timeout: 5 * time.Minute}
+)
 
 // get returns the body and status of GET path.
-func (q *quantracProc) get(path string) ([]byte, int, error) {
-	resp, err := httpClient.Get("http://" + q.addr + path)
+func (q *quantracProc) get(path string) ([]byte, int, error) { return q.getWith(httpClient, path) }
+
+func (q *quantracProc) getWith(c *http.Client, path string) ([]byte, int, error) {
+	resp, err := c.Get("http://" + q.addr + path)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -165,14 +171,16 @@ func (q *quantracProc) get(path string) ([]byte, int, error) {
 
 // metrics scrapes /metrics once and returns the sums of the samples of the given metric
 // names (all label sets added), keyed by name or by name{labels} for each label set too,
-// and the size of the exposition.
-func (q *quantracProc) metrics(names ...string) (map[string]float64, int, error) {
-	body, code, err := q.get("/metrics")
+// the size of the exposition and how long the scrape took.
+func (q *quantracProc) metrics(names ...string) (map[string]float64, int, time.Duration, error) {
+	t0 := time.Now()
+	body, code, err := q.getWith(scrapeClient, "/metrics")
+	took := time.Since(t0)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, took, err
 	}
 	if code != http.StatusOK {
-		return nil, 0, fmt.Errorf("/metrics: HTTP %d", code)
+		return nil, 0, took, fmt.Errorf("/metrics: HTTP %d", code)
 	}
 	out := map[string]float64{}
 	sc := bufio.NewScanner(strings.NewReader(string(body)))
@@ -194,5 +202,5 @@ func (q *quantracProc) metrics(names ...string) (map[string]float64, int, error)
 			}
 		}
 	}
-	return out, len(body), sc.Err()
+	return out, len(body), took, sc.Err()
 }

@@ -34,7 +34,7 @@ func aqiCategories() []dashboard.ValueMapping {
 		"6", "Hazardous · Nguy hại", "#7E0023")
 }
 
-func air(ids *panelIDs, cat catalog) (*dashboard.DashboardBuilder, error) {
+func air(ids *panelIDs, cat catalog) (*dashboardBuilder, error) {
 	d := newDashboard("quantrac-air", "quantrac — Air-quality station",
 		"One air-quality station: AQI (VN_AQI and US EPA), each pollutant with its limits and rolling means, data capture, limit ratios, flagged data.").
 		Time("now-2d", "now").

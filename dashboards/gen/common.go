@@ -171,9 +171,18 @@ func (p *panelIDs) id() uint32 { p.next++; return p.next }
 // row is a collapsed-false row that groups the panels after it.
 func row(title string) *dashboard.RowBuilder { return dashboard.NewRowBuilder(title) }
 
+// The SDK deprecates its v1 dashboard model in favour of dashboardv2, the schema of Grafana
+// 12's new dashboards API. File provisioning (deploy/grafana/provisioning) and Grafana 11 load
+// the v1 JSON model, so the generator writes v1.
+type (
+	dashboardBuilder = dashboard.DashboardBuilder //nolint:staticcheck // v1 is what file provisioning loads
+	dashboardModel   = dashboard.Dashboard        //nolint:staticcheck // v1 is what file provisioning loads
+)
+
 // newDashboard sets what every quantrac dashboard shares.
-func newDashboard(uid, title, description string) *dashboard.DashboardBuilder {
-	return dashboard.NewDashboardBuilder(title).Uid(uid).Description(description).
+func newDashboard(uid, title, description string) *dashboardBuilder {
+	b := dashboard.NewDashboardBuilder(title) //nolint:staticcheck // v1: see dashboardBuilder
+	return b.Uid(uid).Description(description).
 		Tags([]string{"quantrac"}).Refresh("1m").Time("now-24h", "now").
 		Timezone(common.TimeZoneBrowser).Tooltip(dashboard.DashboardCursorSyncCrosshair).
 		Link(dashboard.NewDashboardLinkBuilder("quantrac").Type(dashboard.DashboardLinkTypeDashboards).

@@ -31,7 +31,7 @@ func ts(ids *panelIDs, title, desc, unit string, w uint32) *timeseries.PanelBuil
 		ShowPoints(common.VisibilityModeNever)
 }
 
-func health(ids *panelIDs) *dashboard.DashboardBuilder {
+func health(ids *panelIDs) *dashboardBuilder {
 	d := newDashboard("quantrac-ingester", "quantrac — Ingester health",
 		"The ingester itself: messages and readings by result, rejections by reason, InfluxDB writes and latency, the spool, the broker connection and the accounting identity.").
 		Time("now-6h", "now").
@@ -80,7 +80,7 @@ func health(ids *panelIDs) *dashboard.DashboardBuilder {
 			WithTarget(promRange("A", `quantrac_spool_oldest_age_seconds{`+sel+`}`, "{{instance}}")))
 	d = d.WithRow(row("Accounting")).
 		WithPanel(table.NewPanelBuilder().Id(ids.id()).Title("Accounting identity").Height(9).Span(12).
-			Description("Every message received is accepted or rejected with a reason; every accepted reading is written (valid or flagged), rejected or pending. "+
+			Description("Every message received is accepted or rejected with a reason; every accepted reading is written (valid or flagged), rejected or pending. " +
 				"'unaccounted messages' = received − accepted − rejected must be 0. Points are InfluxDB points (one per station and timestamp, many readings each).").
 			WithTarget(promInstant("A", `sum(quantrac_messages_total{`+sel+`})`, "messages received")).
 			WithTarget(promInstant("B", `sum(quantrac_messages_total{`+sel+`, result="accepted"})`, "messages accepted")).

@@ -12,7 +12,6 @@ import (
 	"slices"
 
 	"github.com/grafana/grafana-foundation-sdk/go/common"
-	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 )
 
@@ -66,7 +65,7 @@ func render(cat catalog) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	builders := map[string]*dashboard.DashboardBuilder{
+	builders := map[string]*dashboardBuilder{
 		"quantrac-overview.json":   overview(ids()),
 		"quantrac-air.json":        airD,
 		"quantrac-wastewater.json": wwD,
@@ -116,7 +115,7 @@ func checkDir(dir string, files map[string][]byte) error {
 
 // setPanelDatasources gives every panel the datasource of its queries: Grafana runs a panel's
 // queries against the panel's datasource unless the panel is "Mixed".
-func setPanelDatasources(d *dashboard.Dashboard) error {
+func setPanelDatasources(d *dashboardModel) error {
 	for _, p := range d.Panels {
 		if p.Panel == nil {
 			continue

@@ -46,7 +46,7 @@ const aqiMapExpr = `(
 // evidence. Its time is when the violation started.
 const activeViolationsQL = `SELECT * FROM (SELECT last("state") AS "state", "value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version" FROM "violations" WHERE "station" =~ /^$station$/ AND "regulation" =~ /^$regulation$/ AND $timeFilter GROUP BY "station", "parameter", "regulation", "period") WHERE "state" = 'started' GROUP BY "station", "parameter", "regulation", "period"`
 
-func overview(ids *panelIDs) *dashboard.DashboardBuilder {
+func overview(ids *panelIDs) *dashboardBuilder {
 	d := newDashboard("quantrac-overview", "quantrac — Overview",
 		"Every station at a glance: state on the map, open violations with their evidence, silent stations, exceedance budgets and AQI.").
 		Time("now-2d", "now").

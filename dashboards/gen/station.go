@@ -33,9 +33,13 @@ func readingsPanel(ids *panelIDs, cat catalog, reg, measurement string, p param)
 	}
 	desc := fmt.Sprintf("Valid readings (status 00) of %s at $station, averaged per display interval, with the rolling means the regulations use.", p.title)
 	if d := describe(reg, ls, p.unit); d != "" {
-		desc += " Dashed lines: " + d + " (the newest version of each limit; the limit ratio panel shows the version quantrac applied)."
+		desc += " Limits drawn: " + d + " (the newest version of each limit; the limit ratio panel shows the version quantrac applied)."
 	}
-	ts := timeseries.NewPanelBuilder().Id(ids.id()).Title(p.title + " (" + p.unit + ")").Height(8).Span(12).
+	title := p.title
+	if p.unit != p.title {
+		title += " (" + p.unit + ")"
+	}
+	ts := timeseries.NewPanelBuilder().Id(ids.id()).Title(title).Height(8).Span(12).
 		Description(desc).Unit(p.grafanaUnit).
 		WithTarget(influxql("A", fmt.Sprintf(`SELECT mean(%q) FROM %q WHERE %s GROUP BY time($__interval) fill(none)`, p.id, measurement, stationFilter), "readings")).
 		ShowPoints(common.VisibilityModeNever).LineWidth(1)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/grafana/grafana-foundation-sdk/go/common"
-	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 )
@@ -25,7 +24,7 @@ var wastewaterParams = []param{
 	{id: "temp", title: "Temperature", unit: "°C", grafanaUnit: "celsius", rolling: []string{"1h"}},
 }
 
-func wastewater(ids *panelIDs, cat catalog) (*dashboard.DashboardBuilder, error) {
+func wastewater(ids *panelIDs, cat catalog) (*dashboardBuilder, error) {
 	d := newDashboard("quantrac-wastewater", "quantrac — Wastewater station",
 		"One automatic wastewater station: pH band, COD/BOD5/TSS/NH4+-N/TN/TP against QCVN 40 columns and the station's Kq × Kf and permit, flow and discharged volume.").
 		Time("now-2d", "now").

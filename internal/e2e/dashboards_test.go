@@ -578,7 +578,14 @@ func substitute(q string, values map[string]string) string {
 	return q
 }
 
-var labelValues = regexp.MustCompile(`^label_values\((.*),\s*(\w+)\)$`)
+var (
+	labelValues = regexp.MustCompile(`^label_values\((.*),\s*(\w+)\)$`)
+	// The characters Grafana's InfluxDB datasource (escapeRegex) and Prometheus datasource
+	// (prometheusSpecialRegexEscape) escape in a variable's values.
+	influxRegexSpecial = regexp.MustCompile(`[\\^$*+?.()|\[\]{}/]`)
+	promRegexSpecial   = regexp.MustCompile(`[$^*{}\[\]'+?.()|]`)
+	unsubstituted      = regexp.MustCompile(`\$\w`)
+)
 
 // resolve evaluates the dashboard's variables in order, as Grafana does, and returns the
 // choices to test: every variable at its default ("All" for multi-value ones), then each
@@ -620,13 +627,13 @@ func interpolate(v grafanaVar, values []string) (influx, prom string) {
 	}
 	if !v.Multi && !v.IncludeAll { // Prometheus: no regex escaping for a single-value variable
 		x := values[0]
-		return regexp.MustCompile(`[\\^$*+?.()|\[\]{}/]`).ReplaceAllString(x, `\$0`),
+		return influxRegexSpecial.ReplaceAllString(x, `\$0`),
 			strings.NewReplacer(`\`, `\\`, `'`, `\\'`).Replace(x)
 	}
 	inf, pr := make([]string, len(values)), make([]string, len(values))
 	for i, x := range values {
-		inf[i] = regexp.MustCompile(`[\\^$*+?.()|\[\]{}/]`).ReplaceAllString(x, `\$0`)
-		pr[i] = regexp.MustCompile(`[$^*{}\[\]'+?.()|]`).ReplaceAllString(strings.ReplaceAll(x, `\`, `\\\\`), `\\$0`)
+		inf[i] = influxRegexSpecial.ReplaceAllString(x, `\$0`)
+		pr[i] = promRegexSpecial.ReplaceAllString(strings.ReplaceAll(x, `\`, `\\\\`), `\\$0`)
 	}
 	if len(values) == 1 {
 		return inf[0], pr[0]
@@ -693,7 +700,7 @@ func (g *grafana) promQuery(expr string) (int, error) {
 // expectInflux runs an InfluxQL query against database quantrac, as Grafana's datasource does
 // (POST /query, epoch ms), and wants at least one row with a value.
 func (g *grafana) expectInflux(where, q string) {
-	if strings.Contains(q, "$") && regexp.MustCompile(`\$\w`).MatchString(q) {
+	if unsubstituted.MatchString(q) {
 		g.t.Errorf("%s: unsubstituted variable in %s", where, q)
 		return
 	}
@@ -725,4 +732,29 @@ func (g *grafana) expectInflux(where, q string) {
 		}
 	}
 	g.t.Errorf("%s: InfluxQL returned no data:\n%s", where, q)
+}
+
+// TestDashboardsInterpolate: variables are formatted as Grafana's datasources format them, so
+// the queries tested are the queries Grafana sends.
+func TestDashboardsInterpolate(t *testing.T) {
+	multi := grafanaVar{Name: "regulation", Multi: true, IncludeAll: true}
+	for _, tc := range []struct {
+		v                  grafanaVar
+		values             []string
+		wantInflux, wantPr string
+	}{
+		{multi, []string{"QCVN-40:2011/B", "EU-2008/50"}, `(QCVN-40:2011\/B|EU-2008\/50)`, `(QCVN-40:2011/B|EU-2008/50)`},
+		{multi, []string{"127.0.0.1:9786"}, `127\.0\.0\.1:9786`, `127\\.0\\.0\\.1:9786`},
+		{grafanaVar{Name: "province", Multi: true, IncludeAll: true, AllValue: ".*"}, []string{"Lai Châu", "Hà Nội"}, ".*", ".*"},
+		{grafanaVar{Name: "station"}, []string{"LC-AQ-01", "LC-AQ-02"}, "LC-AQ-01", "LC-AQ-01"},
+		{grafanaVar{Name: "station"}, []string{"a.b"}, `a\.b`, "a.b"},
+	} {
+		inf, pr := interpolate(tc.v, tc.values)
+		if inf != tc.wantInflux || pr != tc.wantPr {
+			t.Errorf("%s %v: InfluxQL %q PromQL %q, want %q and %q", tc.v.Name, tc.values, inf, pr, tc.wantInflux, tc.wantPr)
+		}
+	}
+	if got := substitute(`x =~ /^$station$/ AND $timeFilter GROUP BY time($__interval)`, map[string]string{"station": "S"}); got != `x =~ /^S$/ AND time > now() - 7d GROUP BY time(5m)` {
+		t.Errorf("substitute: %s", got)
+	}
 }

@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -90,8 +92,8 @@ func passwordFile(t *testing.T, dir string, users map[string]string) string {
 	if err != nil {
 		t.Fatalf("mosquitto_passwd not found (Debian package mosquitto; run scripts/deps.sh): %v", err)
 	}
-	p := secretFile(t, dir, "passwd", "")
-	if err := os.Truncate(p, 0); err != nil {
+	p := filepath.Join(dir, "passwd")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for user, pw := range users {
@@ -112,9 +114,9 @@ func shippedACL(t *testing.T) string {
 	return p
 }
 
-// launch starts quantrac without waiting for it to be ready (startQuantrac waits), with
+// launchQuantrac starts quantrac without waiting for it to be ready (startQuantrac waits), with
 // extra environment variables and flags. It is killed when the test ends.
-func launch(t *testing.T, cfgPath string, env []string, args ...string) *quantrac {
+func launchQuantrac(t *testing.T, cfgPath string, env []string, args ...string) *quantrac {
 	t.Helper()
 	port := testenv.FreePort(t)
 	q := &quantrac{t: t, addr: fmt.Sprintf("127.0.0.1:%d", port), logPath: filepath.Join(filepath.Dir(cfgPath), "quantrac.log"),
@@ -160,8 +162,8 @@ func (q *quantrac) mustRun() {
 	}
 }
 
-// log returns quantrac's log so far.
-func (q *quantrac) log() string {
+// logText returns quantrac's log so far.
+func (q *quantrac) logText() string {
 	b, err := os.ReadFile(q.logPath)
 	if err != nil {
 		q.t.Fatal(err)
@@ -189,7 +191,8 @@ func checkOutput(t *testing.T, cfgPath string, env ...string) (int, string) {
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
@@ -220,15 +223,15 @@ func httpsGet(q *quantrac, ca *testCA, user, password string) func(path string) 
 	}
 }
 
-// station is an MQTT client publishing as a station (or any account).
-type station struct {
+// publisher is an MQTT client publishing as a station (or any account).
+type publisher struct {
 	t *testing.T
 	c mqtt.Client
 }
 
-// connectStation connects to url as user (no password when password is ""), with tc for
+// connectPublisher connects to url as user (no password when password is ""), with tc for
 // ssl:// and wss:// URLs.
-func connectStation(t *testing.T, url, clientID, user, password string, tc *tls.Config) *station {
+func connectPublisher(t *testing.T, url, clientID, user, password string, tc *tls.Config) *publisher {
 	t.Helper()
 	o := mqtt.NewClientOptions().AddBroker(url).SetClientID(clientID).SetCleanSession(true).
 		SetConnectTimeout(10 * time.Second).SetAutoReconnect(false).SetProtocolVersion(4)
@@ -243,23 +246,23 @@ func connectStation(t *testing.T, url, clientID, user, password string, tc *tls.
 		t.Fatalf("station %s cannot connect to %s: %v", user, url, tok.Error())
 	}
 	t.Cleanup(func() { c.Disconnect(100) })
-	return &station{t: t, c: c}
+	return &publisher{t: t, c: c}
 }
 
 // publish publishes payload on topic with QoS 1 and waits for the broker's acknowledgement.
 // A publish the broker's ACL denies is acknowledged too (MQTT 3.1.1 has no way to say no),
 // and the broker handles a client's messages in order: once a later publish is acknowledged,
 // the denied one has been dropped.
-func (s *station) publish(topic, payload string) {
+func (s *publisher) publish(topic, payload string) {
 	s.t.Helper()
 	if tok := s.c.Publish(topic, 1, false, payload); !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
 		s.t.Fatalf("publish %s: %v", topic, tok.Error())
 	}
 }
 
-// reading is a native JSON message of one pm25 value measured age ago; extra adds members
+// pm25Message is a native JSON message of one pm25 value measured age ago; extra adds members
 // (`, "station": "X"`).
-func reading(age time.Duration, value float64, extra string) string {
+func pm25Message(age time.Duration, value float64, extra string) string {
 	ts := time.Now().Add(-age).UTC().Format(time.RFC3339)
 	return fmt.Sprintf(`{"time": %q%s, "readings": {"pm25": %g}}`, ts, extra, value)
 }
@@ -300,12 +303,12 @@ func tlsBroker(t *testing.T, dir string, listeners ...[]string) *testenv.Broker 
 }
 
 // writeErrorLine returns the first log line with a failed InfluxDB write (store.WriteError).
-func writeErrorLine(log string) string { return lineWith(log, "influxdb write (") }
+func writeErrorLine(log string) string { return firstLineWith(log, "influxdb write (") }
 
-// lineWith returns the first line of text containing s.
-func lineWith(text, s string) string {
+// firstLineWith returns the first line of text containing every one of subs, or "".
+func firstLineWith(text string, subs ...string) string {
 	for _, l := range strings.Split(text, "\n") {
-		if strings.Contains(l, s) {
+		if !slices.ContainsFunc(subs, func(s string) bool { return !strings.Contains(l, s) }) {
 			return l
 		}
 	}
@@ -359,4 +362,14 @@ func shippedListeners(t *testing.T, p *pki) [][]string {
 		t.Fatalf("tls.conf has %d listeners, want 3 (TLS, mutual TLS, wss)", len(blocks))
 	}
 	return blocks
+}
+
+// fileBytes returns the content of a file.
+func fileBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

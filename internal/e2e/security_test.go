@@ -57,24 +57,24 @@ func TestSecurityMQTTTLS(t *testing.T) {
 				mqtt:   fmt.Sprintf("broker: %s\n%s", tc.url, tc.mqtt),
 				influx: fmt.Sprintf("url: %s\ntoken_file: %s", influx.URL(), token),
 			}.write(t, sub)
-			q := launch(t, cfg, tc.env)
+			q := launchQuantrac(t, cfg, tc.env)
 			q.waitReady(q.get)
-			var st *station
+			var st *publisher
 			if tc.client {
-				st = connectStation(t, tc.url, "st-"+tc.name, "", "", p.ca.clientTLS(&p.station))
+				st = connectPublisher(t, tc.url, "st-"+tc.name, "", "", p.ca.clientTLS(&p.station))
 			} else {
-				st = connectStation(t, tc.url, "st-"+tc.name, "LC-AQ-01", stationPassword, p.ca.clientTLS(nil))
+				st = connectPublisher(t, tc.url, "st-"+tc.name, "LC-AQ-01", stationPassword, p.ca.clientTLS(nil))
 			}
 			before := pm25Count(influx, "LC-AQ-01")
-			st.publish("stations/LC-AQ-01/air", reading(time.Duration(i+1)*time.Minute, 21.5, ""))
+			st.publish("stations/LC-AQ-01/air", pm25Message(time.Duration(i+1)*time.Minute, 21.5, ""))
 			testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 				n := pm25Count(influx, "LC-AQ-01")
 				return n == before+1, fmt.Sprintf("%d pm25 values, want %d", n, before+1)
 			})
-			if log := q.log(); !strings.Contains(log, "connected to MQTT broker") || !strings.Contains(log, tc.url) {
+			if log := q.logText(); !strings.Contains(log, "connected to MQTT broker") || !strings.Contains(log, tc.url) {
 				t.Errorf("log does not say it connected to %s", tc.url)
 			}
-			assertNoSecrets(t, "quantrac log", q.log(), secrets...)
+			assertNoSecrets(t, "quantrac log", q.logText(), secrets...)
 			code, out := checkOutput(t, cfg, tc.env...)
 			if code != 0 || !strings.Contains(out, "ok") {
 				t.Errorf("quantrac check: exit %d\n%s", code, out)
@@ -118,14 +118,14 @@ func TestSecurityMQTTRefused(t *testing.T) {
 				mqtt:   fmt.Sprintf("broker: %s\n%s", tc.url, tc.mqtt),
 				influx: fmt.Sprintf("url: %s\ntoken_file: %s", influx.URL(), token),
 			}.write(t, t.TempDir())
-			q := launch(t, cfg, nil)
+			q := launchQuantrac(t, cfg, nil)
 			testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 				q.mustRun()
-				log := q.log()
+				log := q.logText()
 				n := strings.Count(log, "cannot connect to MQTT broker; retrying")
 				return n >= 2, fmt.Sprintf("%d failed attempts logged", n)
 			})
-			line := lineWith(q.log(), "cannot connect to MQTT broker")
+			line := firstLineWith(q.logText(), "cannot connect to MQTT broker")
 			t.Log(line)
 			for _, w := range tc.want {
 				if !strings.Contains(line, w) {
@@ -140,7 +140,7 @@ func TestSecurityMQTTRefused(t *testing.T) {
 				t.Errorf("quantrac_mqtt_connected = %v", v)
 			}
 			q.mustRun()
-			assertNoSecrets(t, "quantrac log", q.log(), quantracPassword, wrongPassword, influxPassword)
+			assertNoSecrets(t, "quantrac log", q.logText(), quantracPassword, wrongPassword, influxPassword)
 		})
 	}
 }
@@ -158,10 +158,10 @@ func TestSecurityMQTTReconnectRefused(t *testing.T) {
 			broker.ListenerAddr(0), secretFile(t, dir, "mqtt_password", quantracPassword), p.ca.CertFile, brokerName),
 		influx: fmt.Sprintf("url: %s\ntoken_file: %s", influx.URL(), secretFile(t, dir, "influx_token", "admin:"+influxPassword)),
 	}.write(t, t.TempDir())
-	q := launch(t, cfg, nil)
+	q := launchQuantrac(t, cfg, nil)
 	q.waitReady(q.get)
 
-	good := [2][]byte{readFile(t, p.server.Cert), readFile(t, p.server.Key)}
+	good := [2][]byte{fileBytes(t, p.server.Cert), fileBytes(t, p.server.Key)}
 	renewed := p.other.server("renewed", brokerName, "localhost")
 	swap := func(cert, key []byte) {
 		t.Helper()
@@ -171,27 +171,18 @@ func TestSecurityMQTTReconnectRefused(t *testing.T) {
 		}
 		broker.Restart()
 	}
-	swap(readFile(t, renewed.Cert), readFile(t, renewed.Key))
+	swap(fileBytes(t, renewed.Cert), fileBytes(t, renewed.Key))
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		q.mustRun()
-		line := lineWith(q.log(), "cannot reconnect to MQTT broker")
-		return strings.Contains(line, "certificate signed by unknown authority") && strings.Contains(line, "mqtt.tls.ca_file"), "reconnect error: " + line
+		line := firstLineWith(q.logText(), "cannot reconnect to MQTT broker", "certificate signed by unknown authority", "mqtt.tls.ca_file")
+		return line != "", "reconnect errors:\n" + tail(q.logPath, 5)
 	})
 	if body, code := q.get("/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz = %d %s while the broker is not trusted", code, body)
 	}
 	swap(good[0], good[1])
 	q.waitReady(q.get)
-	assertNoSecrets(t, "quantrac log", q.log(), quantracPassword, influxPassword)
-}
-
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	assertNoSecrets(t, "quantrac log", q.logText(), quantracPassword, influxPassword)
 }
 
 // With the shipped ACL (deploy/acl) and per-station accounts made by the shipped
@@ -210,22 +201,22 @@ func TestSecurityShippedACL(t *testing.T) {
 		mqtt:   fmt.Sprintf("broker: %s\nusername: quantrac\npassword_file: %s", broker.URL(), secretFile(t, dir, "mqtt_password", quantracPassword)),
 		influx: fmt.Sprintf("url: %s\ntoken_file: %s", influx.URL(), secretFile(t, dir, "influx_token", "admin:"+influxPassword)),
 	}.write(t, dir)
-	q := launch(t, cfg, nil)
+	q := launchQuantrac(t, cfg, nil)
 	q.waitReady(q.get)
 
 	// LC-AQ-02 listens to everything it can: the ACL lets a station read nothing.
-	spy := connectStation(t, broker.URL(), "spy", "LC-AQ-02", pw2, nil)
+	spy := connectPublisher(t, broker.URL(), "spy", "LC-AQ-02", pw2, nil)
 	seen := make(chan string, 10)
 	if tok := spy.c.Subscribe("stations/#", 1, func(_ mqtt.Client, m mqtt.Message) { seen <- m.Topic() }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("subscribe: %v", tok.Error())
 	}
 	// quantrac's account is read-only: a leaked ingester password cannot inject readings.
-	connectStation(t, broker.URL(), "ingester", "quantrac", quantracPassword, nil).
-		publish("stations/LC-AQ-01/air", reading(4*time.Minute, 400, ""))
-	st := connectStation(t, broker.URL(), "lc-aq-01", "LC-AQ-01", pw1, nil)
-	st.publish("stations/LC-AQ-02/air", reading(3*time.Minute, 300, ""))                        // denied by the broker
-	st.publish("stations/LC-AQ-01/air", reading(2*time.Minute, 200, `, "station": "LC-AQ-02"`)) // forbidden by quantrac
-	st.publish("stations/LC-AQ-01/air", reading(time.Minute, 21.5, ""))                         // its own: accepted
+	connectPublisher(t, broker.URL(), "ingester", "quantrac", quantracPassword, nil).
+		publish("stations/LC-AQ-01/air", pm25Message(4*time.Minute, 400, ""))
+	st := connectPublisher(t, broker.URL(), "lc-aq-01", "LC-AQ-01", pw1, nil)
+	st.publish("stations/LC-AQ-02/air", pm25Message(3*time.Minute, 300, ""))                        // denied by the broker
+	st.publish("stations/LC-AQ-01/air", pm25Message(2*time.Minute, 200, `, "station": "LC-AQ-02"`)) // forbidden by quantrac
+	st.publish("stations/LC-AQ-01/air", pm25Message(time.Minute, 21.5, ""))                         // its own: accepted
 
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		n := pm25Count(influx, "LC-AQ-01")
@@ -248,7 +239,7 @@ func TestSecurityShippedACL(t *testing.T) {
 		t.Errorf("station LC-AQ-02 read a message on %s", topic)
 	default:
 	}
-	assertNoSecrets(t, "quantrac log", q.log(), quantracPassword, pw1, pw2, influxPassword)
+	assertNoSecrets(t, "quantrac log", q.logText(), quantracPassword, pw1, pw2, influxPassword)
 }
 
 // With -web.config.file (exporter-toolkit: TLS and bcrypt basic auth), every endpoint answers
@@ -266,7 +257,7 @@ func TestSecurityWebConfig(t *testing.T) {
 		p.server.Cert, p.server.Key, hash))
 	cfg := qconfig{mqtt: "broker: " + broker.URL(), influx: fmt.Sprintf("url: %s\ntoken_file: %s",
 		influx.URL(), secretFile(t, dir, "influx_token", "admin:"+influxPassword))}.write(t, dir)
-	q := launch(t, cfg, nil, "-web.config.file", webConfig)
+	q := launchQuantrac(t, cfg, nil, "-web.config.file", webConfig)
 	q.waitReady(httpsGet(q, p.ca, "prometheus", metricsPassword))
 
 	for _, tc := range []struct {
@@ -292,7 +283,7 @@ func TestSecurityWebConfig(t *testing.T) {
 			t.Errorf("%s: body with data = %v at status %d", tc.name, has, code)
 		}
 	}
-	assertNoSecrets(t, "quantrac log", q.log(), metricsPassword, influxPassword)
+	assertNoSecrets(t, "quantrac log", q.logText(), metricsPassword, influxPassword)
 }
 
 // InfluxDB with auth-enabled: with the right token ("user:password" on 1.8, from a file or
@@ -318,10 +309,10 @@ func TestSecurityInfluxAuth(t *testing.T) {
 			influx.CreateDatabase(tc.db)
 			cfg := qconfig{mqtt: "broker: " + broker.URL(),
 				influx: fmt.Sprintf("url: %s\nbucket: %s/autogen\n%s", influx.URL(), tc.db, tc.influx)}.write(t, t.TempDir())
-			q := launch(t, cfg, tc.env)
+			q := launchQuantrac(t, cfg, tc.env)
 			q.waitReady(q.get) // InfluxDB answers /ping without a token
-			st := connectStation(t, broker.URL(), "st-"+tc.db, "", "", nil)
-			st.publish("stations/LC-AQ-01/air", reading(time.Minute, 21.5, ""))
+			st := connectPublisher(t, broker.URL(), "st-"+tc.db, "", "", nil)
+			st.publish("stations/LC-AQ-01/air", pm25Message(time.Minute, 21.5, ""))
 			count := func() int {
 				return influx.Count(tc.db, `SELECT count("pm25") FROM "air"`)
 			}
@@ -340,14 +331,14 @@ func TestSecurityInfluxAuth(t *testing.T) {
 				})
 				// The write path must say why (the rebuild query at start says so too, but
 				// only once, and only when a station has rules).
-				if line := writeErrorLine(q.log()); !strings.Contains(line, "HTTP 401") || !strings.Contains(line, "authorization failed") {
+				if line := writeErrorLine(q.logText()); !strings.Contains(line, "HTTP 401") || !strings.Contains(line, "authorization failed") {
 					t.Errorf("no log line says InfluxDB refused quantrac's writes for its token; first write error line: %q", line)
 				}
 				if n, w := count(), q.metric("quantrac_points_written_total"); n != 0 || w != 0 {
 					t.Errorf("%d points stored, %v counted written with a wrong token", n, w)
 				}
 			}
-			assertNoSecrets(t, "quantrac log", q.log(), influxPassword, wrongPassword)
+			assertNoSecrets(t, "quantrac log", q.logText(), influxPassword, wrongPassword)
 		})
 	}
 }
@@ -383,28 +374,28 @@ func TestSecurityInfluxHTTPS(t *testing.T) {
 			before := pm25Count(influx, "LC-AQ-01")
 			cfg := qconfig{mqtt: "broker: " + broker.URL(),
 				influx: fmt.Sprintf("url: %s\ntoken_file: %s\ntls: {ca_file: %s}", httpsURL, token, tc.ca.CertFile)}.write(t, t.TempDir())
-			q := launch(t, cfg, nil)
-			st := connectStation(t, broker.URL(), fmt.Sprint("st-https-", i), "", "", nil)
+			q := launchQuantrac(t, cfg, nil)
+			st := connectPublisher(t, broker.URL(), fmt.Sprint("st-https-", i), "", "", nil)
 			if tc.ca == p.ca {
 				q.waitReady(q.get)
-				st.publish("stations/LC-AQ-01/air", reading(time.Duration(i+1)*time.Minute, 21.5, ""))
+				st.publish("stations/LC-AQ-01/air", pm25Message(time.Duration(i+1)*time.Minute, 21.5, ""))
 				testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 					n := pm25Count(influx, "LC-AQ-01")
 					return n == before+1, fmt.Sprintf("%d points, want %d", n, before+1)
 				})
-				if line := lineWith(q.log(), "could not rebuild rule windows"); line != "" {
+				if line := firstLineWith(q.logText(), "could not rebuild rule windows"); line != "" {
 					t.Errorf("the rebuild query does not use influx.tls:\n%s", line)
 				}
 				return
 			}
 			// /readyz stays 200 while the spool takes the data (DESIGN §8): not asserted.
-			st.publish("stations/LC-AQ-01/air", reading(time.Duration(i+1)*time.Minute, 21.5, ""))
+			st.publish("stations/LC-AQ-01/air", pm25Message(time.Duration(i+1)*time.Minute, 21.5, ""))
 			testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 				q.mustRun()
 				v := q.metric("quantrac_write_errors_total")
 				return v >= 1, fmt.Sprintf("quantrac_write_errors_total = %v", v)
 			})
-			if line := writeErrorLine(q.log()); !strings.Contains(line, "certificate signed by unknown authority") {
+			if line := writeErrorLine(q.logText()); !strings.Contains(line, "certificate signed by unknown authority") {
 				t.Errorf("no log line says InfluxDB's certificate is not trusted; first write error line: %q", line)
 			}
 			if n := pm25Count(influx, "LC-AQ-01"); n != before {
@@ -423,21 +414,21 @@ func TestSecurityUntrustedInput(t *testing.T) {
 	cfg := qconfig{mqtt: "broker: " + broker.URL(),
 		influx: fmt.Sprintf("url: %s\ntoken_file: %s", influx.URL(), secretFile(t, dir, "influx_token", "admin:"+influxPassword)),
 		extra:  "limits: {max_payload_bytes: 2048, max_readings: 5, max_array: 3}\n"}.write(t, dir)
-	q := launch(t, cfg, nil)
+	q := launchQuantrac(t, cfg, nil)
 	q.waitReady(q.get)
-	st := connectStation(t, broker.URL(), "untrusted", "", "", nil)
+	st := connectPublisher(t, broker.URL(), "untrusted", "", "", nil)
 	at := func(m int) string { return time.Now().Add(-time.Duration(m) * time.Minute).UTC().Format(time.RFC3339) }
-	backlog := strings.Repeat(reading(time.Hour, 1, "")+",", 4)
+	backlog := strings.Repeat(pm25Message(time.Hour, 1, "")+",", 4)
 	for _, m := range []struct{ what, topic, payload string }{
-		{"unknown_station", "stations/EVIL-0001/air", reading(time.Minute, 10, "")},
-		{"unknown_station, line protocol in the id", "stations/EVIL,x=y/air", reading(time.Minute, 10, "")},
-		{"forbidden: an air station's wastewater", "stations/LC-AQ-01/wastewater", reading(time.Minute, 10, "")},
+		{"unknown_station", "stations/EVIL-0001/air", pm25Message(time.Minute, 10, "")},
+		{"unknown_station, line protocol in the id", "stations/EVIL,x=y/air", pm25Message(time.Minute, 10, "")},
+		{"forbidden: an air station's wastewater", "stations/LC-AQ-01/wastewater", pm25Message(time.Minute, 10, "")},
 		{"forbidden: outside the station's topic allow-list", "stations/LC-AQ-02/status", "online"},
 		{"1 accepted, 1 unknown_parameter", "stations/LC-AQ-01/air",
 			fmt.Sprintf(`{"time": %q, "readings": {"pm25": 10, "zzinjected": 5}}`, at(1))},
 		{"5 accepted, 2 too_many_readings", "stations/LC-AQ-01/air",
 			fmt.Sprintf(`{"time": %q, "readings": {"pm25": 1, "pm10": 2, "so2": 3, "no2": 4, "o3": 5, "co": 1, "tsp": 7}}`, at(2))},
-		{"too_large", "stations/LC-AQ-01/air", reading(3*time.Minute, 10, `, "pad": "`+strings.Repeat("x", 3000)+`"`)},
+		{"too_large", "stations/LC-AQ-01/air", pm25Message(3*time.Minute, 10, `, "pad": "`+strings.Repeat("x", 3000)+`"`)},
 		{"malformed: backlog longer than max_array", "stations/LC-AQ-01/air", "[" + strings.TrimSuffix(backlog, ",") + "]"},
 		{"malformed: string longer than 256 bytes", "stations/LC-AQ-01/air",
 			fmt.Sprintf(`{"time": %q, "readings": {"zz%s": 1}}`, at(4), strings.Repeat("y", 300))},
@@ -478,7 +469,7 @@ func TestSecurityUntrustedInput(t *testing.T) {
 	metrics, _ := q.get("/metrics")
 	for _, bad := range []string{"EVIL", "zzinjected", "yyyyyyyy"} {
 		if strings.Contains(metrics, bad) {
-			t.Errorf("/metrics mentions %q: %s", bad, lineWith(metrics, bad))
+			t.Errorf("/metrics mentions %q: %s", bad, firstLineWith(metrics, bad))
 		}
 	}
 	stationLabels := regexp.MustCompile(`station="([^"]*)"`).FindAllStringSubmatch(metrics, -1)

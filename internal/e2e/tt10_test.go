@@ -186,14 +186,16 @@ func pointsPerParam(t *testing.T, s *services, station string) map[string]int {
 	return out
 }
 
-// dataFiles lists the data files under dir, outside its dot folders.
+// dataFiles lists the data files under dir, outside its dot folders. A folder that does not
+// exist (yet) holds none; one that changes during the walk may be undercounted, so callers
+// poll.
 func dataFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
-			return nil
+			return err
 		case d.IsDir() && p != dir && strings.HasPrefix(d.Name(), "."):
 			return filepath.SkipDir
 		case !d.IsDir() && strings.HasSuffix(p, ".txt"):

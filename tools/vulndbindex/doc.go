@@ -10,7 +10,11 @@
 // It produces what golang.org/x/vulndb/cmd/indexdb produces (database.RawLoad followed by
 // Database.Write) without that command's dependencies (go-git, Google Cloud and
 // OpenTelemetry clients: about sixty modules and minutes of compiling) and without the
-// .json.gz copies, which only govulncheck's HTTP client reads.
+// .json.gz copies, which only govulncheck's HTTP client reads. The index files follow the
+// same rules (fixed = x/vulndb's osvutils.LatestFixed, sorted by module path and id). Entries
+// are copied compacted rather than re-encoded, so a timestamp with a zone offset stays as it
+// is written; the files of x/vulndb are all in UTC, and for the snapshot in
+// scripts/vulncheck.sh every file written is byte-identical to indexdb's.
 //
 // Usage:
 //

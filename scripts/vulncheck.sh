@@ -51,8 +51,8 @@ json_field() {
 # build_db fetches the vulndb module and indexes its data/osv into $db.
 build_db() {
 	local info dir sum modified tmp
-	# Outside any module, with no -mod flags of the caller: only the module cache is touched.
-	info=$(cd "$CACHE" && GOFLAGS= go mod download -json "$VULNDB_MODULE@$VULNDB_VERSION") ||
+	# Outside any module (from /), without the caller's GOFLAGS: only the module cache changes.
+	info=$(cd / && GOFLAGS= go mod download -json "$VULNDB_MODULE@$VULNDB_VERSION") ||
 		die "go mod download $VULNDB_MODULE@$VULNDB_VERSION failed"
 	dir=$(json_field Dir <<<"$info")
 	sum=$(json_field Sum <<<"$info")

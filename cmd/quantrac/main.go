@@ -6,6 +6,7 @@
 //	quantrac rules                          print the built-in regulation catalog
 //	quantrac aqi -scheme vn -param pm25 -value 60 -period 24h
 //	quantrac replay -since 24h -reason unknown_station
+//	quantrac tt10 -watch /srv/ftp/tt10 -config quantrac.yaml
 //	quantrac version
 package main
 
@@ -38,6 +39,7 @@ commands:
   rules    print the built-in regulation catalog
   aqi      compute an air-quality index (-scheme vn|us -param P ...)
   replay   re-ingest quarantined messages (-config -since D -reason R)
+  tt10     publish Circular 10/2021 station data files from an FTP folder (-watch DIR -config F ...)
   version  print the version
 Run "quantrac <command> -h" for a command's flags.
 `
@@ -59,6 +61,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return aqiCommand(rest, stdout, stderr)
 	case "replay":
 		return replayCommand(rest, stdout, stderr)
+	case "tt10":
+		return tt10Command(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "quantrac %s\n", version)
 		return 0

@@ -79,23 +79,30 @@ func Detect(payload []byte) Format {
 	case '[':
 		return detectArray(b)
 	}
-	for len(b) > 0 {
+	for headers := 0; len(b) > 0; {
 		var line []byte
 		line, b, _ = bytes.Cut(b, []byte{'\n'})
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		if bytes.IndexByte(line, '=') > 0 {
+		if headers == 0 && bytes.IndexByte(line, '=') > 0 {
 			return LineProtocol
 		}
 		if hasTimestampToken(line) {
 			return DataLine
 		}
-		return Auto
+		// Circular 10/2021 files may start with column titles ("Thông số<TAB>Giá trị<TAB>…"):
+		// look a few lines further for a record.
+		if headers++; headers > maxDataLineHeaders {
+			return Auto
+		}
 	}
 	return Auto
 }
+
+// maxDataLineHeaders is how many header lines Detect looks past for a data line record.
+const maxDataLineHeaders = 3
 
 // detectArray tells a JSON backlog from a SenML pack by the keys of the first element.
 func detectArray(b []byte) Format {

@@ -21,8 +21,9 @@ INFLUX_PORT=${DEMO_INFLUX_PORT:-18086}
 INFLUX_RPC_PORT=${DEMO_INFLUX_RPC_PORT:-18088}
 WEB_PORT=${DEMO_WEB_PORT:-19786}
 PROM_PORT=${DEMO_PROM_PORT:-19090}
+TT10_PORT=${DEMO_TT10_PORT:-19787}
 DEMO=$PWD/.demo
-mkdir -p "$DEMO"/{mosquitto,influxdb,spool,prometheus,logs}
+mkdir -p "$DEMO"/{mosquitto,influxdb,spool,prometheus,logs,ftp}
 
 pids=()
 cleanup() {
@@ -82,6 +83,22 @@ pids+=($!)
 wait_for influxdb curl -sf "http://127.0.0.1:$INFLUX_PORT/ping"
 curl -sf -XPOST "http://127.0.0.1:$INFLUX_PORT/query" --data-urlencode "q=CREATE DATABASE quantrac" >/dev/null
 
+# A wastewater station that uploads Circular 10/2021 files (as to the department's FTP
+# server) instead of speaking MQTT: quantrac tt10 watches the folder.
+cat >"$DEMO/tt10-station.yaml" <<'YAML'
+stations:
+  - id: LC-WW-03
+    name: "Trạm nước thải KCN Tam Đường (tệp TT10 qua FTP)"
+    kind: wastewater
+    location: {lat: 22.3650, lon: 103.6050}
+    tags: {province: "Lai Châu", district: "Tam Đường"}
+    interval: 5m
+    regulations: [QCVN-40:2011/B]
+    coefficients: {kq: 0.9, kf: 1.0}
+    aliases: [NUO003]
+YAML
+{ cat deploy/demo/stations.yaml; sed 1d "$DEMO/tt10-station.yaml"; } >"$DEMO/stations.yaml"
+
 cat >"$DEMO/quantrac.yaml" <<CONF
 mqtt:
   broker: tcp://127.0.0.1:$MQTT_PORT
@@ -90,7 +107,7 @@ influx:
   url: http://127.0.0.1:$INFLUX_PORT
   bucket: quantrac/autogen
 spool: {dir: $DEMO/spool, max_bytes: 1GiB}
-stations_file: $PWD/deploy/demo/stations.yaml
+stations_file: $DEMO/stations.yaml
 CONF
 bin/quantrac check -config "$DEMO/quantrac.yaml"
 bin/quantrac run -config "$DEMO/quantrac.yaml" -web.listen-address "127.0.0.1:$WEB_PORT" >"$DEMO/logs/quantrac.log" 2>&1 &
@@ -104,6 +121,8 @@ rule_files: ["$PWD/deploy/prometheus/alerts.yml"]
 scrape_configs:
   - job_name: quantrac
     static_configs: [{targets: ["127.0.0.1:$WEB_PORT"]}]
+  - job_name: quantrac-tt10
+    static_configs: [{targets: ["127.0.0.1:$TT10_PORT"]}]
 CONF
 	"$QUANTRAC_PROMETHEUS" --config.file "$DEMO/prometheus/prometheus.yml" --storage.tsdb.path "$DEMO/prometheus/data" \
 		--web.listen-address "127.0.0.1:$PROM_PORT" >"$DEMO/logs/prometheus.log" 2>&1 &
@@ -118,6 +137,20 @@ bin/stationsim -broker "tcp://127.0.0.1:$MQTT_PORT" -stations-file deploy/demo/s
 	-rate 2 -duration 8760h -violate 0.2 -bad 0.02 -seed 2 >"$DEMO/logs/stationsim.log" 2>&1 &
 pids+=($!)
 
+# The TT10 station: a day of files already on the FTP server, then one file every 5 minutes.
+t0=$(($(date +%s) / 300 * 300))
+bin/stationsim -stations-file "$DEMO/tt10-station.yaml" -format tt10 -out "$DEMO/ftp" \
+	-start "$(date -u -d @$((t0 - 287 * 300)) +%Y-%m-%dT%H:%M:%SZ)" -step 5m -count 288 -rate 0 -seed 3 \
+	>"$DEMO/logs/tt10-backfill.log" 2>&1
+bin/quantrac tt10 -watch "$DEMO/ftp" -config "$DEMO/quantrac.yaml" -settle 2s \
+	-web.listen-address "127.0.0.1:$TT10_PORT" >"$DEMO/logs/tt10.log" 2>&1 &
+pids+=($!)
+wait_for tt10 curl -sf "http://127.0.0.1:$TT10_PORT/readyz"
+bin/stationsim -stations-file "$DEMO/tt10-station.yaml" -format tt10 -out "$DEMO/ftp" \
+	-start "$(date -u -d @$((t0 + 300)) +%Y-%m-%dT%H:%M:%SZ)" -step 5m -rate 0.0033334 -duration 8760h \
+	-bad 0.05 -seed 4 >"$DEMO/logs/tt10-station.log" 2>&1 &
+pids+=($!)
+
 cat <<TXT
 
 quantrac demo is running (Ctrl-C stops everything):
@@ -127,6 +160,7 @@ quantrac demo is running (Ctrl-C stops everything):
   prometheus   http://127.0.0.1:$PROM_PORT/alerts
   influxdb     curl -G http://127.0.0.1:$INFLUX_PORT/query --data-urlencode db=quantrac \\
                  --data-urlencode "q=SELECT last(*) FROM air GROUP BY station"
+  tt10 watcher http://127.0.0.1:$TT10_PORT/metrics   files: .demo/ftp (.done/, .rejected/)
   logs         .demo/logs/
 TXT
 
@@ -135,6 +169,7 @@ while sleep 5; do
 	points=$(curl -sG "http://127.0.0.1:$INFLUX_PORT/query" --data-urlencode db=quantrac \
 		--data-urlencode "q=SELECT count(pm25) FROM air WHERE time > now() - 30d" | grep -o '"values":\[\[[^]]*' | awk -F, '{print $2}')
 	firing=$(curl -s "http://127.0.0.1:$WEB_PORT/metrics" | grep -E '^quantrac_violation\{' | grep -c ' 1$' || true)
-	echo "$now  pm25 points in InfluxDB: ${points:-0}   active violations (quantrac_violation == 1): $firing"
+	files=$(curl -s "http://127.0.0.1:$TT10_PORT/metrics" | awk '/^quantrac_tt10_files_received/ {s += $NF} END {print s + 0}')
+	echo "$now  pm25 points in InfluxDB: ${points:-0}   TT10 files ingested: $files   active violations (quantrac_violation == 1): $firing"
 	curl -s "http://127.0.0.1:$WEB_PORT/metrics" | grep -E '^quantrac_violation\{' | grep ' 1$' | sed 's/^/    /' | head -5 || true
 done

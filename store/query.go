@@ -25,7 +25,12 @@ type Querier struct {
 func NewQuerier(o WriterOptions, client *http.Client) *Querier {
 	db, rp, _ := strings.Cut(o.Bucket, "/")
 	if client == nil {
-		client = &http.Client{Timeout: max(o.Timeout, 30*time.Second)}
+		var err error
+		if client, err = o.HTTPClient(); err != nil {
+			// A bad TLS file was reported when the writer was built; queries then fail
+			// with a plain client rather than not at all.
+			client = &http.Client{Timeout: max(o.Timeout, 30*time.Second)}
+		}
 	}
 	return &Querier{base: strings.TrimRight(o.URL, "/"), db: db, rp: rp, token: o.Token, client: client}
 }

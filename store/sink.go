@@ -61,6 +61,9 @@ type Sink struct {
 	closed bool
 	stop   chan struct{}
 
+	warnMu   sync.Mutex
+	lastWarn map[string]time.Time
+
 	pendingPoints   prometheus.Gauge
 	pendingReadings prometheus.Gauge
 	durable         prometheus.Counter
@@ -231,6 +234,7 @@ func (s *Sink) flush(ctx context.Context, p *pending) {
 		if s.opts.Spool != nil {
 			serr := s.spoolBatch(p, p.acked, len(p.msgs))
 			if serr == nil {
+				s.warnSpooled(err, p.points)
 				s.done(p)
 				return
 			}
@@ -251,6 +255,28 @@ func (s *Sink) flush(ctx context.Context, p *pending) {
 		}
 		backoff = min(backoff*2, 10*time.Second)
 	}
+}
+
+// warnSpooled says why data went to the spool, at most every few seconds.
+func (s *Sink) warnSpooled(err error, points int) {
+	s.warnEvery("spooled", "InfluxDB write failed; data spooled", "err", err, "points", points)
+}
+
+// warnEvery logs msg at most once per 5 seconds per key: an outage must be visible in the
+// log without flooding it.
+func (s *Sink) warnEvery(key, msg string, args ...any) {
+	now := time.Now()
+	s.warnMu.Lock()
+	if s.lastWarn == nil {
+		s.lastWarn = map[string]time.Time{}
+	}
+	if now.Sub(s.lastWarn[key]) < 5*time.Second {
+		s.warnMu.Unlock()
+		return
+	}
+	s.lastWarn[key] = now
+	s.warnMu.Unlock()
+	s.log.Warn(msg, args...)
 }
 
 // done acknowledges every message of a durable batch not acknowledged yet.
@@ -338,6 +364,7 @@ func (s *Sink) replay(ctx context.Context) {
 			err = nil
 		}
 		if err != nil {
+			s.warnEvery("replay", "InfluxDB write of spooled data failed; retrying", "err", err, "retry_in", backoff)
 			select {
 			case <-time.After(backoff):
 			case <-ctx.Done():

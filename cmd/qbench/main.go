@@ -51,7 +51,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("qbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	stations := fs.String("stations", "10,100,1000,10000", "station counts to measure, comma-separated")
+	stations := fs.String("stations", "10,100,1000,10000", "station counts to measure, comma-separated (empty: only the profile)")
 	fs.Int64Var(&o.messages, "messages", 200000, "messages per station count for the broker-only and end-to-end phases")
 	fs.Int64Var(&o.backlog, "backlog", 100000, "messages of the backlog drained by the catch-up phases")
 	fs.IntVar(&o.params, "params", 6, "readings per message (stationsim -params)")
@@ -79,7 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	for _, s := range strings.Split(*stations, ",") {
+	for _, s := range strings.FieldsFunc(*stations, func(r rune) bool { return r == ',' }) {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			return o, fmt.Errorf("-stations: %q is not a positive number", s)

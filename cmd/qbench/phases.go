@@ -34,11 +34,16 @@ func (r *stationRun) run() Row {
 		return fail("catch-up", err)
 	}
 	r.b.logf("  %.0f msg/s after a %.1f s start; accounting and latency", row.CatchUp.MsgPerS, row.StartupS)
+	// The scrape builds every series of every station at once: its memory is reported apart.
+	r.notePeakRSS()
 	var took time.Duration
 	if row.Accounting, row.MetricsBytes, took, err = r.q.metrics(accountingMetrics...); err != nil {
 		row.Errors = append(row.Errors, fmt.Sprintf("scraping /metrics: %v", err))
 	}
 	row.MetricsSeconds = took.Seconds()
+	if rss, err := r.q.PeakRSS(); err == nil {
+		row.PeakRSSScrapeMB = float64(rss) / (1 << 20)
+	}
 	r.b.logf("  /metrics: %d bytes in %.1f s", row.MetricsBytes, row.MetricsSeconds)
 	if row.Latency, err = r.latency(); err != nil {
 		return fail("latency", err)
@@ -145,6 +150,7 @@ func (r *stationRun) endToEnd() (Phase, error) {
 // is queryable; the start before it is reported apart.
 func (r *stationRun) catchUp() (ph Phase, startup, startupCPU float64, err error) {
 	o := r.b.o
+	r.notePeakRSS()
 	if err := r.stopQuantrac(); err != nil {
 		return ph, 0, 0, err
 	}

@@ -80,8 +80,8 @@ func (b *bench) perfReports(n int, data string) (*Profile, error) {
 			case strings.HasPrefix(t, "# Samples:") && p.Samples == "":
 				p.Samples = strings.TrimPrefix(t, "# ")
 			case t != "" && t[0] != '#' && strings.Contains(t, "%"):
-				t = strings.TrimSpace(strings.TrimSuffix(t, " - -")) // -g none leaves empty parent columns
-				*rep.dst = append(*rep.dst, strings.Join(strings.Fields(t), " "))
+				t = strings.Join(strings.Fields(t), " ")
+				*rep.dst = append(*rep.dst, strings.TrimSuffix(t, " - -")) // -g none leaves empty parent columns
 			}
 		}
 	}

@@ -42,13 +42,14 @@ func writeMarkdown(w io.Writer, res *Results) {
 }
 
 func summaryTable(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| stations | broker-only msg/s | end to end msg/s (readings/s) | ratio | drain ceiling msg/s | catch-up msg/s | ratio | quantrac CPU µs/msg | CPU s / 100k msgs | peak RSS MB | breach latency p50 / p99 ms | load1 |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| stations | broker-only msg/s | end to end msg/s (readings/s) | ratio | drain ceiling msg/s | catch-up msg/s | ratio | quantrac CPU µs/msg | CPU s / 100k msgs | peak RSS MB (after a scrape) | /metrics MB in s | start s | breach latency p50 / p99 ms | load1 |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %d | %.0f | %.0f (%.0f) | %s | %.0f | %.0f | %s | %.1f | %.2f | %.0f | %.0f / %.0f | %s |\n",
+		fmt.Fprintf(w, "| %d | %.0f | %.0f (%.0f) | %s | %.0f | %.0f | %s | %.1f | %.2f | %.0f (%.0f) | %.1f in %.1f | %.1f | %.0f / %.0f | %s |\n",
 			r.Stations, r.Broker.MsgPerS, r.EndToEnd.MsgPerS, r.EndToEnd.ReadingsPerS, pct(r.RatioEndToEnd),
 			r.DrainCeiling.MsgPerS, r.CatchUp.MsgPerS, pct(r.RatioCatchUp),
-			r.CPUPerMessageUS, r.CPUPer100kMsgs, r.PeakRSSMB, r.Latency.P50ms, r.Latency.P99ms, loads(r))
+			r.CPUPerMessageUS, r.CPUPer100kMsgs, r.PeakRSSMB, r.PeakRSSScrapeMB,
+			float64(r.MetricsBytes)/1e6, r.MetricsSeconds, r.StartupS, r.Latency.P50ms, r.Latency.P99ms, loads(r))
 	}
 	fmt.Fprintln(w)
 }

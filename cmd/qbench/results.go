@@ -60,7 +60,10 @@ type Row struct {
 	CPUPer100kMsgs    float64 `json:"quantrac_cpu_s_per_100k_messages"`
 	CPUPer100kReading float64 `json:"quantrac_cpu_s_per_100k_readings"`
 	CatchUpCPUPerMsg  float64 `json:"quantrac_catch_up_cpu_us_per_message"`
-	PeakRSSMB         float64 `json:"quantrac_peak_rss_mb"` // VmHWM, the largest of its runs
+	// PeakRSSMB is quantrac's VmHWM over its runs up to the first /metrics scrape (ingesting,
+	// catching up); PeakRSSScrapeMB the VmHWM right after one scrape of /metrics.
+	PeakRSSMB       float64 `json:"quantrac_peak_rss_mb"`
+	PeakRSSScrapeMB float64 `json:"quantrac_peak_rss_after_scrape_mb"`
 	// Accounting is quantrac's own counters after the catch-up (messages by result,
 	// readings, rejections, points written, write errors).
 	Accounting     map[string]float64 `json:"accounting,omitempty"`

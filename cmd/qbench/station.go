@@ -35,7 +35,7 @@ type stationRun struct {
 	// tBacklog that of the backlog, which follows it; both lie in the past so that the
 	// latency probes and the background load, at the wall clock, come after them.
 	t1, tBacklog time.Time
-	peakRSS      int64
+	peakRSS      int64 // VmHWM of the quantrac runs before any /metrics scrape
 }
 
 // newStationRun prepares a station count: directory, broker, database, registry with the
@@ -149,13 +149,20 @@ func cpuDelta(before, after map[string]float64) map[string]float64 {
 	return d
 }
 
-// stopQuantrac stops the running quantrac gracefully, keeping its peak RSS.
-func (r *stationRun) stopQuantrac() error {
+// notePeakRSS keeps the running quantrac's peak RSS so far.
+func (r *stationRun) notePeakRSS() {
 	if r.q == nil {
-		return nil
+		return
 	}
 	if rss, err := r.q.PeakRSS(); err == nil {
 		r.peakRSS = max(r.peakRSS, rss)
+	}
+}
+
+// stopQuantrac stops the running quantrac gracefully.
+func (r *stationRun) stopQuantrac() error {
+	if r.q == nil {
+		return nil
 	}
 	err := r.q.Stop(syscall.SIGTERM, 60*time.Second)
 	r.q = nil

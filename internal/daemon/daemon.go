@@ -144,7 +144,8 @@ func (d *Daemon) writerOptions() store.WriterOptions {
 	in := d.cfg.Influx
 	return store.WriterOptions{
 		URL: in.URL, Org: in.Org, Bucket: in.Bucket, Token: in.Token.Value(), Timeout: in.Timeout,
-		CAFile: in.TLS.CAFile, InsecureSkipVerify: in.TLS.InsecureSkipVerify,
+		CAFile: in.TLS.CAFile, CertFile: in.TLS.CertFile, KeyFile: in.TLS.KeyFile, ServerName: in.TLS.ServerName,
+		InsecureSkipVerify: in.TLS.InsecureSkipVerify,
 	}
 }
 

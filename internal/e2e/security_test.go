@@ -25,8 +25,7 @@ import (
 // quantrac ingests through the shipped Mosquitto TLS listeners (deploy/mosquitto/tls.conf):
 // TLS with a password (the broker's certificate checked against mqtt.tls.ca_file and
 // server_name), mutual TLS where the client certificate is the identity, and MQTT over
-// secure WebSocket (wss://). Its log and
-// `quantrac check` never show a secret.
+// secure WebSocket (wss://). Its log and `quantrac check` never show a secret.
 func TestSecurityMQTTTLS(t *testing.T) {
 	dir := t.TempDir()
 	p := newPKI(t, dir)
@@ -186,10 +185,10 @@ func TestSecurityMQTTReconnectRefused(t *testing.T) {
 }
 
 // With the shipped ACL (deploy/acl) and per-station accounts made by the shipped
-// deploy/mosquitto/add-station.sh, a station can publish only
-// under its own topic: publishing as another station gets nothing into InfluxDB, a payload
-// naming another station is forbidden, quantrac's own account cannot publish readings, and
-// a station cannot read what others publish. Its own topic works.
+// deploy/mosquitto/add-station.sh, a station can publish only under its own topic:
+// publishing as another station gets nothing into InfluxDB, a payload naming another station
+// is forbidden, quantrac's own account cannot publish readings, and a station cannot read
+// what others publish. Its own topic works.
 func TestSecurityShippedACL(t *testing.T) {
 	dir := t.TempDir()
 	pw := passwordFile(t, dir, map[string]string{"quantrac": quantracPassword})
@@ -458,12 +457,17 @@ func TestSecurityUntrustedInput(t *testing.T) {
 		n := influx.Count("quantrac", `SELECT count("error") FROM "rejected_messages"`)
 		return n == 9, fmt.Sprintf("%d of 9 messages in rejected_messages", n)
 	})
+	tooLarge := 0
 	for _, s := range influx.Query("quantrac", `SELECT "payload" FROM "rejected_messages" WHERE "reason" = 'too_large'`) {
 		for _, row := range s.Rows() {
-			if p, _ := row["payload"].(string); len(p) > 2048 {
-				t.Errorf("too_large payload kept whole: %d bytes", len(p))
+			tooLarge++
+			if p, _ := row["payload"].(string); len(p) != 2048 {
+				t.Errorf("too_large payload kept with %d bytes, want its first 2048", len(p))
 			}
 		}
+	}
+	if tooLarge != 1 {
+		t.Errorf("%d too_large messages kept, want 1", tooLarge)
 	}
 
 	metrics, _ := q.get("/metrics")

@@ -3,18 +3,18 @@ package store
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/influxdata/influxdb-client-go/v2/api"
 	influxhttp "github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/quantrac/quantrac/internal/tlsfiles"
 )
 
 // WriterOptions configures the InfluxDB connection.
@@ -39,28 +39,8 @@ type WriterOptions struct {
 // TLSConfig returns the TLS settings of o for an https:// URL, or nil when o sets none (Go's
 // defaults: the system's CAs, the URL's host name).
 func (o WriterOptions) TLSConfig() (*tls.Config, error) {
-	if o.CAFile == "" && o.CertFile == "" && o.ServerName == "" && !o.InsecureSkipVerify {
-		return nil, nil
-	}
-	tc := &tls.Config{ServerName: o.ServerName, InsecureSkipVerify: o.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // opt-in for tests
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("influx CA file: %w", err)
-		}
-		tc.RootCAs = x509.NewCertPool()
-		if !tc.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("influx CA file %s: no certificate found", o.CAFile)
-		}
-	}
-	if o.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("influx client certificate: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
+	return tlsfiles.Files{CAFile: o.CAFile, CertFile: o.CertFile, KeyFile: o.KeyFile, ServerName: o.ServerName,
+		InsecureSkipVerify: o.InsecureSkipVerify}.Config("influx")
 }
 
 // HTTPClient returns an HTTP client with o's TLS settings and a timeout of at least 30 s, for

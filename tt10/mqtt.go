@@ -3,11 +3,9 @@ package tt10
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -145,31 +143,4 @@ func (m *MQTT) Close() {
 		m.client.Disconnect(500)
 	}
 	m.connected.Store(false)
-}
-
-// TLSConfig builds the TLS configuration of mqtt.tls: CA certificates to verify the broker,
-// a client certificate, the server name. It returns nil when nothing is set.
-func TLSConfig(caFile, certFile, keyFile, serverName string, insecureSkipVerify bool) (*tls.Config, error) {
-	if caFile == "" && certFile == "" && serverName == "" && !insecureSkipVerify {
-		return nil, nil
-	}
-	tc := &tls.Config{ServerName: serverName, InsecureSkipVerify: insecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // opt-in
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt CA file: %w", err)
-		}
-		tc.RootCAs = x509.NewCertPool()
-		if !tc.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("mqtt CA file %s: no certificate found", caFile)
-		}
-	}
-	if certFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt client certificate: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
 }

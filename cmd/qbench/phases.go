@@ -41,6 +41,9 @@ func (r *stationRun) run() Row {
 		row.Errors = append(row.Errors, fmt.Sprintf("scraping /metrics: %v", err))
 	}
 	row.MetricsSeconds = took.Seconds()
+	if err == nil {
+		row.Errors = append(row.Errors, checkAccounting(row.Accounting, row.CatchUp.Messages)...)
+	}
 	if rss, err := r.q.PeakRSS(); err == nil {
 		row.PeakRSSScrapeMB = float64(rss) / (1 << 20)
 	}
@@ -68,6 +71,22 @@ func (r *stationRun) run() Row {
 var accountingMetrics = []string{
 	"quantrac_messages_total", "quantrac_readings_total", "quantrac_readings_rejected_total",
 	"quantrac_points_written_total", "quantrac_write_errors_total",
+}
+
+// checkAccounting compares quantrac's counters after the catch-up (its process took only
+// the backlog) with what was published: every message accepted, no reading rejected, no
+// write error.
+func checkAccounting(m map[string]float64, backlog int64) []string {
+	var errs []string
+	if a := m[`quantrac_messages_total{result="accepted"}`]; a != float64(backlog) {
+		errs = append(errs, fmt.Sprintf("accounting: quantrac accepted %.0f messages of a backlog of %d", a, backlog))
+	}
+	for _, k := range []string{"quantrac_readings_rejected_total", "quantrac_write_errors_total"} {
+		if m[k] != 0 {
+			errs = append(errs, fmt.Sprintf("accounting: %s = %.0f", k, m[k]))
+		}
+	}
+	return errs
 }
 
 // derive fills the per-message figures of row.
@@ -140,6 +159,7 @@ func (r *stationRun) endToEnd() (Phase, error) {
 	ph.CPU = cpuDelta(cpu0, r.cpuSnap())
 	ph.CPU["stationsim"] = sim.summary["cpu_s"]
 	ph.Queried, ph.ResolutionS, ph.Publisher = found, res, sim.summary["msg_per_s"]
+	ph.TailS = done.Sub(sim.exited).Seconds()
 	ph.finish(acked, done.Sub(sim.began), o.params)
 	return ph, nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -112,8 +113,8 @@ func targets(w io.Writer, rows []Row) {
 
 // phaseTable shows where the CPU went in every phase.
 func phaseTable(w io.Writer, rows []Row) {
-	fmt.Fprintln(w, "| stations | phase | messages | seconds | msg/s | CPU s: quantrac | mosquitto | influxd | stationsim | qbench | load1 start → end |")
-	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| stations | phase | messages | seconds | msg/s | tail s | CPU s: quantrac | mosquitto | influxd | stationsim | qbench | load1 start → end |")
+	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range rows {
 		for _, ph := range []struct {
 			name string
@@ -123,8 +124,12 @@ func phaseTable(w io.Writer, rows []Row) {
 				continue
 			}
 			c := ph.p.CPU
-			fmt.Fprintf(w, "| %d | %s | %d | %.2f | %.0f | %s | %s | %s | %s | %s | %.1f → %.1f |\n",
-				r.Stations, ph.name, ph.p.Messages, ph.p.Seconds, ph.p.MsgPerS,
+			tail := "–"
+			if ph.p.TailS > 0 {
+				tail = fmt.Sprintf("%.2f", ph.p.TailS)
+			}
+			fmt.Fprintf(w, "| %d | %s | %d | %.2f | %.0f | %s | %s | %s | %s | %s | %s | %.1f → %.1f |\n",
+				r.Stations, ph.name, ph.p.Messages, ph.p.Seconds, ph.p.MsgPerS, tail,
 				cpuCell(c, "quantrac"), cpuCell(c, "mosquitto"), cpuCell(c, "influxd"), cpuCell(c, "stationsim"), cpuCell(c, "qbench"),
 				ph.p.Load1Start, ph.p.Load1End)
 		}
@@ -164,14 +169,22 @@ func goBenchTable(w io.Writer, bs []GoBench) {
 		var other []string
 		for k, v := range b.Metrics {
 			if k != "ns/op" && k != "B/op" && k != "allocs/op" {
-				other = append(other, fmt.Sprintf("%g %s", v, k))
+				other = append(other, num(v)+" "+k)
 			}
 		}
 		slices.Sort(other)
-		fmt.Fprintf(w, "| %s | %s | %g | %g | %g | %s |\n", strings.TrimPrefix(b.Pkg, "github.com/quantrac/quantrac/"),
-			b.Name, b.Metrics["ns/op"], b.Metrics["B/op"], b.Metrics["allocs/op"], strings.Join(other, ", "))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(b.Pkg, "github.com/quantrac/quantrac/"),
+			b.Name, num(b.Metrics["ns/op"]), num(b.Metrics["B/op"]), num(b.Metrics["allocs/op"]), strings.Join(other, ", "))
 	}
 	fmt.Fprintln(w)
+}
+
+// num formats a benchmark figure: whole numbers from 1,000 up, 4 significant digits below.
+func num(v float64) string {
+	if math.Abs(v) >= 1000 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 func head(s []string, n int) []string { return s[:min(n, len(s))] }

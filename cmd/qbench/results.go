@@ -91,6 +91,10 @@ type Phase struct {
 	// duration of one count query (0 for the in-process subscriber).
 	ResolutionS float64 `json:"resolution_s,omitempty"`
 	Publisher   float64 `json:"stationsim_msg_per_s,omitempty"` // stationsim's own rate
+	// TailS is, end to end, how long after stationsim's last PUBACK the last point became
+	// queryable: what quantrac still had in flight (including up to flush_interval of the
+	// last partial batch).
+	TailS float64 `json:"tail_s,omitempty"`
 }
 
 // Latency is the publish → violation-visible delay of permit-limit breaches.

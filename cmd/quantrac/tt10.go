@@ -20,6 +20,7 @@ import (
 	"github.com/quantrac/quantrac/config"
 	"github.com/quantrac/quantrac/httpapi"
 	"github.com/quantrac/quantrac/ingest/payload"
+	"github.com/quantrac/quantrac/internal/tlsfiles"
 	"github.com/quantrac/quantrac/tt10"
 )
 
@@ -92,7 +93,7 @@ func tt10Command(args []string, stdout, stderr io.Writer) int {
 // build makes the publisher and the watcher; r gathers their metrics.
 func (f *tt10Flags) build(cfg *config.Config, registry func() *quantrac.Registry, log *slog.Logger, r prometheus.Registerer) (*tt10.MQTT, *tt10.Watcher, error) {
 	m := cfg.MQTT
-	tc, err := tt10.TLSConfig(m.TLS.CAFile, m.TLS.CertFile, m.TLS.KeyFile, m.TLS.ServerName, m.TLS.InsecureSkipVerify)
+	tc, err := tlsfiles.Files{CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile, ServerName: m.TLS.ServerName, InsecureSkipVerify: m.TLS.InsecureSkipVerify}.Config("mqtt")
 	if err != nil {
 		return nil, nil, err
 	}

@@ -97,6 +97,22 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("-log.format: %q is not text or json", l.format)
 }
 
+// load builds the logger and loads the configuration file; a non-zero code is the exit code
+// after the problem was printed (2 for a bad flag, 1 for a bad configuration).
+func (l *logFlags) load(cfgFile string, stderr io.Writer) (*config.Config, *slog.Logger, int) {
+	log, err := l.logger(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, 2
+	}
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		printProblems(stderr, err)
+		return nil, nil, 1
+	}
+	return cfg, log, 0
+}
+
 func runCommand(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -110,15 +126,9 @@ func runCommand(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	log, err := lf.logger(stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	cfg, err := config.Load(*cfgFile)
-	if err != nil {
-		printProblems(stderr, err)
-		return 1
+	cfg, log, code := lf.load(*cfgFile, stderr)
+	if code != 0 {
+		return code
 	}
 	o.Logger, o.Version = log, version
 	d, err := daemon.New(cfg, o)

@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/quantrac/quantrac/config"
 	"github.com/quantrac/quantrac/internal/daemon"
 )
 
@@ -31,15 +30,9 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	log, err := lf.logger(stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	cfg, err := config.Load(*cfgFile)
-	if err != nil {
-		printProblems(stderr, err)
-		return 1
+	cfg, log, code := lf.load(*cfgFile, stderr)
+	if code != 0 {
+		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

@@ -61,19 +61,13 @@ func tt10Command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "quantrac tt10: -watch DIR is required, and takes no arguments")
 		return 2
 	}
-	log, err := f.log.logger(stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
 	if fi, err := os.Stat(f.watch); err != nil || !fi.IsDir() {
 		fmt.Fprintf(stderr, "quantrac tt10: -watch %s is not a folder\n", f.watch)
 		return 1
 	}
-	cfg, err := config.Load(f.config)
-	if err != nil {
-		printProblems(stderr, err)
-		return 1
+	cfg, log, code := f.log.load(f.config, stderr)
+	if code != 0 {
+		return code
 	}
 	reg, err := quantrac.LoadRegistry(cfg.StationsFile)
 	if err != nil {

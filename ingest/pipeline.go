@@ -75,8 +75,12 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan Message) error {
 	for range p.opts.Workers {
 		wg.Go(func() {
 			w := p.newWorker()
+			idler, _ := p.opts.Sink.(interface{ Idle() })
 			for msg := range in {
 				_, _ = w.handle(ctx, msg)
+				if idler != nil && len(in) == 0 {
+					idler.Idle() // nothing waiting: write now rather than after flush_interval
+				}
 			}
 		})
 	}

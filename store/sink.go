@@ -161,6 +161,24 @@ func (s *Sink) sendLocked(ctx context.Context) error {
 	return nil
 }
 
+// Idle tells the sink that no more messages are waiting upstream: the current batch is sent
+// now if no other batch waits for a writer, instead of after FlushInterval. This keeps the
+// latency low and lets a broker that allows only a few unacknowledged messages per client
+// (Mosquitto's default is 20) go on sending; under load batches still fill up, because the
+// writers are busy and nothing is sent early.
+func (s *Sink) Idle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || len(s.cur.msgs) == 0 || len(s.out) > 0 {
+		return
+	}
+	select {
+	case s.out <- s.cur:
+		s.cur = &pending{body: make([]byte, 0, cap(s.cur.body)), msgs: make([]msgSpan, 0, cap(s.cur.msgs))}
+	default:
+	}
+}
+
 // Close tells the sink that no more batches come; Run then flushes and returns.
 func (s *Sink) Close() {
 	s.mu.Lock()

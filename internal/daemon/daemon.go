@@ -107,7 +107,7 @@ func LoadRegistry(cfg *config.Config, log *slog.Logger) (*quantrac.Registry, err
 }
 
 func (d *Daemon) build() error {
-	if err := d.buildStore(); err != nil {
+	if err := d.buildStore(true); err != nil {
 		return err
 	}
 	cat, err := rules.LoadCatalog(d.cfg.Rules.Files...)
@@ -149,23 +149,29 @@ func (d *Daemon) writerOptions() store.WriterOptions {
 	}
 }
 
-func (d *Daemon) buildStore() error {
+// buildStore builds the InfluxDB writer and the sink, with the disk spool when withSpool
+// (the daemon; a replay runs beside it and waits for InfluxDB instead).
+func (d *Daemon) buildStore(withSpool bool) error {
 	var err error
 	if d.writer, err = store.NewWriter(d.writerOptions(), d.reg); err != nil {
 		return err
 	}
-	d.spool, err = spool.Open(spool.Options{
-		Dir: d.cfg.Spool.Dir, MaxBytes: int64(d.cfg.Spool.MaxBytes),
-		SegmentBytes: min(int64(d.cfg.Spool.MaxBytes)/4, spool.DefaultSegmentBytes),
-		Logger:       d.log, Registerer: d.reg,
-	})
-	if err != nil {
-		return fmt.Errorf("spool.dir %s: %w", d.cfg.Spool.Dir, err)
-	}
-	d.sink = store.NewSink(d.writer, store.SinkOptions{
-		BatchSize: d.cfg.Influx.BatchSize, FlushInterval: d.cfg.Influx.FlushInterval, Spool: d.spool,
+	opts := store.SinkOptions{
+		BatchSize: d.cfg.Influx.BatchSize, FlushInterval: d.cfg.Influx.FlushInterval,
 		Logger: d.log, Registerer: d.reg,
-	})
+	}
+	if withSpool {
+		d.spool, err = spool.Open(spool.Options{
+			Dir: d.cfg.Spool.Dir, MaxBytes: int64(d.cfg.Spool.MaxBytes),
+			SegmentBytes: min(int64(d.cfg.Spool.MaxBytes)/4, spool.DefaultSegmentBytes),
+			Logger:       d.log, Registerer: d.reg,
+		})
+		if err != nil {
+			return fmt.Errorf("spool.dir %s: %w", d.cfg.Spool.Dir, err)
+		}
+		opts.Spool = d.spool
+	}
+	d.sink = store.NewSink(d.writer, opts)
 	return nil
 }
 

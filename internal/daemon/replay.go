@@ -35,7 +35,7 @@ func Replay(ctx context.Context, cfg *config.Config, f ReplayFilter, log *slog.L
 		return nil, err
 	}
 	d.registry.Store(reg)
-	if err := d.buildStore(); err != nil {
+	if err := d.buildStore(false); err != nil {
 		return nil, err
 	}
 	pipe, err := d.newPipeline(true)
@@ -65,7 +65,6 @@ func Replay(ctx context.Context, cfg *config.Config, f ReplayFilter, log *slog.L
 	d.sink.Close()
 	<-sinkDone
 	d.writer.Close()
-	_ = d.spool.Close()
 	return rep, ctx.Err()
 }
 

@@ -210,9 +210,11 @@ func TestFaultSpoolFullBackpressure(t *testing.T) {
 }
 
 // Mosquitto's default in-flight window is 20 unacknowledged QoS 1 messages per client:
-// batches must flush on the timer, not wait for a batch_size the broker will never send.
+// batches must be written when nothing more is waiting, not wait for a batch_size the broker
+// will never send. (The queue is large here: Mosquitto's default max_queued_messages of 1000
+// drops messages for a consumer that falls behind a fast publisher — deploy/mosquitto.conf.)
 func TestDefaultInflightWindow(t *testing.T) {
-	s := newServices(t, testenv.MosquittoOptions{Persistence: true})
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxQueued: 1000000})
 	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
 	st := startStream(t, s, 1300, 0)
 	expectExactly(t, s, q, st.wait(t))

@@ -54,9 +54,3 @@ func (c *calendar) unitOf(ts int64, hourly bool) unit {
 	e := min(s+int64(time.Hour), end)
 	return unit{start: s, end: e, year: year, index: (yday-1)*24 + int(h)}
 }
-
-// yearOf returns the local calendar year of instant x.
-func (c *calendar) yearOf(x int64) int {
-	_, _, y, _, _ := c.day(x)
-	return y
-}

@@ -28,18 +28,18 @@ type testCase struct {
 }
 
 type caseStep struct {
-	Feed        []series_   `yaml:"feed"`
-	Order       string      `yaml:"order"` // in (default), reverse, shuffle
-	Now         string      `yaml:"now"`   // the engine's clock; default: newest reading + 1m
-	Expect      []expectLim `yaml:"expect"`
-	Transitions *[]expectTr `yaml:"transitions"` // nil: not checked; []: none expected
-	Up          *bool       `yaml:"up"`
-	Active      *int        `yaml:"active"`
+	Feed        []seriesCase `yaml:"feed"`
+	Order       string       `yaml:"order"` // in (default), reverse, shuffle
+	Now         string       `yaml:"now"`   // the engine's clock; default: newest reading + 1m
+	Expect      []expectLim  `yaml:"expect"`
+	Transitions *[]expectTr  `yaml:"transitions"` // nil: not checked; []: none expected
+	Up          *bool        `yaml:"up"`
+	Active      *int         `yaml:"active"`
 }
 
-// series_ is a compact input series: count readings from start every step, with value (or the
+// seriesCase is a compact input series: count readings from start every step, with value (or the
 // values cycled), status, and gaps [from, to) of reading indexes left out.
-type series_ struct {
+type seriesCase struct {
 	Param       string    `yaml:"param"`
 	Start       time.Time `yaml:"start"`
 	Step        string    `yaml:"step"`
@@ -79,7 +79,7 @@ type expectTr struct {
 	Version    string     `yaml:"version"`
 }
 
-func (s *series_) readings(station string, kind quantrac.Kind) ([]quantrac.Reading, error) {
+func (s *seriesCase) readings(station string, kind quantrac.Kind) ([]quantrac.Reading, error) {
 	step, err := time.ParseDuration(s.Step)
 	if err != nil {
 		return nil, err

@@ -250,7 +250,9 @@ limits:
   - {parameter: cod, period: 1h, max: 100, unit: mg/L, confidence: C1, source: "Table 1"}
 `), 0o644)
 	extra := filepath.Join(dir, "local.yaml")
-	os.WriteFile(extra, []byte("id: LOCAL-1\ntitle: Provincial plan\nkind: air\nsource: {document: plan}\nlimits:\n  - {parameter: pm25, period: 24h, max: 40, unit: µg/m³}\n"), 0o644)
+	if err := os.WriteFile(extra, []byte("id: LOCAL-1\ntitle: Provincial plan\nkind: air\nsource: {document: plan}\nlimits:\n  - {parameter: pm25, period: 24h, max: 40, unit: µg/m³}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cat, err := LoadCatalog(override, extra)
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +265,9 @@ limits:
 		t.Errorf("%d regulations, want %d (one replaced, one added)", got, want)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(bad, []byte("id: BAD\ntitle: t\nkind: air\nsource: {document: d}\nlimits:\n  - {parameter: pm25, period: 1h, max: 1, unit: furlongs}\n"), 0o644)
+	if err := os.WriteFile(bad, []byte("id: BAD\ntitle: t\nkind: air\nsource: {document: d}\nlimits:\n  - {parameter: pm25, period: 1h, max: 1, unit: furlongs}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := LoadCatalog(bad, filepath.Join(dir, "missing.yaml")); err == nil ||
 		!strings.Contains(err.Error(), bad+":6: limits[0]: unit \"furlongs\"") || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("error %v, want file:line: key: reason for each file", err)

@@ -51,16 +51,16 @@ var mar1 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.FixedZone("ICT", 7*3600))
 
 func TestCheck(t *testing.T) {
 	cat := mustCatalog(t)
-	max := 75.0
+	maxCOD := 75.0
 	bad := []*quantrac.Station{
 		airStation("A1", "QCVN-05:2023", "QCVN-05:2099"),
 		airStation("A2", "QCVN-40:2011/B"),
 		{ID: "W1", Kind: quantrac.Wastewater, Regulations: []string{"QCVN-40:2011/B"}, Limits: []quantrac.PermitLimit{
-			{Parameter: "cod", Max: &max, Unit: "mg/L", Period: "1h"},
-			{Parameter: "kod", Max: &max, Unit: "mg/L", Period: "1h"},
-			{Parameter: "cod", Max: &max, Unit: "NTU", Period: "1h"},
-			{Parameter: "tss", Max: &max, Unit: "mg/L", Period: "90m0s1"},
-			{Parameter: "tss", Max: &max, Period: "2h", Statistic: "median"},
+			{Parameter: "cod", Max: &maxCOD, Unit: "mg/L", Period: "1h"},
+			{Parameter: "kod", Max: &maxCOD, Unit: "mg/L", Period: "1h"},
+			{Parameter: "cod", Max: &maxCOD, Unit: "NTU", Period: "1h"},
+			{Parameter: "tss", Max: &maxCOD, Unit: "mg/L", Period: "90m0s1"},
+			{Parameter: "tss", Max: &maxCOD, Period: "2h", Statistic: "median"},
 		}},
 	}
 	reg := mustRegistry(t, bad...)

@@ -155,7 +155,7 @@ func (lf *limitFile) limit(loc *time.Location) (Limit, error) {
 		}
 		c, err := p.ToCanonical(*b.v, lf.Unit)
 		if err != nil {
-			return l, fmt.Errorf("unit %q: %v", lf.Unit, err)
+			return l, fmt.Errorf("unit %q: %w", lf.Unit, err)
 		}
 		c = roundCanonical(c)
 		*b.dst = &c
@@ -164,10 +164,10 @@ func (lf *limitFile) limit(loc *time.Location) (Limit, error) {
 		return l, err
 	}
 	if l.From, err = parseDate(lf.From, loc, false); err != nil {
-		return l, fmt.Errorf("from: %v", err)
+		return l, fmt.Errorf("from: %w", err)
 	}
 	if l.Until, err = parseDate(lf.Until, loc, true); err != nil {
-		return l, fmt.Errorf("until: %v", err)
+		return l, fmt.Errorf("until: %w", err)
 	}
 	if !l.From.IsZero() && !l.Until.IsZero() && !l.Until.After(l.From) {
 		return l, errors.New("until must be after from")

@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// settle is the pause between the end of the end-to-end phase and quantrac's stop.
+const settle = 2 * time.Second
+
 // idleTimeout is how long a phase may see no progress before it is declared stuck.
 const idleTimeout = 60 * time.Second
 
@@ -43,6 +46,7 @@ func (r *stationRun) run() Row {
 	row.MetricsSeconds = took.Seconds()
 	if err == nil {
 		row.Errors = append(row.Errors, checkAccounting(row.Accounting, row.CatchUp.Messages)...)
+		row.Redelivered = int64(row.Accounting[`quantrac_messages_total{result="accepted"}`]) - row.CatchUp.Messages
 	}
 	if rss, err := r.q.PeakRSS(); err == nil {
 		row.PeakRSSScrapeMB = float64(rss) / (1 << 20)
@@ -73,12 +77,13 @@ var accountingMetrics = []string{
 	"quantrac_points_written_total", "quantrac_write_errors_total",
 }
 
-// checkAccounting compares quantrac's counters after the catch-up (its process took only
-// the backlog) with what was published: every message accepted, no reading rejected, no
-// write error.
+// checkAccounting compares quantrac's counters after the catch-up (its process took the
+// backlog, and end-to-end messages redelivered because their PUBACK had not reached the
+// broker when quantrac stopped) with what was published: every message accepted, no
+// reading rejected, no write error.
 func checkAccounting(m map[string]float64, backlog int64) []string {
 	var errs []string
-	if a := m[`quantrac_messages_total{result="accepted"}`]; a != float64(backlog) {
+	if a := m[`quantrac_messages_total{result="accepted"}`]; a < float64(backlog) {
 		errs = append(errs, fmt.Sprintf("accounting: quantrac accepted %.0f messages of a backlog of %d", a, backlog))
 	}
 	for _, k := range []string{"quantrac_readings_rejected_total", "quantrac_write_errors_total"} {
@@ -161,6 +166,9 @@ func (r *stationRun) endToEnd() (Phase, error) {
 	ph.Queried, ph.ResolutionS, ph.Publisher = found, res, sim.summary["msg_per_s"]
 	ph.TailS = done.Sub(sim.exited).Seconds()
 	ph.finish(acked, done.Sub(sim.began), o.params)
+	// The last batch is durable; give its PUBACKs time to reach the broker before the
+	// catch-up stops quantrac (what is still unacknowledged then is redelivered, and counted).
+	time.Sleep(settle)
 	return ph, nil
 }
 

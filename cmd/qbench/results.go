@@ -66,10 +66,15 @@ type Row struct {
 	PeakRSSScrapeMB float64 `json:"quantrac_peak_rss_after_scrape_mb"`
 	// Accounting is quantrac's own counters after the catch-up (messages by result,
 	// readings, rejections, points written, write errors).
-	Accounting     map[string]float64 `json:"accounting,omitempty"`
-	MetricsBytes   int                `json:"metrics_bytes"`   // size of /metrics
-	MetricsSeconds float64            `json:"metrics_seconds"` // how long one scrape of /metrics took
-	Errors         []string           `json:"errors,omitempty"`
+	Accounting map[string]float64 `json:"accounting,omitempty"`
+	// Redelivered is how many more messages than the backlog quantrac accepted after its
+	// restart: end-to-end messages whose PUBACK had not reached the broker when it stopped
+	// (a settle pause after the last point was queryable). Harmless (points overwrite
+	// themselves), but work done twice.
+	Redelivered    int64    `json:"redelivered"`
+	MetricsBytes   int      `json:"metrics_bytes"`   // size of /metrics
+	MetricsSeconds float64  `json:"metrics_seconds"` // how long one scrape of /metrics took
+	Errors         []string `json:"errors,omitempty"`
 }
 
 // Phase is one measured transfer of messages.

@@ -65,10 +65,17 @@ func TestCheck(t *testing.T) {
 
 func TestCheckNeverPrintsSecrets(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "stations.yaml"), []byte(validStations), 0o644)
-	os.WriteFile(filepath.Join(dir, "pw"), []byte("hunter2-secret"), 0o644) // world-readable: refused
+	if err := os.WriteFile(filepath.Join(dir, "stations.yaml"), []byte(validStations), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// world-readable: refused
+	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte("hunter2-secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := filepath.Join(dir, "quantrac.yaml")
-	os.WriteFile(cfg, []byte("stations_file: stations.yaml\nmqtt:\n  password_file: pw\n"), 0o644)
+	if err := os.WriteFile(cfg, []byte("stations_file: stations.yaml\nmqtt:\n  password_file: pw\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var out, errOut bytes.Buffer
 	code := dispatch([]string{"check", "-config", cfg}, &out, &errOut)
 	if code == 0 || !strings.Contains(errOut.String(), "readable by everyone") {

@@ -42,7 +42,9 @@ func TestRulesCommand(t *testing.T) {
 
 func TestRulesCommandFilterAndFiles(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "local.yaml")
-	os.WriteFile(f, []byte("id: LOCAL-1\ntitle: Provincial plan\nkind: air\nsource: {document: plan}\nlimits:\n  - {parameter: pm25, period: 24h, max: 40, unit: µg/m³, source: plan table 2}\n"), 0o644)
+	if err := os.WriteFile(f, []byte("id: LOCAL-1\ntitle: Provincial plan\nkind: air\nsource: {document: plan}\nlimits:\n  - {parameter: pm25, period: 24h, max: 40, unit: µg/m³, source: plan table 2}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var out, errb bytes.Buffer
 	if code := rulesCommand([]string{"-file", f, "-regulation", "LOCAL-1"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
@@ -55,7 +57,9 @@ func TestRulesCommandFilterAndFiles(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 	errb.Reset()
-	os.WriteFile(f, []byte("id: LOCAL-1\ntitle: t\nkind: air\nsource: {document: d}\nlimits:\n  - {parameter: pm25, period: 2d, max: 40, unit: µg/m³}\n"), 0o644)
+	if err := os.WriteFile(f, []byte("id: LOCAL-1\ntitle: t\nkind: air\nsource: {document: d}\nlimits:\n  - {parameter: pm25, period: 2d, max: 40, unit: µg/m³}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if code := rulesCommand([]string{"-file", f}, &out, &errb); code != 1 || !strings.Contains(errb.String(), f+":6: limits[0]: period") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}

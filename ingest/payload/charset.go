@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// Charset names reported in Result.Charset.
+// CharsetWindows1258 is the Result.Charset of a payload decoded as Windows code page 1258.
 const CharsetWindows1258 = "windows-1258"
 
 // windows1258 maps the bytes 0x80–0xFF of Windows code page 1258 (Vietnamese) to Unicode;

@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"errors"
 	"strconv"
 	"time"
 )
@@ -230,7 +231,7 @@ func (p *Parser) jsonStatus(s *jscan) (string, error) {
 		}
 	}
 	if err != nil {
-		if _, ok := err.(*MessageError); !ok {
+		if me := (*MessageError)(nil); !errors.As(err, &me) {
 			err = s.fail(err.Error())
 		}
 	}
@@ -248,7 +249,7 @@ func numericString(b []byte) (float64, string) {
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		if errors.Is(err, strconv.ErrRange) {
 			return f, ""
 		}
 		return 0, badNonNumeric

@@ -246,7 +246,7 @@ func (p *Parser) lpTimestamp(s *lpScanner) (time.Time, string, error) {
 	}
 	ns, err := strconv.ParseInt(string(v), 10, 64)
 	if err != nil {
-		return time.Time{}, badTimeRange, nil
+		return time.Time{}, badTimeRange, nil //nolint:nilerr // out of int64 range: a rejected reading, not a malformed message
 	}
 	if neg {
 		ns = -ns

@@ -243,9 +243,9 @@ func (p *Parser) checkStation(name []byte) error {
 
 // clip returns b as a string of at most 64 bytes, for error messages.
 func clip(b []byte) string {
-	const max = 64
-	if len(b) > max {
-		return string(b[:max]) + "…"
+	const limit = 64
+	if len(b) > limit {
+		return string(b[:limit]) + "…"
 	}
 	return string(b)
 }

@@ -115,9 +115,9 @@ func (p *process) waitReady() error {
 		}
 		select {
 		case <-p.run.exited:
-			return fmt.Errorf("exited before it was ready: %v", p.run.err)
+			return fmt.Errorf("exited before it was ready: %w", p.run.err)
 		case <-deadline.C:
-			return fmt.Errorf("not ready after %v: %v", readyTimeout, err)
+			return fmt.Errorf("not ready after %v: %w", readyTimeout, err)
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, maxPoll)

@@ -17,7 +17,9 @@ func TestConfig(t *testing.T) {
 	}
 	dir := t.TempDir()
 	notPEM := filepath.Join(dir, "ca.pem")
-	os.WriteFile(notPEM, []byte("not a certificate"), 0o600)
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		f    Files
 		want string

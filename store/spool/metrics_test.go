@@ -66,6 +66,9 @@ quantrac_spool_records ` + itoa(int64(records)) + `
 	write(t, seg, append(readFile(t, seg), 1, 2, 3))
 	s = mustOpen(t, Options{Dir: dir, Now: clk.Now, Registerer: reg})
 	check(frameSize(len(rec(3))), "5", 1, 1)
+	if s.Len() != 1 {
+		t.Errorf("reopened spool holds %d records, want 1", s.Len())
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -69,7 +69,7 @@ func (s *Spool) abandon() {
 		}
 	}
 	if s.cp != nil {
-		s.cp.f.Close()
+		_ = s.cp.f.Close() // abandoning after a failed Open: the first error is the one to report
 	}
 	s.unlock()
 }

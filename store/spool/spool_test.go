@@ -210,9 +210,9 @@ func TestInvalidCheckpointReDelivers(t *testing.T) {
 }
 
 func TestErrFull(t *testing.T) {
-	const max = 2000
+	const maxBytes = 2000
 	dir := t.TempDir()
-	s := mustOpen(t, Options{Dir: dir, MaxBytes: max, SegmentBytes: 500})
+	s := mustOpen(t, Options{Dir: dir, MaxBytes: maxBytes, SegmentBytes: 500})
 	n := 0
 	for ; ; n++ {
 		err := s.Append(rec(n))
@@ -222,12 +222,12 @@ func TestErrFull(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n > max {
+		if n > maxBytes {
 			t.Fatal("never full")
 		}
 	}
-	if s.Bytes() > max || s.Bytes()+frameSize(len(rec(n))) <= max {
-		t.Errorf("full at %d bytes with a %d-byte frame, MaxBytes %d", s.Bytes(), frameSize(len(rec(n))), max)
+	if s.Bytes() > maxBytes || s.Bytes()+frameSize(len(rec(n))) <= maxBytes {
+		t.Errorf("full at %d bytes with a %d-byte frame, MaxBytes %d", s.Bytes(), frameSize(len(rec(n))), maxBytes)
 	}
 	if s.Len() != n {
 		t.Errorf("Len = %d after ErrFull, want %d: the refused record must not count", s.Len(), n)
@@ -248,7 +248,9 @@ func TestErrFull(t *testing.T) {
 	for s.Len() > 0 {
 		r := next(t, s)
 		got = append(got, r)
-		s.Confirm(r.Seq)
+		if err := s.Confirm(r.Seq); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if last := got[len(got)-1]; string(last.Data) != string(rec(n)) {
 		t.Errorf("last record %q, want the once refused %q", last.Data, rec(n))

@@ -25,18 +25,18 @@ func NewPacer(rate float64, now time.Time) *Pacer {
 	return &Pacer{rate: rate, burst: burst, tokens: burst, last: now}
 }
 
-// Take takes up to max tokens at now. It returns how many it took and, when none, how long
+// Take takes up to want tokens at now. It returns how many it took and, when none, how long
 // to wait until the next one.
-func (p *Pacer) Take(now time.Time, max int) (int, time.Duration) {
+func (p *Pacer) Take(now time.Time, want int) (int, time.Duration) {
 	if p.rate <= 0 {
-		return max, 0
+		return want, 0
 	}
 	if dt := now.Sub(p.last).Seconds(); dt > 0 {
 		p.tokens = math.Min(p.burst, p.tokens+dt*p.rate)
 		p.last = now
 	}
 	// The epsilon keeps float rounding from losing a token that is due.
-	n := int(math.Min(p.tokens+1e-9, float64(max)))
+	n := int(math.Min(p.tokens+1e-9, float64(want)))
 	if n == 0 {
 		return 0, time.Duration(math.Ceil((1 - p.tokens) / p.rate * float64(time.Second)))
 	}

@@ -242,13 +242,16 @@ func TestParseRegulationErrors(t *testing.T) {
 func TestLoadCatalogExtraFiles(t *testing.T) {
 	dir := t.TempDir()
 	override := filepath.Join(dir, "qcvn40.yaml")
-	os.WriteFile(override, []byte(`id: QCVN-40:2025
+	writeErr := os.WriteFile(override, []byte(`id: QCVN-40:2025
 title: QCVN 40:2025/BTNMT from the gazette
 kind: wastewater
 source: {document: "Circular 06/2025/TT-BTNMT"}
 limits:
   - {parameter: cod, period: 1h, max: 100, unit: mg/L, confidence: C1, source: "Table 1"}
 `), 0o644)
+	if writeErr != nil {
+		t.Fatal(writeErr)
+	}
 	extra := filepath.Join(dir, "local.yaml")
 	if err := os.WriteFile(extra, []byte("id: LOCAL-1\ntitle: Provincial plan\nkind: air\nsource: {document: plan}\nlimits:\n  - {parameter: pm25, period: 24h, max: 40, unit: µg/m³}\n"), 0o644); err != nil {
 		t.Fatal(err)

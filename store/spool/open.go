@@ -71,7 +71,7 @@ func (s *Spool) abandon() {
 	if s.cp != nil {
 		_ = s.cp.f.Close() // abandoning after a failed Open: the first error is the one to report
 	}
-	s.unlock()
+	_ = s.unlock() // the lock file's descriptor; nothing to do if closing it fails
 }
 
 // recover rebuilds the in-memory state from the directory.

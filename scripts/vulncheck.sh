@@ -52,7 +52,7 @@ json_field() {
 build_db() {
 	local info dir sum modified tmp
 	# Outside any module (from /), without the caller's GOFLAGS: only the module cache changes.
-	info=$(cd / && GOFLAGS= go mod download -json "$VULNDB_MODULE@$VULNDB_VERSION") ||
+	info=$(cd / && GOFLAGS='' go mod download -json "$VULNDB_MODULE@$VULNDB_VERSION") ||
 		die "go mod download $VULNDB_MODULE@$VULNDB_VERSION failed"
 	dir=$(json_field Dir <<<"$info")
 	sum=$(json_field Sum <<<"$info")

@@ -246,9 +246,9 @@ func (r *stationRun) drainCeiling() (Phase, error) {
 
 // pollCount queries InfluxDB until it holds want points of the load with measurement times
 // from since on, and returns when the successful query was sent, the count, and the
-// resolution (the last wait + query time). It waits about half the time the remaining points
-// should take at the rate seen so far (between 10 ms and 1 s), so that a long phase costs a
-// few dozen queries and the last ones are 10 ms apart.
+// resolution (the last wait + query time). It waits about a third of the time the remaining
+// points should take at the rate seen so far (between 10 ms and 250 ms), so that a long
+// phase costs InfluxDB few queries and the last ones are 10 ms apart.
 func (r *stationRun) pollCount(want int64, since time.Time) (time.Time, int64, float64, error) {
 	var last int64 = -1
 	lastT, lastProgress := time.Now(), time.Now()
@@ -267,11 +267,11 @@ func (r *stationRun) pollCount(want int64, since time.Time) (time.Time, int64, f
 		if n > last {
 			if last >= 0 {
 				perPoint := float64(t.Sub(lastT)) / float64(n-last)
-				wait = time.Duration(perPoint * float64(want-n) / 2)
+				wait = time.Duration(perPoint * float64(want-n) / 3)
 			}
 			last, lastT, lastProgress = n, t, t
 		}
-		wait = min(max(wait, 10*time.Millisecond), time.Second)
+		wait = min(max(wait, 10*time.Millisecond), 250*time.Millisecond)
 		if time.Since(lastProgress) > idleTimeout || time.Now().After(deadline) {
 			return t, n, 0, fmt.Errorf("InfluxDB holds %d of %d points, no progress for %v", n, want, time.Since(lastProgress).Round(time.Second))
 		}

@@ -190,8 +190,10 @@ func (p *proc) mustCPU() float64 {
 }
 
 // PeakRSS returns VmHWM, the process's peak resident set size, in bytes.
-func (p *proc) PeakRSS() (int64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.PID()) + "/status")
+func (p *proc) PeakRSS() (int64, error) { return peakRSS(p.PID()) }
+
+func peakRSS(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, err
 	}

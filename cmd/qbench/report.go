@@ -104,11 +104,38 @@ func targets(w io.Writer, rows []Row) {
 	if r := find(targetRSSStations); r != nil {
 		fmt.Fprintf(w, "| peak RSS ≤ %d MB, %d stations | %.0f MB | %s |\n", targetRSSMB, targetRSSStations, r.PeakRSSMB, mark(r.PeakRSSMB <= targetRSSMB))
 	}
+	if len(rows) > 0 {
+		lost := lostMessages(rows)
+		fmt.Fprintf(w, "| nothing lost: every published message queryable in InfluxDB, every station count | %s | %s |\n", lost, mark(lost == "none"))
+	}
 	if lo, hi := find(100), find(10000); lo != nil && hi != nil && lo.CPUPerMessageUS > 0 {
 		g := hi.CPUPerMessageUS / lo.CPUPerMessageUS
 		fmt.Fprintf(w, "| CPU per message flat from 100 to 10,000 stations | ×%.2f | %s |\n", g, mark(g <= 1.25))
 	}
 	fmt.Fprintln(w)
+}
+
+// lostMessages says which phases of which rows miss messages (or did not run).
+func lostMessages(rows []Row) string {
+	var bad []string
+	for _, r := range rows {
+		if len(r.Errors) > 0 {
+			bad = append(bad, fmt.Sprintf("%d stations: failed", r.Stations))
+			continue
+		}
+		for _, ph := range []struct {
+			name string
+			p    Phase
+		}{{"end to end", r.EndToEnd}, {"catch-up", r.CatchUp}} {
+			if ph.p.Queried < ph.p.Messages {
+				bad = append(bad, fmt.Sprintf("%d stations %s: %d of %d", r.Stations, ph.name, ph.p.Queried, ph.p.Messages))
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return "none"
+	}
+	return strings.Join(bad, "; ")
 }
 
 // phaseTable shows where the CPU went in every phase.

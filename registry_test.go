@@ -1,0 +1,76 @@
+package quantrac
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseRegistry(t *testing.T) {
+	reg, err := ParseRegistry([]byte(`stations:
+  - id: LC-AQ-01
+    kind: air
+    location: {lat: 22.39, lon: 103.45}
+    tags: {province: "Lai Châu", district: x}
+    aliases: [LAICHAU_AQ1]
+    maintenance:
+      - {from: 2026-12-01T08:00:00+07:00, until: 2026-12-01T12:00:00+07:00, reason: calibration}
+  - id: LC-WW-01
+    kind: wastewater
+    interval: 1m
+    timezone: UTC
+    coefficients: {kq: 0.9, kf: 1.0}
+`), "stations.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aq, ww := reg.Station("LC-AQ-01"), reg.Station("LC-WW-01")
+	if reg.Len() != 2 || aq == nil || ww == nil || reg.Station("LAICHAU_AQ1") != aq {
+		t.Fatalf("stations: %v", reg.Stations())
+	}
+	if aq.Interval != DefaultInterval || aq.TimeLocation().String() != DefaultTimezone {
+		t.Errorf("defaults: interval %v, zone %v", aq.Interval, aq.TimeLocation())
+	}
+	if got := strings.Join(aq.TagKeys(), ","); got != "district,province" {
+		t.Errorf("tag keys %q, want sorted", got)
+	}
+	in := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC) // 09:00 +07:00
+	if !aq.InMaintenance(in) || aq.InMaintenance(in.Add(4*time.Hour)) {
+		t.Error("maintenance window not applied as [from, until)")
+	}
+	if ww.Coefficient("kq") != 0.9 || ww.Coefficient("k") != 1 {
+		t.Errorf("coefficients: kq %v, k %v", ww.Coefficient("kq"), ww.Coefficient("k"))
+	}
+}
+
+func TestParseRegistryErrorsNameLineAndKey(t *testing.T) {
+	_, err := ParseRegistry([]byte(`stations:
+  - id: OK-1
+    kind: air
+  - id: "bad id"
+    kind: river
+    location: {lat: 95, lon: 0}
+    timezone: Mars/Olympus
+  - id: OK-1
+    kind: air
+    tags: {station: x}
+`), "stations.yaml")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`stations.yaml:4: stations[1].id: "bad id" must match`,
+		`stations.yaml:4: stations[1].kind: unknown kind "river"`,
+		`stations.yaml:4: stations[1].location.lat: 95 is not a latitude`,
+		`stations.yaml:4: stations[1].timezone: unknown time zone "Mars/Olympus"`,
+		`stations.yaml:8: stations[2].id: duplicate station id "OK-1"`,
+		`stations.yaml:8: stations[2].tags.station`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if _, err := ParseRegistry([]byte("stations:\n  - id: A\n    kind: air\n    colour: red\n"), "s.yaml"); err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Errorf("unknown key: %v", err)
+	}
+}

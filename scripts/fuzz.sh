@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# fuzz.sh — `make fuzz`: runs every Fuzz target of every package for FUZZTIME each (default
+# 60s). Seed corpora live in each package's testdata/fuzz/<FuzzName>/; new crashers are written
+# there by go test and fail the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=go1.27.3
+fuzztime=${1:-60s}
+failed=0
+for pkg in $(go list ./...); do
+	for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+		echo "== $pkg $target ($fuzztime)"
+		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"; then
+			failed=1
+		fi
+	done
+done
+exit $failed

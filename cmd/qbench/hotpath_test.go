@@ -45,10 +45,10 @@ type hotFeed struct {
 	msg   sim.Message
 }
 
-// next returns the messages of the next rounds, at least min of them.
-func (f *hotFeed) next(min int) []ingest.Message {
+// next returns the messages of the next rounds, at least n of them.
+func (f *hotFeed) next(n int) []ingest.Message {
 	var out []ingest.Message
-	for len(out) < min {
+	for len(out) < n {
 		t := f.t0.Add(time.Duration(f.round) * 5 * time.Minute)
 		for _, st := range f.sts {
 			f.model.Message(&f.msg, st, t)

@@ -91,7 +91,7 @@ func (r *stationRun) probe(pub *publisher, id string) (time.Duration, int, time.
 		took += time.Since(ts)
 		polls++
 		if err != nil || code != http.StatusOK {
-			return 0, polls, took, size, fmt.Errorf("/api/v1/violations: HTTP %d: %v", code, err)
+			return 0, polls, took, size, fmt.Errorf("/api/v1/violations: HTTP %d: %w", code, err)
 		}
 		size = len(body)
 		if bytes.Contains(body, want) {

@@ -193,7 +193,7 @@ func (r *stationRun) catchUp() (ph Phase, startup, startupCPU float64, err error
 	select {
 	case t0 = <-r.q.connected.seen:
 	case <-r.q.done:
-		return ph, 0, 0, fmt.Errorf("quantrac exited: %v\n%s", r.q.err, r.q.Tail(20))
+		return ph, 0, 0, fmt.Errorf("quantrac exited: %w\n%s", r.q.err, r.q.Tail(20))
 	case <-time.After(o.timeout):
 		return ph, 0, 0, fmt.Errorf("quantrac did not connect within %v", o.timeout)
 	}
@@ -276,7 +276,7 @@ func (r *stationRun) pollCount(want int64, since time.Time) (time.Time, int64, f
 			return t, n, 0, fmt.Errorf("InfluxDB holds %d of %d points, no progress for %v", n, want, time.Since(lastProgress).Round(time.Second))
 		}
 		if r.q != nil && r.q.Exited() {
-			return t, n, 0, fmt.Errorf("quantrac exited: %v\n%s", r.q.err, r.q.Tail(20))
+			return t, n, 0, fmt.Errorf("quantrac exited: %w\n%s", r.q.err, r.q.Tail(20))
 		}
 		time.Sleep(wait)
 	}

@@ -64,7 +64,7 @@ func (r *stationRun) startSim(name string, l load) (*proc, time.Time, error) {
 	case t := <-started.seen:
 		return p, t, nil
 	case <-p.done:
-		return nil, time.Time{}, fmt.Errorf("%s exited at start: %v\n%s", name, p.err, p.Tail(20))
+		return nil, time.Time{}, fmt.Errorf("%s exited at start: %w\n%s", name, p.err, p.Tail(20))
 	case <-time.After(startTimeout):
 		_ = p.Stop(syscall.SIGKILL, time.Second)
 		return nil, time.Time{}, fmt.Errorf("%s did not start within %v", name, startTimeout)
@@ -137,7 +137,7 @@ func (r *stationRun) startQuantrac(bin string, ready bool) (*quantracProc, error
 	}
 	err = waitFor(r.b.o.timeout, 20*time.Millisecond, "quantrac /readyz", func() (bool, error) {
 		if q.Exited() {
-			return false, fmt.Errorf("quantrac exited: %v\n%s", q.err, q.Tail(20))
+			return false, fmt.Errorf("quantrac exited: %w\n%s", q.err, q.Tail(20))
 		}
 		_, code, err := q.get("/readyz")
 		return code == http.StatusOK, err

@@ -140,7 +140,7 @@ func (s *Source) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error)
 		AddBroker(s.opts.Broker).
 		SetClientID(s.opts.ClientID).
 		SetCleanSession(false).
-		SetAutoAckDisabled(true).
+		SetAutoAckDisabled(!autoAck).
 		// Order matters: the handler runs on paho's router goroutine, so a full queue stops
 		// reading from the broker (bounded memory, no goroutine per message).
 		SetOrderMatters(true).

@@ -1,0 +1,8 @@
+//go:build !quantrac_autoack
+
+package ingest
+
+// autoAck is false in every real build: a message is acknowledged only once its data is
+// durable (DESIGN §9). The quantrac_autoack build tag exists only to measure what that costs
+// (scripts/ackcost.sh); never ship such a binary.
+const autoAck = false

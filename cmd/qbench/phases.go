@@ -157,15 +157,16 @@ func (r *stationRun) endToEnd() (Phase, error) {
 		return ph, err
 	}
 	acked := int64(sim.summary["acked"])
-	done, found, res, err := r.pollCount(acked, r.t1)
+	p, err := r.pollCount(acked, r.t1)
 	if err != nil {
 		return ph, err
 	}
 	ph.CPU = cpuDelta(cpu0, r.cpuSnap())
 	ph.CPU["stationsim"] = sim.summary["cpu_s"]
-	ph.Queried, ph.ResolutionS, ph.Publisher = found, res, sim.summary["msg_per_s"]
-	ph.TailS = done.Sub(sim.exited).Seconds()
-	ph.finish(acked, done.Sub(sim.began), o.params)
+	ph.record(p)
+	ph.Publisher = sim.summary["msg_per_s"]
+	ph.TailS = p.done.Sub(sim.exited).Seconds()
+	ph.finish(acked, p.done.Sub(sim.began), o.params)
 	// The last batch is durable; give its PUBACKs time to reach the broker before the
 	// catch-up stops quantrac (what is still unacknowledged then is redelivered, and counted).
 	time.Sleep(settle)
@@ -201,13 +202,14 @@ func (r *stationRun) catchUp() (ph Phase, startup, startupCPU float64, err error
 	cpu0 := r.cpuSnap()
 	startup, startupCPU = t0.Sub(r.q.started).Seconds(), cpu0["quantrac"]
 	acked := int64(sim.summary["acked"])
-	done, found, res, err := r.pollCount(acked, r.tBacklog)
+	p, err := r.pollCount(acked, r.tBacklog)
 	if err != nil {
 		return ph, startup, startupCPU, err
 	}
 	ph.CPU = cpuDelta(cpu0, r.cpuSnap())
-	ph.Queried, ph.ResolutionS, ph.Publisher = found, res, sim.summary["msg_per_s"]
-	ph.finish(acked, done.Sub(t0), o.params)
+	ph.record(p)
+	ph.Publisher = sim.summary["msg_per_s"]
+	ph.finish(acked, p.done.Sub(t0), o.params)
 	return ph, startup, startupCPU, nil
 }
 
@@ -244,42 +246,91 @@ func (r *stationRun) drainCeiling() (Phase, error) {
 	return ph, nil
 }
 
-// pollCount queries InfluxDB until it holds want points of the load with measurement times
-// from since on, and returns when the successful query was sent, the count, and the
-// resolution (the last wait + query time). It waits about a third of the time the remaining
-// points should take at the rate seen so far (between 10 ms and 250 ms), so that a long
-// phase costs InfluxDB few queries and the last ones are 10 ms apart.
-func (r *stationRun) pollCount(want int64, since time.Time) (time.Time, int64, float64, error) {
+// poll is the outcome of pollCount.
+type poll struct {
+	done       time.Time // when the successful query was sent
+	found      int64
+	resolution float64 // the last wait + query time, seconds
+	queries    int
+	querying   time.Duration // total time of the queries
+}
+
+// lastSent returns the indexes of the stations whose message is the last one of their
+// connection in a load of count messages: stationsim gives station i count/n messages (one
+// more for i < count % n) and connection c the stations i ≡ c (mod conns), which it sends in
+// index order, round after round.
+func lastSent(count int64, n, conns int) []int {
+	conns = min(conns, n)
+	last := n - 1
+	if r := int(count % int64(n)); r != 0 {
+		last = r - 1
+	}
+	var out []int
+	for c := range conns {
+		if i := last - ((last-c)%conns+conns)%conns; i >= 0 {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// pollCount waits until InfluxDB holds the count points of a load that started at start.
+// A count over every station costs influxd tens of milliseconds at 1,000 stations (it is
+// per series), too much to repeat every few milliseconds while quantrac works. So it first
+// polls, every 50 ms, whether the last message of each stationsim connection is queryable
+// (a few series: cheap), and then counts the whole load every 10 ms until it is complete.
+func (r *stationRun) pollCount(count int64, start time.Time) (poll, error) {
+	var p poll
+	rounds := (count + int64(r.n) - 1) / int64(r.n)
+	lastRound := start.Add(time.Duration(rounds-1) * r.b.o.step)
+	var ids []string
+	for _, i := range lastSent(count, r.n, r.b.o.conns) {
+		ids = append(ids, r.stations[i].ID)
+	}
+	gate := func() (int64, error) { return r.b.influx.countPoints(r.db, lastRound, ids...) }
+	if err := r.pollUntil(&p, int64(len(ids)), gate, 50*time.Millisecond); err != nil {
+		return p, err
+	}
+	all := func() (int64, error) { return r.b.influx.countPoints(r.db, start) }
+	return p, r.pollUntil(&p, count, all, 10*time.Millisecond)
+}
+
+// pollUntil runs count every interval until it returns want.
+func (r *stationRun) pollUntil(p *poll, want int64, count func() (int64, error), interval time.Duration) error {
 	var last int64 = -1
-	lastT, lastProgress := time.Now(), time.Now()
+	lastProgress := time.Now()
 	deadline := time.Now().Add(r.b.o.timeout)
-	wait := 10 * time.Millisecond
 	for {
 		t := time.Now()
-		n, err := r.b.influx.countPoints(r.db, since)
+		n, err := count()
 		took := time.Since(t)
+		p.queries++
+		p.querying += took
+		p.found = n
 		if err != nil {
-			return t, n, 0, err
+			return err
 		}
 		if n >= want {
-			return t, n, (wait + took).Seconds(), nil
+			p.done, p.resolution = t, max(p.resolution, (interval+took).Seconds())
+			return nil
 		}
 		if n > last {
-			if last >= 0 {
-				perPoint := float64(t.Sub(lastT)) / float64(n-last)
-				wait = time.Duration(perPoint * float64(want-n) / 3)
-			}
-			last, lastT, lastProgress = n, t, t
+			last, lastProgress = n, t
 		}
-		wait = min(max(wait, 10*time.Millisecond), 250*time.Millisecond)
 		if time.Since(lastProgress) > idleTimeout || time.Now().After(deadline) {
-			return t, n, 0, fmt.Errorf("InfluxDB holds %d of %d points, no progress for %v", n, want, time.Since(lastProgress).Round(time.Second))
+			return fmt.Errorf("InfluxDB holds %d of %d points, no progress for %v", n, want, time.Since(lastProgress).Round(time.Second))
 		}
 		if r.q != nil && r.q.Exited() {
-			return t, n, 0, fmt.Errorf("quantrac exited: %w\n%s", r.q.err, r.q.Tail(20))
+			return fmt.Errorf("quantrac exited: %w\n%s", r.q.err, r.q.Tail(20))
 		}
-		time.Sleep(wait)
+		time.Sleep(interval)
 	}
+}
+
+// record fills the polling figures of a phase.
+func (p *Phase) record(pl poll) {
+	p.Queried, p.ResolutionS = pl.found, pl.resolution
+	p.CountQueries, p.CountQueryS = pl.queries, pl.querying.Seconds()
 }
 
 // stopSim interrupts a background stationsim and waits for it.

@@ -25,7 +25,7 @@ func (b *bench) profile(n int) (*Profile, error) {
 	if r.q, err = r.startQuantrac(b.o.profileBin, true); err != nil {
 		return nil, err
 	}
-	data := filepath.Join(b.o.outDir, b.stamp+"-perf.data")
+	data := filepath.Join(b.o.outDir, b.stamp+".perf.data") // .gitignore: /bench-results/*.perf.data
 	args := []string{"record", "-F", strconv.Itoa(perfFrequency), "-g", "-p", strconv.Itoa(r.q.PID()), "-o", data}
 	b.command("perf " + strings.Join(args, " "))
 	perf, err := startProc("perf", filepath.Join(r.dir, "perf.log"), b.o.perfBin, args)
@@ -38,7 +38,7 @@ func (b *bench) profile(n int) (*Profile, error) {
 		_ = perf.Stop(syscall.SIGKILL, time.Second)
 		return nil, err
 	}
-	if _, _, _, err := r.pollCount(int64(sim.summary["acked"]), r.t1); err != nil {
+	if _, err := r.pollCount(int64(sim.summary["acked"]), r.t1); err != nil {
 		_ = perf.Stop(syscall.SIGKILL, time.Second)
 		return nil, err
 	}

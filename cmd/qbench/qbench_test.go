@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -165,6 +166,26 @@ func TestMarkdownTargets(t *testing.T) {
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestLastSent(t *testing.T) {
+	for _, c := range []struct {
+		count    int64
+		n, conns int
+		want     []int
+	}{
+		{200000, 1000, 4, []int{996, 997, 998, 999}}, // full rounds: the last station of each connection
+		{200003, 1000, 4, []int{0, 1, 2}},            // round 200 holds stations 0, 1, 2
+		{200006, 1000, 4, []int{4, 5, 2, 3}},         // stations 0–5 in the last round
+		{35, 10, 4, []int{4, 1, 2, 3}},               // stations 0–4
+		{20, 3, 4, []int{0, 1}},                      // fewer stations than connections; round 6 holds 0, 1
+		{2, 1000, 4, []int{0, 1}},                    // fewer messages than stations
+	} {
+		got := lastSent(c.count, c.n, c.conns)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("lastSent(%d, %d, %d) = %v, want %v", c.count, c.n, c.conns, got, c.want)
 		}
 	}
 }

@@ -95,7 +95,12 @@ type Phase struct {
 	// Resolution is the completion-time resolution: the InfluxDB poll interval plus the
 	// duration of one count query (0 for the in-process subscriber).
 	ResolutionS float64 `json:"resolution_s,omitempty"`
-	Publisher   float64 `json:"stationsim_msg_per_s,omitempty"` // stationsim's own rate
+	// CountQueries and CountQueryS are the InfluxDB count queries qbench sent to detect the
+	// end of the phase and their total duration: work influxd did for the benchmark, not
+	// for quantrac (included in its CPU seconds).
+	CountQueries int     `json:"count_queries,omitempty"`
+	CountQueryS  float64 `json:"count_query_s,omitempty"`
+	Publisher    float64 `json:"stationsim_msg_per_s,omitempty"` // stationsim's own rate
 	// TailS is, end to end, how long after stationsim's last PUBACK the last point became
 	// queryable: what quantrac still had in flight (including up to flush_interval of the
 	// last partial batch).

@@ -37,7 +37,7 @@ func (r *stationRun) simArgs(l load) []string {
 		"-broker", r.broker.URL(), "-stations", strconv.Itoa(r.n), "-conns", strconv.Itoa(o.conns),
 		"-qos", "1", "-rate", strconv.FormatFloat(l.rate, 'f', -1, 64), "-params", strconv.Itoa(o.params),
 		"-status=false", "-calibrate", "0", "-violate", strconv.FormatFloat(o.violate, 'f', -1, 64),
-		"-seed", "1", "-client-id-prefix", l.prefix,
+		"-seed", strconv.Itoa(simSeed), "-client-id-prefix", l.prefix,
 	}
 	if l.count > 0 {
 		args = append(args, "-count", strconv.FormatInt(l.count, 10))

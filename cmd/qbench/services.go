@@ -203,13 +203,19 @@ func (in *influx) createDB(name string) error {
 	return err
 }
 
-// countPoints returns how many messages of the load with measurement times from since on are
-// queryable in db. Every accepted message of the load is one point of measurement air (with
-// pm25, the first air parameter) or wastewater (with flow, the first wastewater parameter),
-// since stationsim runs without calibrating status. The time bound keeps the query to the
-// points of the phase, so that polling it costs InfluxDB little.
-func (in *influx) countPoints(db string, since time.Time) (int64, error) {
+// countPoints returns how many messages of the load with measurement times from since on
+// are queryable in db, for the given stations or all. Every accepted message of the load is
+// one point of measurement air (with pm25, the first air parameter) or wastewater (with flow,
+// the first wastewater parameter), since stationsim runs without calibrating status.
+func (in *influx) countPoints(db string, since time.Time, stations ...string) (int64, error) {
 	where := fmt.Sprintf(" WHERE time >= %d", since.UnixNano())
+	if len(stations) > 0 {
+		var or []string
+		for _, s := range stations {
+			or = append(or, "station = '"+s+"'")
+		}
+		where += " AND (" + strings.Join(or, " OR ") + ")"
+	}
 	r, err := in.query(db, "SELECT count(pm25) FROM air"+where+"; SELECT count(flow) FROM wastewater"+where)
 	if err != nil {
 		return 0, err

@@ -9,7 +9,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/internal/sim"
 )
+
+// simSeed is stationsim's -seed: the same stations and values in every run.
+const simSeed = 1
 
 // Client ids and prefixes of the benchmark's MQTT clients.
 const (
@@ -29,6 +35,8 @@ type stationRun struct {
 	db     string
 	broker *broker
 	q      *quantracProc // the running quantrac, if any
+	// stations are stationsim's generated stations, in its order.
+	stations []*quantrac.Station
 
 	cfgPath string
 	// t1 is the measurement time of each station's first message of the end-to-end load,
@@ -55,6 +63,9 @@ func newStationRun(b *bench, n int, name string) (*stationRun, error) {
 	maxAge := (span + 3*time.Hour).Round(time.Hour)
 
 	var err error
+	if r.stations, err = sim.Stations(n, simSeed); err != nil {
+		return nil, err
+	}
 	if r.broker, err = startBroker(o.mosquittoBin, r.dir, o.maxInflight, o.maxQueued); err != nil {
 		return nil, err
 	}

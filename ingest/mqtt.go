@@ -15,6 +15,7 @@ import (
 	"github.com/eclipse/paho.mqtt.golang/packets"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/quantrac/quantrac/internal/mqttconn"
 	"github.com/quantrac/quantrac/internal/tlsfiles"
 )
 
@@ -141,6 +142,9 @@ func (s *Source) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error)
 		SetClientID(s.opts.ClientID).
 		SetCleanSession(false).
 		SetAutoAckDisabled(!autoAck).
+		// Buffered reads and coalesced PUBACK writes: paho alone makes three read calls per
+		// message and one write per acknowledgement (BENCHMARKS.md).
+		SetCustomOpenConnectionFn(mqttconn.Open).
 		// Order matters: the handler runs on paho's router goroutine, so a full queue stops
 		// reading from the broker (bounded memory, no goroutine per message).
 		SetOrderMatters(true).

@@ -19,7 +19,7 @@
 // an accounting check. Optionally it profiles one more end-to-end run with perf. It prints
 // markdown tables and writes <date>.json and <date>.md into -out.
 //
-// The counting subscriber reads through a buffer and coalesces its PUBACKs (bufConn), so that
+// The counting subscriber reads through a buffer and coalesces its PUBACKs (internal/mqttconn), so that
 // the ceiling is the broker's rather than paho's system calls. "Queryable" is detected with
 // cheap InfluxDB counts of the series that receive each connection's last message, then with
 // a count of the whole load (pollCount). qbench measures through /proc: it runs on Linux only.

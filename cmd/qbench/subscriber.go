@@ -7,6 +7,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/quantrac/quantrac/internal/mqttconn"
 )
 
 // dataTopics is the filter quantrac subscribes to by default.
@@ -31,7 +32,7 @@ type counter struct {
 }
 
 // newCounter returns a counter that closes done when it has received target messages. With
-// buffered, its connection reads through a buffer and coalesces its PUBACKs (bufConn).
+// buffered, its connection reads through a buffer and coalesces its PUBACKs (internal/mqttconn).
 func newCounter(brokerURL, clientID string, target int64, buffered bool) *counter {
 	c := &counter{done: make(chan struct{})}
 	c.target.Store(target)
@@ -41,7 +42,7 @@ func newCounter(brokerURL, clientID string, target int64, buffered bool) *counte
 		// Queued messages of the persistent session arrive before SUBSCRIBE is answered.
 		SetDefaultPublishHandler(c.handle)
 	if buffered {
-		opts.SetCustomOpenConnectionFn(dialBuffered)
+		opts.SetCustomOpenConnectionFn(mqttconn.Open)
 	}
 	c.client = mqtt.NewClient(opts)
 	return c

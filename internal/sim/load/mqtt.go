@@ -10,7 +10,9 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/internal/mqttconn"
 	"github.com/quantrac/quantrac/internal/sim"
 )
 
@@ -84,7 +86,7 @@ func Dial(ctx context.Context, o MQTTOptions, stations []*quantrac.Station) (*Co
 		SetUsername(o.Username).SetPassword(o.Password).
 		SetCleanSession(false).SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(10 * time.Second).
-		SetKeepAlive(30 * time.Second).SetCustomOpenConnectionFn(openConnection).
+		SetKeepAlive(30 * time.Second).SetCustomOpenConnectionFn(mqttconn.Open).
 		SetOnConnectHandler(func(mqtt.Client) { c.connects.Add(1) }).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) { c.log.Warn("connection lost, reconnecting", "err", err) })
 	if o.TLS != nil {

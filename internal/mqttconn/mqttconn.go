@@ -1,4 +1,14 @@
-package load
+// Package mqttconn opens broker connections for paho that read through a buffer and
+// coalesce writes (ClientOptions.SetCustomOpenConnectionFn(mqttconn.Open)).
+//
+// paho writes every packet — every PUBACK of a QoS 1 consumer — with its own write call and
+// reads each packet in three small reads, so at tens of thousands of messages per second a
+// client spends most of its CPU in system calls (profiles of stationsim, quantrac and qbench's
+// counting subscriber all showed it). Reads go through a bufio.Reader; Write appends to a
+// buffer that one flusher goroutine writes out at once, so while one write is on its way the
+// next packets gather behind it. Nothing waits for a timer: at low rates every packet leaves
+// immediately, so acknowledgements are never held back.
+package mqttconn
 
 import (
 	"bufio"
@@ -12,19 +22,13 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
 
-// paho writes every packet with its own write call and reads each packet in three small
-// reads, so at tens of thousands of publishes per second stationsim would spend its CPU in
-// system calls (a profile showed two thirds). bufferedConn reads through a bufio.Reader and
-// coalesces writes: Write appends to a buffer that one flusher goroutine writes out, so
-// while one write is on its way the next packets gather behind it. At low rates every packet
-// still leaves at once.
-
 // maxPending bounds the bytes waiting to be written; Write blocks beyond it.
 const maxPending = 1 << 20
 
 // closeFlush bounds how long Close waits for pending bytes (paho's DISCONNECT) to leave.
 const closeFlush = 2 * time.Second
 
+// bufferedConn is a net.Conn with buffered reads and coalesced writes.
 type bufferedConn struct {
 	net.Conn
 	r *bufio.Reader
@@ -112,9 +116,9 @@ func (b *bufferedConn) Close() error {
 	return err
 }
 
-// openConnection dials the broker for paho (ClientOptions.CustomOpenConnectionFn) and wraps
-// TCP and TLS connections in a bufferedConn. WebSocket connections are left as paho makes them.
-func openConnection(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
+// Open dials the broker for paho (ClientOptions.CustomOpenConnectionFn) and wraps TCP and
+// TLS connections in a buffered connection. WebSocket connections are left as paho makes them.
+func Open(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
 	d := &net.Dialer{Timeout: o.ConnectTimeout}
 	var (
 		c   net.Conn

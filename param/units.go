@@ -162,19 +162,9 @@ func normUnit(dst []byte, s string) ([]byte, bool) {
 // at 25 °C and 1 atm (µg/m³ = ppb × M / 24.45); for water parameters ppm means mg/L. An unknown
 // unit, or one that does not apply to the parameter, returns an error wrapping ErrUnknownUnit.
 func (p *Parameter) ToCanonical(v float64, unit string) (float64, error) {
-	if unit == "" || unit == p.Unit {
-		return v, nil
-	}
-	u := lookupUnitDef(unit)
-	if u == nil {
-		return 0, fmt.Errorf("%w %q", ErrUnknownUnit, strings.Clone(unit))
-	}
-	if u == p.canon {
-		return v, nil
-	}
-	f, ok := p.factor(u)
-	if !ok {
-		return 0, p.notApplicable(unit)
+	u, f, same, err := p.conversion(unit)
+	if same || err != nil {
+		return v, err
 	}
 	return round15((v*u.scale+u.offset)*f/p.canon.scale - p.canon.offset/p.canon.scale), nil
 }
@@ -182,21 +172,30 @@ func (p *Parameter) ToCanonical(v float64, unit string) (float64, error) {
 // FromCanonical converts v, in the parameter's canonical unit, to unit: the inverse of
 // ToCanonical (the US AQI takes gases in ppb and ppm).
 func (p *Parameter) FromCanonical(v float64, unit string) (float64, error) {
-	if unit == "" || unit == p.Unit {
-		return v, nil
+	u, f, same, err := p.conversion(unit)
+	if same || err != nil {
+		return v, err
 	}
-	u := lookupUnitDef(unit)
-	if u == nil {
-		return 0, fmt.Errorf("%w %q", ErrUnknownUnit, strings.Clone(unit))
+	return round15(((v*p.canon.scale+p.canon.offset)/f - u.offset) / u.scale), nil
+}
+
+// conversion finds unit and the factor between it and the canonical unit; same is true when
+// no conversion is needed.
+func (p *Parameter) conversion(unit string) (u *unitDef, f float64, same bool, err error) {
+	if unit == "" || unit == p.Unit {
+		return nil, 1, true, nil
+	}
+	if u = lookupUnitDef(unit); u == nil {
+		return nil, 0, false, fmt.Errorf("%w %q", ErrUnknownUnit, strings.Clone(unit))
 	}
 	if u == p.canon {
-		return v, nil
+		return u, 1, true, nil
 	}
 	f, ok := p.factor(u)
 	if !ok {
-		return 0, p.notApplicable(unit)
+		return nil, 0, false, p.notApplicable(unit)
 	}
-	return round15(((v*p.canon.scale+p.canon.offset)/f - u.offset) / u.scale), nil
+	return u, f, false, nil
 }
 
 // round15 rounds a converted value to about 15 significant digits (at least 14), far below

@@ -104,8 +104,8 @@ func (e *Engine) Active() []Transition {
 	for _, s := range e.order {
 		s.mu.Lock()
 		for _, ser := range s.order {
-			for _, r := range ser.rules {
-				if r.alert == violating && r.active != nil {
+			for i := range ser.rules {
+				if r := &ser.rules[i]; r.alert == violating && r.active != nil {
 					out = append(out, *r.active)
 				}
 			}

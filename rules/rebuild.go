@@ -50,7 +50,8 @@ func (e *Engine) Rebuild(ctx context.Context, h History, now time.Time) error {
 func (s *stationState) lookback(now time.Time) (since time.Time, ok bool) {
 	since = now
 	for _, ser := range s.order {
-		for _, r := range ser.rules {
+		for i := range ser.rules {
+			r := &ser.rules[i]
 			ok = true
 			span := time.Duration(len(ser.ring)) * s.interval
 			if r.n == 0 {

@@ -3,10 +3,12 @@ package rules
 import (
 	"math"
 	"time"
+	"unsafe"
 )
 
-// ruleState is the window and alert state of one rule at one station. The fields every
-// reading touches come first, so that they share cache lines.
+// ruleState is the window and alert state of one rule at one station. A series keeps the
+// states of its rules in one slice, and the fields every reading touches come first, so that
+// a reading walks a few adjacent cache lines rather than one object per rule.
 type ruleState struct {
 	n     int64   // slots per window; 0 for 1y rules, which read the series' dayRing
 	sum   float64 // valid readings in the window
@@ -15,7 +17,7 @@ type ruleState struct {
 	hi    float64
 	dirty bool       // lo/hi must be recomputed from the slots
 	alert alertState // see step
-	last  verdict    // the newest evaluation
+	last  summary    // the newest evaluation, as exported
 
 	rule    *rule
 	factors []float64    // station coefficient product per version of rule
@@ -24,8 +26,15 @@ type ruleState struct {
 	starts  int          // violations started, for quantrac_violations_total
 }
 
-func newRuleState(r *rule, factors []float64, w int64) *ruleState {
-	rs := &ruleState{rule: r, factors: factors, lo: math.NaN(), hi: math.NaN()}
+// summary is what the metrics export of a rule's newest verdict; the whole verdict is
+// recomputed from the window when asked for (evaluate is pure).
+type summary struct {
+	state           string
+	ratio, coverage float64
+}
+
+func newRuleState(r *rule, factors []float64, w int64) ruleState {
+	rs := ruleState{rule: r, factors: factors, lo: math.NaN(), hi: math.NaN()}
 	if r.dur != Year {
 		rs.n = max(1, (int64(r.dur)+w/2)/w)
 	}
@@ -105,15 +114,10 @@ func (r *ruleState) aggregate(s *series) (cnt int, sum, lo, hi float64) {
 // exactSum re-adds the window in slot order: running sums drift by rounding, which must not
 // decide a verdict at the limit, and the slot order makes it independent of arrival order.
 func (r *ruleState) exactSum(s *series) float64 {
-	var sum float64
 	if r.n == 0 {
-		for k := s.year.head - yearDays + 1; k <= s.year.head; k++ {
-			if b := s.year.bucket(k); b.day == k {
-				sum += b.sum
-			}
-		}
-		return sum
+		return s.year.exactSum()
 	}
+	var sum float64
 	for k := s.head - r.n + 1; k <= s.head; k++ {
 		if sl := s.at(k); sl.t != 0 {
 			sum += sl.v
@@ -123,7 +127,7 @@ func (r *ruleState) exactSum(s *series) float64 {
 }
 
 func (r *ruleState) bytes() int {
-	b := 160 + 24*len(r.factors)
+	b := int(unsafe.Sizeof(*r)) + 8*len(r.factors)
 	if r.exc != nil {
 		b += r.exc.bytes()
 	}
@@ -159,24 +163,30 @@ type verdict struct {
 }
 
 // evaluate computes the verdict of the window ending at the series head.
-func (r *ruleState) evaluate(s *series, interval time.Duration) verdict {
+func (r *ruleState) evaluate(s *series, interval time.Duration) (v verdict) {
+	r.evaluateInto(&v, s, interval)
+	return v
+}
+
+// evaluateInto is evaluate writing into v: the hot path reuses one verdict.
+func (r *ruleState) evaluateInto(v *verdict, s *series, interval time.Duration) {
 	start, end := r.window(s)
-	v := verdict{start: start, end: end, state: StateNoData}
+	*v = verdict{start: start, end: end, state: StateNoData}
 	cnt, sum, lo, hi := r.aggregate(s)
 	v.count = cnt
 	v.coverage = min(1, float64(cnt)*float64(interval)/float64(r.rule.dur))
 	if !s.seen || cnt == 0 {
-		return v
+		return
 	}
 	i := r.versionAt(end)
 	if i < 0 {
 		v.state = StateNoLimit
-		return v
+		return
 	}
 	v.version, v.factor = r.rule.versions[i], r.factors[i]
 	if v.coverage+1e-9 < v.version.MinCoverage {
 		v.state = StateInsufficient
-		return v
+		return
 	}
 	mean := sum / float64(cnt)
 	v.value, v.limit, v.ratio = compare(r.rule.stat, mean, lo, hi, v.version, v.factor)
@@ -188,7 +198,6 @@ func (r *ruleState) evaluate(s *series, interval time.Duration) verdict {
 	if v.ratio > 1 {
 		v.state = StateExceeded
 	}
-	return v
 }
 
 // versionAt returns the index of the version in force at end (Unix ns), or -1.

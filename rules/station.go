@@ -21,6 +21,7 @@ type stationState struct {
 	offline   bool  // the station said "offline" on its status topic (MQTT will) since its last valid reading
 	series    map[string]*series
 	order     []*series // parameters with rules first, in rule order
+	prev      *series   // the series looked up last
 }
 
 func newStationState(st *quantrac.Station, cat *Catalog) *stationState {
@@ -67,6 +68,22 @@ func factors(r *rule, st *quantrac.Station) []float64 {
 	return f
 }
 
+// lookup returns the series of parameter p, or nil. Stations send their parameters in the
+// same order message after message, so each series remembers the one looked up after it,
+// and that guess is tried before the map.
+func (s *stationState) lookup(p string) *series {
+	var ser *series
+	if s.prev != nil && s.prev.after != nil && s.prev.after.param == p {
+		ser = s.prev.after
+	} else if ser = s.series[p]; ser != nil && s.prev != nil {
+		s.prev.after = ser
+	}
+	if ser != nil {
+		s.prev = ser
+	}
+	return ser
+}
+
 func (s *stationState) newSeries(p string) *series {
 	ser := &series{param: p, unit: canonicalUnit(p), w: int64(s.interval)}
 	s.series[p] = ser
@@ -77,7 +94,8 @@ func (s *stationState) newSeries(p string) *series {
 // sizeRing allocates the slot ring for the series' rules and the daily buckets for 1y rules.
 func (ser *series) sizeRing(interval time.Duration) {
 	var l int64 = 1
-	for _, r := range ser.rules {
+	for i := range ser.rules {
+		r := &ser.rules[i]
 		if r.n == 0 {
 			ser.year = newDayRing()
 			l = max(l, (int64(24*time.Hour)+ser.w-1)/ser.w)
@@ -98,7 +116,7 @@ func (s *stationState) observe(r *quantrac.Reading, out []Transition, emit bool)
 	if emit {
 		s.offline = false
 	}
-	ser := s.series[r.Param]
+	ser := s.lookup(r.Param)
 	if ser == nil {
 		ser = s.newSeries(r.Param)
 		ser.ring = make([]slot, 1)
@@ -106,9 +124,11 @@ func (s *stationState) observe(r *quantrac.Reading, out []Transition, emit bool)
 	if !ser.insert(t, r.Value, &s.cal) {
 		return out
 	}
-	for _, rs := range ser.rules {
-		v := rs.evaluate(ser, s.interval)
-		rs.last = v
+	var v verdict
+	for i := range ser.rules {
+		rs := &ser.rules[i]
+		rs.evaluateInto(&v, ser, s.interval)
+		rs.last = summary{v.state, v.ratio, v.coverage}
 		if rs.exc != nil {
 			rs.exc.markRolling(&v, &s.cal)
 		}
@@ -179,21 +199,24 @@ func (s *stationState) migrate(old *stationState) {
 			continue
 		}
 		if sameRules(os, ns) {
-			for i, r := range os.rules {
-				r.factors = ns.rules[i].factors
-				r.rule = ns.rules[i].rule
+			for i := range os.rules {
+				os.rules[i].factors = ns.rules[i].factors
+				os.rules[i].rule = ns.rules[i].rule
 			}
 			*ns = *os
 			continue
 		}
 		s.replay(os, ns)
 	}
+	for _, ser := range s.order {
+		ser.after = nil // the guesses may name the old configuration's series
+	}
 }
 
 // sameRules reports whether a series can be kept as it is.
 func sameRules(a, b *series) bool {
 	return a.w == b.w && len(a.ring) == len(b.ring) && (a.year == nil) == (b.year == nil) &&
-		slices.EqualFunc(a.rules, b.rules, func(x, y *ruleState) bool {
+		slices.EqualFunc(a.rules, b.rules, func(x, y ruleState) bool {
 			return x.rule.regulation == y.rule.regulation && x.rule.period == y.rule.period && x.n == y.n &&
 				(x.exc == nil) == (y.exc == nil)
 		})
@@ -216,19 +239,21 @@ func (s *stationState) replay(old, ns *series) {
 		ns.year = year
 	}
 	ns.last, ns.lastT = old.last, old.lastT
-	for _, r := range ns.rules {
-		i := slices.IndexFunc(old.rules, func(o *ruleState) bool {
+	for j := range ns.rules {
+		r := &ns.rules[j]
+		i := slices.IndexFunc(old.rules, func(o ruleState) bool {
 			return o.rule.regulation == r.rule.regulation && o.rule.period == r.rule.period
 		})
 		if i >= 0 {
-			o := old.rules[i]
+			o := &old.rules[i]
 			r.alert, r.active, r.starts = o.alert, o.active, o.starts
 			if r.exc != nil && o.exc != nil {
 				r.exc.year, r.exc.bits = o.exc.year, o.exc.bits
 			}
 		}
 		if ns.seen {
-			r.last = r.evaluate(ns, s.interval)
+			v := r.evaluate(ns, s.interval)
+			r.last = summary{v.state, v.ratio, v.coverage}
 		}
 	}
 }

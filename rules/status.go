@@ -56,8 +56,12 @@ func (e *Engine) Stations() []StationStatus {
 			if ser.lastT > 0 {
 				ss.Values = append(ss.Values, ParameterValue{ser.param, ser.last, ser.unit, unixTime(ser.lastT)})
 			}
-			for _, r := range ser.rules {
-				v := r.last
+			for i := range ser.rules {
+				r := &ser.rules[i]
+				v := r.evaluate(ser, s.interval)
+				if !ser.seen {
+					v = verdict{}
+				}
 				if v.state == "" {
 					v.state = StateNoData
 				}

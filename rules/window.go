@@ -30,7 +30,8 @@ type series struct {
 	lastT int64
 
 	year  *dayRing // nil unless a rule has period 1y
-	rules []*ruleState
+	rules []ruleState
+	after *series // the series its station looked up after this one last time
 }
 
 // slotOf returns the slot number of instant t: t rounded to the nearest multiple of w.
@@ -73,8 +74,8 @@ func (s *series) insert(t int64, v float64, cal *calendar) bool {
 		return false
 	}
 	sl.t, sl.v = t, v
-	for _, r := range s.rules {
-		r.update(s, n, old, v, had, cal)
+	for i := range s.rules {
+		s.rules[i].update(s, n, old, v, had, cal)
 	}
 	if s.year != nil {
 		s.year.add(n*s.w, v, old, had, cal)
@@ -90,14 +91,15 @@ func (s *series) advance(n int64) {
 		for i := range s.ring {
 			s.ring[i] = slot{}
 		}
-		for _, r := range s.rules {
-			r.reset()
+		for i := range s.rules {
+			s.rules[i].reset()
 		}
 		s.head = n
 		return
 	}
 	for k := s.head + 1; k <= n; k++ {
-		for _, r := range s.rules {
+		for i := range s.rules {
+			r := &s.rules[i]
 			if r.n == 0 {
 				continue
 			}
@@ -130,10 +132,10 @@ func (s *series) extremes(m int64) (lo, hi float64) {
 func (s *series) bytes() int {
 	b := len(s.ring) * slotBytes
 	if s.year != nil {
-		b += len(s.year.days) * dayBucketBytes
+		b += s.year.bytes()
 	}
-	for _, r := range s.rules {
-		b += r.bytes()
+	for i := range s.rules {
+		b += s.rules[i].bytes()
 	}
 	return b
 }

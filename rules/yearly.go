@@ -4,27 +4,24 @@ package rules
 // of the newest reading.
 const yearDays = 365
 
-// dayBucket sums one local day's valid readings.
-type dayBucket struct {
-	day int64 // local day number; 0: empty
-	sum float64
-	n   int32
-}
-
-const dayBucketBytes = 24
+// dayBucketBytes is the memory of one day's bucket: its sum and its reading count.
+const dayBucketBytes = 8 + 4
 
 // dayRing keeps a year of daily sums for the 1y rules of a series: a year of 5-minute
-// readings in 365 buckets instead of 105,120 slots.
+// readings in 365 buckets instead of 105,120 slots. Bucket day%365 holds local day `day` for
+// the days of the window (head-365, head]; advance clears the buckets of the days it skips,
+// so a bucket never holds a day that left the window and needs no day number of its own.
 type dayRing struct {
-	days []dayBucket
-	head int64 // newest day number
-	sum  float64
-	n    int
+	sums   []float64
+	counts []int32
+	head   int64 // newest day number; 0 before the first reading
+	sum    float64
+	n      int
 }
 
-func newDayRing() *dayRing { return &dayRing{days: make([]dayBucket, yearDays)} }
-
-func (d *dayRing) bucket(day int64) *dayBucket { return &d.days[day%yearDays] }
+func newDayRing() *dayRing {
+	return &dayRing{sums: make([]float64, yearDays), counts: make([]int32, yearDays)}
+}
 
 // add counts reading v of the slot at time ts (Unix ns; the slot belongs to the day holding
 // the instant before it); when had is set it replaces old, the slot's previous reading.
@@ -36,17 +33,14 @@ func (d *dayRing) add(ts int64, v, old float64, had bool, cal *calendar) bool {
 	if day <= d.head-yearDays {
 		return false
 	}
-	b := d.bucket(day)
-	if b.day != day {
-		*b = dayBucket{day: day}
-	}
+	i := dayIndex(day)
 	if had {
-		b.sum += v - old
+		d.sums[i] += v - old
 		d.sum += v - old
 		return true
 	}
-	b.sum += v
-	b.n++
+	d.sums[i] += v
+	d.counts[i]++
 	d.sum += v
 	d.n++
 	return true
@@ -54,16 +48,36 @@ func (d *dayRing) add(ts int64, v, old float64, had bool, cal *calendar) bool {
 
 func (d *dayRing) advance(day int64) {
 	if d.head == 0 || day-d.head >= yearDays {
-		clear(d.days)
+		clear(d.sums)
+		clear(d.counts)
 		d.sum, d.n, d.head = 0, 0, day
 		return
 	}
 	for k := d.head + 1; k <= day; k++ {
-		if b := d.bucket(k); b.day != 0 {
-			d.sum -= b.sum
-			d.n -= int(b.n)
-			*b = dayBucket{}
-		}
+		i := dayIndex(k)
+		d.sum -= d.sums[i]
+		d.n -= int(d.counts[i])
+		d.sums[i], d.counts[i] = 0, 0
 	}
 	d.head = day
+}
+
+// exactSum re-adds the window's days in day order (see ruleState.exactSum).
+func (d *dayRing) exactSum() float64 {
+	var sum float64
+	for k := d.head - yearDays + 1; k <= d.head; k++ {
+		sum += d.sums[dayIndex(k)]
+	}
+	return sum
+}
+
+func (d *dayRing) bytes() int { return yearDays * dayBucketBytes }
+
+// dayIndex is the bucket of day k (days before 1970 are negative).
+func dayIndex(k int64) int64 {
+	i := k % yearDays
+	if i < 0 {
+		i += yearDays
+	}
+	return i
 }

@@ -24,6 +24,7 @@ type series struct {
 	w     int64 // slot width: the station interval, ns
 	ring  []slot
 	head  int64 // newest slot number seen; the windows end there
+	hidx  int   // ring index of head: head mod len(ring)
 	seen  bool  // head is set
 
 	last  float64 // the newest valid value by time
@@ -51,6 +52,26 @@ func (s *series) at(n int64) *slot {
 	return &s.ring[i]
 }
 
+// back returns the slot d slots before the head, 0 ≤ d ≤ len(ring) (d = len(ring) is the
+// head's own ring slot), without the division of at: the hot path takes it once per rule
+// per reading.
+func (s *series) back(d int64) *slot {
+	i := s.hidx - int(d)
+	if i < 0 {
+		i += len(s.ring)
+	}
+	return &s.ring[i]
+}
+
+// setHead places the head at slot n.
+func (s *series) setHead(n int64) {
+	s.head = n
+	s.hidx = int(n % int64(len(s.ring)))
+	if s.hidx < 0 {
+		s.hidx += len(s.ring)
+	}
+}
+
 // insert counts a valid reading. It reports whether any window content changed.
 func (s *series) insert(t int64, v float64, cal *calendar) bool {
 	if t >= s.lastT {
@@ -58,7 +79,8 @@ func (s *series) insert(t int64, v float64, cal *calendar) bool {
 	}
 	n := slotOf(t, s.w)
 	if !s.seen {
-		s.seen, s.head = true, n
+		s.seen = true
+		s.setHead(n)
 	}
 	if n > s.head {
 		s.advance(n)
@@ -68,7 +90,7 @@ func (s *series) insert(t int64, v float64, cal *calendar) bool {
 		// they cannot tell a redelivered reading from a new one (README: limits).
 		return s.year != nil && s.year.add(n*s.w, v, 0, false, cal)
 	}
-	sl := s.at(n)
+	sl := s.back(s.head - n)
 	old, had := sl.v, sl.t != 0
 	if had && t < sl.t {
 		return false
@@ -94,22 +116,27 @@ func (s *series) advance(n int64) {
 		for i := range s.rules {
 			s.rules[i].reset()
 		}
-		s.head = n
+		s.setHead(n)
 		return
 	}
-	for k := s.head + 1; k <= n; k++ {
+	for s.head < n {
+		s.head++
+		if s.hidx++; s.hidx == len(s.ring) {
+			s.hidx = 0
+		}
+		// The slot leaving a window of r.n slots is r.n before the new head (the new head's
+		// own ring slot, still holding slot head-len, when r.n is the ring's length).
 		for i := range s.rules {
 			r := &s.rules[i]
 			if r.n == 0 {
 				continue
 			}
-			if out := s.at(k - r.n); out.t != 0 {
+			if out := s.back(r.n); out.t != 0 {
 				r.evict(out.v)
 			}
 		}
-		*s.at(k) = slot{}
+		s.ring[s.hidx] = slot{}
 	}
-	s.head = n
 }
 
 // extremes returns the minimum and maximum of the last m slots, or NaN when they are empty.

@@ -27,6 +27,18 @@ type metrics struct {
 	readings *prometheus.CounterVec
 	rejected *prometheus.CounterVec
 	flagged  prometheus.Counter
+
+	// Resolved once: every accepted message counts these.
+	accepted       prometheus.Counter
+	readingsByKind map[string]prometheus.Counter
+}
+
+// readingsOf returns the quantrac_readings_total counter of station kind k.
+func (m *metrics) readingsOf(k string) prometheus.Counter {
+	if c, ok := m.readingsByKind[k]; ok {
+		return c
+	}
+	return m.readings.WithLabelValues(k)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -50,8 +62,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range results {
 		m.messages.WithLabelValues(r)
 	}
-	m.readings.WithLabelValues("air")
-	m.readings.WithLabelValues("wastewater")
+	m.accepted = m.messages.WithLabelValues(ResultAccepted)
+	m.readingsByKind = map[string]prometheus.Counter{}
+	for _, k := range []string{"air", "wastewater"} {
+		m.readingsByKind[k] = m.readings.WithLabelValues(k)
+	}
 	if reg != nil {
 		reg.MustRegister(m.received, m.messages, m.readings, m.rejected, m.flagged)
 	}

@@ -209,15 +209,17 @@ func (w *worker) accept(ctx context.Context, msg Message, st *quantrac.Station) 
 		p.m.messages.WithLabelValues(ResultInvalid).Inc()
 		return ResultInvalid, w.keep(ctx, msg, st, ResultInvalid, reason, detail, nil, 0, 0)
 	}
-	p.m.messages.WithLabelValues(ResultAccepted).Inc()
+	p.m.accepted.Inc()
 	flagged := 0
 	for i := range res.Readings {
 		if !res.Readings[i].Valid() {
 			flagged++
 		}
 	}
-	p.m.readings.WithLabelValues(string(st.Kind)).Add(float64(len(res.Readings)))
-	p.m.flagged.Add(float64(flagged))
+	p.m.readingsOf(string(st.Kind)).Add(float64(len(res.Readings)))
+	if flagged > 0 {
+		p.m.flagged.Add(float64(flagged))
+	}
 	w.lines = w.lines[:0]
 	var points int
 	w.lines, points = store.AppendReadings(w.lines, st, res.Readings)

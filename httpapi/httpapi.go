@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 )
 
@@ -25,9 +24,12 @@ type Options struct {
 	Address    string // -web.listen-address
 	ConfigFile string // -web.config.file ("" for plain HTTP without auth)
 	Gatherer   prometheus.Gatherer
-	Ready      map[string]Check      // name → condition, all must hold for /readyz
-	API        map[string]func() any // path under /api/v1/ → JSON document
-	Logger     *slog.Logger
+	// Expositions are written to /metrics after the Gatherer's families; none of their
+	// families may be gathered too.
+	Expositions []Exposition
+	Ready       map[string]Check      // name → condition, all must hold for /readyz
+	API         map[string]func() any // path under /api/v1/ → JSON document
+	Logger      *slog.Logger
 }
 
 // Server is the HTTP server.
@@ -47,8 +49,12 @@ func New(o Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	metrics, err := newMetricsHandler(o.Gatherer, o.Expositions, o.Logger)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelError)}))
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", readyHandler(o.Ready))
 	for path, doc := range o.API {

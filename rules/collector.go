@@ -1,103 +1,204 @@
 package rules
 
 import (
+	"io"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/quantrac/quantrac"
 )
 
-// Collector returns a prometheus.Collector exporting the engine's state from a snapshot taken
-// at scrape time (DESIGN §8), so series of removed stations and limits disappear with them.
-// It is unchecked (Describe sends nothing) because quantrac_station_info carries the registry
-// tags, whose names change when the registry is reloaded; every station's info series has the
-// union of all tag names, empty where a station lacks one.
-func (e *Engine) Collector() prometheus.Collector { return &collector{e: e} }
-
-type collector struct{ e *Engine }
-
-var ruleLabels = []string{"station", "parameter", "regulation", "period"}
-
-var (
-	descLastReading = prometheus.NewDesc("quantrac_station_last_reading_timestamp_seconds",
-		"Time of the station's newest valid reading (measurement time).", []string{"station"}, nil)
-	descUp = prometheus.NewDesc("quantrac_station_up",
-		"1 while the station's newest valid reading is within 3 reporting intervals of now.", []string{"station"}, nil)
-	descValue = prometheus.NewDesc("quantrac_parameter_value",
-		"Newest valid value of a parameter, in its canonical unit.", []string{"station", "parameter", "unit"}, nil)
-	descRatio = prometheus.NewDesc("quantrac_limit_ratio",
-		"Statistic of the current window divided by the limit in force; only while the window has enough data.", ruleLabels, nil)
-	descViolation = prometheus.NewDesc("quantrac_violation",
-		"1 while the limit is breached.", ruleLabels, nil)
-	descViolations = prometheus.NewDesc("quantrac_violations_total",
-		"Violations started since the process started.", ruleLabels, nil)
-	descCoverage = prometheus.NewDesc("quantrac_window_coverage_ratio",
-		"Data capture of the window ending at the newest reading (0-1).", ruleLabels, nil)
-	descExceedances = prometheus.NewDesc("quantrac_exceedances",
-		"Hours or days of the current calendar year in which the limit was exceeded.", ruleLabels, nil)
-	descAllowed = prometheus.NewDesc("quantrac_exceedances_allowed",
-		"Exceedances the regulation allows per calendar year.", ruleLabels, nil)
+// The engine's metric families (DESIGN §8), in the order they are written: by name.
+const (
+	famExceedances = iota
+	famAllowed
+	famRatio
+	famValue
+	famInfo
+	famLastReading
+	famUp
+	famViolation
+	famViolations
+	famCoverage
 )
 
-func (c *collector) Describe(chan<- *prometheus.Desc) {}
+var engineFamilies = []family{
+	famExceedances: newFamily("quantrac_exceedances",
+		"Hours or days of the current calendar year in which the limit was exceeded.", "gauge"),
+	famAllowed: newFamily("quantrac_exceedances_allowed",
+		"Exceedances the regulation allows per calendar year.", "gauge"),
+	famRatio: newFamily("quantrac_limit_ratio",
+		"Statistic of the current window divided by the limit in force; only while the window has enough data.", "gauge"),
+	famValue: newFamily("quantrac_parameter_value",
+		"Newest valid value of a parameter, in its canonical unit.", "gauge"),
+	famInfo: newFamily("quantrac_station_info",
+		"Registered station; 1 per station, with its registry tags.", "gauge"),
+	famLastReading: newFamily("quantrac_station_last_reading_timestamp_seconds",
+		"Time of the station's newest valid reading (measurement time).", "gauge"),
+	famUp: newFamily("quantrac_station_up",
+		"1 while the station's newest valid reading is within 3 reporting intervals of now.", "gauge"),
+	famViolation: newFamily("quantrac_violation",
+		"1 while the limit is breached.", "gauge"),
+	famViolations: newFamily("quantrac_violations_total",
+		"Violations started since the process started.", "counter"),
+	famCoverage: newFamily("quantrac_window_coverage_ratio",
+		"Data capture of the window ending at the newest reading (0-1).", "gauge"),
+}
 
-func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c.e.snapshot() {
-		ch <- m
+// infoFixedLabels are quantrac_station_info's labels besides the registry tags; the registry
+// reserves these names, so no tag has one.
+var infoFixedLabels = []string{"station", "name", "kind", "lat", "lon"}
+
+// Exporter writes the engine's metrics (DESIGN §8) in the Prometheus text exposition format
+// 0.0.4, from the state at scrape time, so series of removed stations and limits disappear
+// with them. Every station's quantrac_station_info series has the union of all registry tag
+// names, empty where the station lacks one.
+//
+// At 10,000 stations the engine has ~1.7 M series (~130 MB of text), too many to build a
+// prometheus.Metric for each: the text is appended straight into a small buffer, one family
+// at a time (one pass over the stations per family), and written out as it fills. A family's
+// samples are read at slightly different times from another's; each sample is consistent.
+// An Exporter is safe for concurrent use.
+type Exporter struct {
+	e    *Engine
+	bufs sync.Pool // of *[]byte
+}
+
+// Exporter returns an Exporter of the engine's metrics.
+func (e *Engine) Exporter() *Exporter { return &Exporter{e: e} }
+
+// Families returns the names of the metric families the Exporter writes.
+func (x *Exporter) Families() []string {
+	names := make([]string, len(engineFamilies))
+	for i, f := range engineFamilies {
+		names[i] = f.name
+	}
+	return names
+}
+
+// WriteTo writes the metrics to w, implementing io.WriterTo. A station is locked only while
+// its samples of one family are appended; w is written to between stations.
+func (x *Exporter) WriteTo(w io.Writer) (int64, error) {
+	stations, info, now := x.e.scrapeList()
+	buf, _ := x.bufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new(make([]byte, 0, chunkSize+64<<10))
+	}
+	xp := exposition{w: w, buf: (*buf)[:0]}
+	for f := range engineFamilies {
+		xp.begin(engineFamilies[f])
+		for _, s := range stations {
+			xp.appendStation(s, f, info, now)
+			xp.flushFull()
+		}
+	}
+	xp.flush()
+	*buf = xp.buf
+	x.bufs.Put(buf)
+	return xp.n, xp.err
+}
+
+// scrapeList returns the stations in registry order, the sorted label names of
+// quantrac_station_info and the scrape time. The engine's lock is released at once: a
+// registry reload during a scrape does not wait for a slow client.
+func (e *Engine) scrapeList() (stations []*stationState, info []string, now time.Time) {
+	now = e.now()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	info = append(slices.Clone(infoFixedLabels), e.tagKeys()...)
+	slices.Sort(info)
+	return slices.Clone(e.order), info, now
+}
+
+// appendStation appends the station's samples of family f, holding the station's lock.
+func (x *exposition) appendStation(s *stationState, f int, info []string, now time.Time) {
+	id := s.st.ID
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch f {
+	case famInfo:
+		x.setInfoLabels(s.st, info)
+		x.sample(1)
+	case famLastReading:
+		if s.lastValid > 0 {
+			x.setLabels("station", id)
+			x.sample(float64(s.lastValid) / 1e9)
+		}
+	case famUp:
+		x.setLabels("station", id)
+		x.sample(b2f(s.up(now)))
+	case famValue:
+		for _, ser := range s.order {
+			if ser.lastT > 0 {
+				x.setLabels("parameter", ser.param, "station", id, "unit", ser.unit)
+				x.sample(ser.last)
+			}
+		}
+	default:
+		year := 0
+		if f == famExceedances {
+			year = now.In(s.cal.loc).Year()
+		}
+		for _, ser := range s.order {
+			for i := range ser.rules {
+				r := &ser.rules[i]
+				if v, ok := r.sample(f, now, year); ok {
+					x.setLabels("parameter", ser.param, "period", r.rule.period, "regulation", r.rule.regulation, "station", id)
+					x.sample(v)
+				}
+			}
+		}
 	}
 }
 
-// snapshot builds every metric from the current state.
-func (e *Engine) snapshot() []prometheus.Metric {
-	now := e.now()
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	tagKeys := e.tagKeys()
-	info := prometheus.NewDesc("quantrac_station_info", "Registered station; 1 per station, with its registry tags.",
-		append([]string{"station", "name", "kind", "lat", "lon"}, tagKeys...), nil)
-	var ms []prometheus.Metric
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ms = append(ms, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
+// sample returns the rule's value in family f, if it has one there.
+func (r *ruleState) sample(f int, now time.Time, year int) (float64, bool) {
+	switch f {
+	case famRatio:
+		return r.last.ratio, r.last.state == StateOK || r.last.state == StateExceeded
+	case famViolation:
+		return b2f(r.alert == violating), true
+	case famViolations:
+		return float64(r.starts), true
+	case famCoverage:
+		return r.last.coverage, true
+	case famExceedances:
+		if r.exc != nil {
+			return float64(r.exc.count(year)), true
+		}
+	case famAllowed:
+		if r.exc != nil {
+			return float64(r.allowed(now)), true
+		}
 	}
-	for _, s := range e.order {
-		st := s.st
-		labels := []string{st.ID, st.Name, string(st.Kind), ftoa(st.Location.Lat), ftoa(st.Location.Lon)}
-		for _, k := range tagKeys {
-			labels = append(labels, st.Tags[k])
+	return 0, false
+}
+
+// setInfoLabels makes st's quantrac_station_info labels the label set of the next samples:
+// names, sorted, are the fixed labels and the registry's tag names.
+func (x *exposition) setInfoLabels(st *quantrac.Station, names []string) {
+	b := x.labels[:0]
+	for i, n := range names {
+		b = appendLabelName(b, i == 0, n)
+		switch n {
+		case "station":
+			b = appendLabelValue(b, st.ID)
+		case "name":
+			b = appendLabelValue(b, st.Name)
+		case "kind":
+			b = appendLabelValue(b, string(st.Kind))
+		case "lat":
+			b = strconv.AppendFloat(b, st.Location.Lat, 'f', -1, 64)
+		case "lon":
+			b = strconv.AppendFloat(b, st.Location.Lon, 'f', -1, 64)
+		default:
+			b = appendLabelValue(b, st.Tags[n])
 		}
-		gauge(info, 1, labels...)
-		s.mu.Lock()
-		if s.lastValid > 0 {
-			gauge(descLastReading, float64(s.lastValid)/1e9, st.ID)
-		}
-		up := 0.0
-		if s.up(now) {
-			up = 1
-		}
-		gauge(descUp, up, st.ID)
-		year := now.In(s.cal.loc).Year()
-		for _, ser := range s.order {
-			if ser.lastT > 0 {
-				gauge(descValue, ser.last, st.ID, ser.param, ser.unit)
-			}
-			for _, r := range ser.rules {
-				l := []string{st.ID, ser.param, r.rule.regulation, r.rule.period}
-				if r.last.state == StateOK || r.last.state == StateExceeded {
-					gauge(descRatio, r.last.ratio, l...)
-				}
-				gauge(descViolation, b2f(r.alert == violating), l...)
-				ms = append(ms, prometheus.MustNewConstMetric(descViolations, prometheus.CounterValue, float64(r.starts), l...))
-				gauge(descCoverage, r.last.coverage, l...)
-				if r.exc != nil {
-					gauge(descExceedances, float64(r.exc.count(year)), l...)
-					gauge(descAllowed, float64(r.allowed(now)), l...)
-				}
-			}
-		}
-		s.mu.Unlock()
+		b = append(b, '"')
 	}
-	return ms
+	x.labels = append(b, '}')
 }
 
 // allowed returns the exceedances allowed per year by the version in force at t, or by the
@@ -118,8 +219,6 @@ func (e *Engine) tagKeys() []string {
 	slices.Sort(keys)
 	return slices.Compact(keys)
 }
-
-func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 func b2f(b bool) float64 {
 	if b {

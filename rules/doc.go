@@ -13,7 +13,7 @@
 //	                          │
 //	                          ├─> step (the alert state machine) ─> []Transition ─> InfluxDB violations
 //	                          ├─> exceedance counts per calendar hour/day and year
-//	                          └─> Engine.Collector (snapshot at scrape) ─> /metrics
+//	                          └─> Engine.Exporter (text exposition at scrape) ─> /metrics
 //
 // The engine never reads the clock for its verdicts: windows are placed by the readings' own
 // timestamps, and the clock given to NewEngine only decides station liveness and which

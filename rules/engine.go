@@ -52,6 +52,7 @@ func (e *Engine) SetRegistry(reg *quantrac.Registry) {
 	for _, st := range reg.Stations() {
 		ns := newStationState(st, e.cat)
 		if old := e.stations[st.ID]; old != nil {
+			ns.mu = old.mu
 			old.mu.Lock()
 			ns.migrate(old)
 			old.mu.Unlock()

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
 	"strings"
 	"syscall"
 	"testing"
@@ -93,16 +95,73 @@ func BenchmarkObserveCatalog(b *testing.B) {
 	runObserveBench(b, mustCatalog(b), "QCVN-05:2023", "WHO-2021", "EU-2008/50")
 }
 
+// BenchmarkCollect is one scrape of the engine's metrics at 1,000 stations (8 parameters ×
+// 3 periods each, an hour of data), written in the text format.
 func BenchmarkCollect(b *testing.B) {
-	e, sts := benchEngine(b, NewCatalog(benchRegulation(b)), "BENCH")
+	benchmarkScrape(b, collectBenchEngine(b, 1000))
+}
+
+// BenchmarkCollect10k is BenchmarkCollect at 10,000 stations under the built-in QCVN 05:2023
+// and WHO 2021, as `make bench` registers them.
+func BenchmarkCollect10k(b *testing.B) {
+	benchmarkScrape(b, collectBenchEngine(b, 10000, "QCVN-05:2023", "WHO-2021"))
+}
+
+// benchmarkScrape measures scrapes after a first one, which sizes the reused buffers (its
+// time is reported as first-ns): as text, and gzipped at the speed /metrics uses and at the
+// default level.
+func benchmarkScrape(b *testing.B, e *Engine) {
+	x := e.Exporter()
+	start := time.Now()
+	n, err := x.WriteTo(io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	first := time.Since(start)
+	b.Run("text", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if n, err = x.WriteTo(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(first.Nanoseconds()), "first-ns")
+		b.ReportMetric(float64(n), "out-bytes")
+	})
+	for name, level := range map[string]int{"gzip-speed": gzip.BestSpeed, "gzip-default": gzip.DefaultCompression} {
+		b.Run(name, func(b *testing.B) {
+			var out countingWriter
+			gz, _ := gzip.NewWriterLevel(&out, level)
+			b.ReportAllocs()
+			for b.Loop() {
+				out.n = 0
+				gz.Reset(&out)
+				if _, err := x.WriteTo(gz); err != nil || gz.Close() != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(out.n), "out-bytes")
+		})
+	}
+}
+
+// collectBenchEngine is an engine with n stations under regs (BenchmarkObserve's regulation
+// when none) after an hour of readings.
+func collectBenchEngine(b *testing.B, n int, regs ...string) *Engine {
+	cat := mustCatalog(b)
+	if len(regs) == 0 {
+		cat, regs = NewCatalog(benchRegulation(b)), []string{"BENCH"}
+	}
+	sts := make([]*quantrac.Station, n)
+	for i := range sts {
+		sts[i] = airStation(fmt.Sprintf("S%05d", i), regs...)
+	}
+	e := NewEngine(cat, mustRegistry(b, sts...), time.Now)
 	f := &feeder{sts: sts, batch: make([]quantrac.Reading, len(benchParams)), t0: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
 	for range 12 * len(sts) {
 		e.Observe(f.next())
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		e.snapshot()
-	}
+	return e
 }
 
 // cpuTime is the process's user and system CPU time in ns: on a shared machine it measures

@@ -3,14 +3,13 @@ package rules
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quantrac/quantrac"
 )
@@ -228,7 +227,9 @@ func TestObserveConcurrent(t *testing.T) {
 				parTrs = append(parTrs, trs...)
 				mu.Unlock()
 				par.Active()
-				par.Collector().Collect(make(chan prometheus.Metric, 1000))
+				if _, err := par.Exporter().WriteTo(io.Discard); err != nil {
+					t.Error(err)
+				}
 			}
 		}()
 	}

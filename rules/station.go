@@ -12,7 +12,9 @@ import (
 
 // stationState is everything the engine keeps for one station.
 type stationState struct {
-	mu        sync.Mutex
+	// mu guards the state; a station keeps its mutex across registry reloads, because the
+	// state that replaces it shares its series (migrate) while a scrape may still read it.
+	mu        *sync.Mutex
 	st        *quantrac.Station
 	interval  time.Duration
 	cal       calendar
@@ -25,7 +27,7 @@ type stationState struct {
 }
 
 func newStationState(st *quantrac.Station, cat *Catalog) *stationState {
-	s := &stationState{st: st, interval: st.Interval, series: map[string]*series{}}
+	s := &stationState{mu: new(sync.Mutex), st: st, interval: st.Interval, series: map[string]*series{}}
 	if s.interval <= 0 {
 		s.interval = quantrac.DefaultInterval
 	}

@@ -119,7 +119,7 @@ func (d *Daemon) build() error {
 	}
 	d.engine = rules.NewEngine(cat, d.registry.Load(), time.Now)
 	d.derive = derive.New(d.engine, d.registry.Load(), time.Now)
-	d.reg.MustRegister(d.engine.Collector(), d.derive.Collector())
+	d.reg.MustRegister(d.derive.Collector()) // the engine's metrics are too many for the registry: see httpapi.Exposition
 	if d.pipeline, err = d.newPipeline(false); err != nil {
 		return err
 	}
@@ -132,7 +132,8 @@ func (d *Daemon) build() error {
 		MaxInflight:        m.MaxInflight, Logger: d.log, Registerer: d.reg,
 	})
 	d.http, err = httpapi.New(httpapi.Options{
-		Address: d.opts.WebListenAddress, ConfigFile: d.opts.WebConfigFile, Gatherer: d.reg, Logger: d.log,
+		Address: d.opts.WebListenAddress, ConfigFile: d.opts.WebConfigFile, Logger: d.log,
+		Gatherer: d.reg, Expositions: []httpapi.Exposition{d.engine.Exporter()},
 		Ready: map[string]httpapi.Check{"mqtt": d.mqttReady, "influxdb": d.influxReady},
 		API:   map[string]func() any{"stations": d.stationsDoc, "violations": d.violationsDoc},
 	})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,10 +57,14 @@ type Sink struct {
 	out  chan *pending
 	log  *slog.Logger
 
-	mu     sync.Mutex // guards cur and closed
+	mu     sync.Mutex // guards cur, closed and idle
 	cur    *pending
 	closed bool
+	idle   bool // Idle was called after the last Put: nothing waits upstream
 	stop   chan struct{}
+
+	busy atomic.Int32  // writers writing a batch
+	kick chan struct{} // a writer is done: send what waited for it (tick)
 
 	warnMu   sync.Mutex
 	lastWarn map[string]time.Time
@@ -101,6 +106,7 @@ func NewSink(w *Writer, o SinkOptions) *Sink {
 		out:  make(chan *pending, o.Writers),
 		cur:  &pending{},
 		stop: make(chan struct{}),
+		kick: make(chan struct{}, 1),
 		pendingPoints: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "quantrac_points_pending", Help: "Points accepted but not yet durable (in memory, waiting for InfluxDB or the spool).",
 		}),
@@ -131,6 +137,7 @@ func (s *Sink) Put(ctx context.Context, b Batch) error {
 	if s.closed {
 		return errors.New("store: Put on a closed sink")
 	}
+	s.idle = false
 	c := s.cur
 	if len(c.msgs) == 0 {
 		c.created = time.Now()
@@ -161,20 +168,40 @@ func (s *Sink) sendLocked(ctx context.Context) error {
 	return nil
 }
 
-// Idle tells the sink that no more messages are waiting upstream: the current batch is sent
-// now if no other batch waits for a writer, instead of after FlushInterval. This keeps the
+// Idle tells the sink that no more messages are waiting upstream. When no writer is busy,
+// the current batch is sent at once instead of after FlushInterval; otherwise it is sent as
+// soon as a writer is done (see written), holding whatever arrived meanwhile. This keeps the
 // latency low and lets a broker that allows only a few unacknowledged messages per client
-// (Mosquitto's default is 20) go on sending; under load batches still fill up, because the
-// writers are busy and nothing is sent early.
+// (Mosquitto's default is 20) go on sending, while under load a batch grows for as long as a
+// write takes: InfluxDB's cost per point falls steeply with the size of a write (BENCHMARKS.md).
 func (s *Sink) Idle() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || len(s.cur.msgs) == 0 || len(s.out) > 0 {
+	s.idle = true
+	if s.busy.Load() == 0 {
+		s.sendIdleLocked()
+	}
+}
+
+// sendIdleLocked sends the current batch without waiting, when upstream is idle and no batch
+// waits for a writer; s.mu is held.
+func (s *Sink) sendIdleLocked() {
+	if s.closed || !s.idle || len(s.cur.msgs) == 0 || len(s.out) > 0 {
 		return
 	}
 	select {
 	case s.out <- s.cur:
 		s.cur = &pending{body: make([]byte, 0, cap(s.cur.body)), msgs: make([]msgSpan, 0, cap(s.cur.msgs))}
+	default:
+	}
+}
+
+// written is called by a writer done with a batch: tick then sends what waited for it. (A
+// writer cannot take s.mu itself: Put holds it while it waits for a writer.)
+func (s *Sink) written() {
+	s.busy.Add(-1)
+	select {
+	case s.kick <- struct{}{}:
 	default:
 	}
 }
@@ -196,7 +223,9 @@ func (s *Sink) Run(ctx context.Context) error {
 	for range s.opts.Writers {
 		wg.Go(func() {
 			for p := range s.out {
+				s.busy.Add(1)
 				s.flush(ctx, p)
+				s.written()
 			}
 		})
 	}
@@ -215,7 +244,8 @@ func (s *Sink) Run(ctx context.Context) error {
 	return nil
 }
 
-// tick sends the current batch when it has waited FlushInterval, until Close or ctx.
+// tick sends the current batch when it has waited FlushInterval, or when a writer is done
+// and nothing waits upstream (Idle), until Close or ctx.
 func (s *Sink) tick(ctx context.Context) {
 	ticker := time.NewTicker(max(s.opts.FlushInterval/4, time.Millisecond))
 	defer ticker.Stop()
@@ -226,6 +256,10 @@ func (s *Sink) tick(ctx context.Context) {
 			if len(s.cur.msgs) > 0 && time.Since(s.cur.created) >= s.opts.FlushInterval {
 				_ = s.sendLocked(ctx)
 			}
+			s.mu.Unlock()
+		case <-s.kick:
+			s.mu.Lock()
+			s.sendIdleLocked()
 			s.mu.Unlock()
 		case <-s.stop:
 			return
@@ -302,14 +336,17 @@ func (s *Sink) done(p *pending) { s.ackUpTo(p, len(p.msgs)) }
 
 // ackUpTo acknowledges the messages of p before index to, which are durable.
 func (s *Sink) ackUpTo(p *pending, to int) {
+	var points, readings int
 	for _, m := range p.msgs[p.acked:to] {
 		if m.ack != nil {
 			m.ack()
 		}
-		s.pendingPoints.Sub(float64(m.points))
-		s.pendingReadings.Sub(float64(m.readings))
-		s.durable.Add(float64(m.readings))
+		points += m.points
+		readings += m.readings
 	}
+	s.pendingPoints.Sub(float64(points))
+	s.pendingReadings.Sub(float64(readings))
+	s.durable.Add(float64(readings))
 	p.acked = max(p.acked, to)
 }
 

@@ -38,6 +38,7 @@ type stationAQI struct {
 	tracker  *aqi.Tracker
 	loc      *time.Location
 	lastHour time.Time // start of the newest local hour seen
+	nextHour int64     // start of the local hour after it, Unix ns: earlier readings end no hour
 	lastDay  time.Time // start of the newest local day seen
 	latest   map[key]aqi.Index
 }
@@ -134,6 +135,9 @@ func newest(rs []quantrac.Reading) time.Time {
 // emit computes the indices of the hour (and day) that completed before at, once per hour
 // (day), and appends them as aqi points.
 func (sa *stationAQI) emit(station string, at time.Time, lines []byte, n int) ([]byte, int) {
+	if at.UnixNano() < sa.nextHour {
+		return lines, n // still in the newest hour seen, or earlier
+	}
 	l := at.In(sa.loc)
 	hour := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), 0, 0, 0, sa.loc)
 	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, sa.loc)
@@ -142,6 +146,7 @@ func (sa *stationAQI) emit(station string, at time.Time, lines []byte, n int) ([
 		return lines, n
 	}
 	sa.lastHour = hour
+	sa.nextHour = time.Date(l.Year(), l.Month(), l.Day(), l.Hour()+1, 0, 0, 0, sa.loc).UnixNano()
 	for _, s := range sa.schemes {
 		if idx, ok := sa.tracker.Hourly(s, at); ok {
 			sa.latest[key{s, PeriodHourly}] = idx

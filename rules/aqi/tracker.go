@@ -73,6 +73,10 @@ type Tracker struct {
 	loc    *time.Location
 	latest int64 // newest clock hour observed
 	series [numPollutants][ringHours]bucket
+
+	// The zone offset in force over [zoneStart, zoneEnd) (Unix seconds), so that hourOf does
+	// not look the zone up for every reading.
+	zoneOff, zoneStart, zoneEnd int64
 }
 
 // NewTracker returns an empty Tracker whose hours and days are those of loc (nil means UTC).
@@ -107,13 +111,30 @@ func (t *Tracker) Observe(param string, at time.Time, v float64) {
 // hourOf returns the local clock hour of an instant: hours are counted on the local wall
 // clock, so that with a +05:30 zone 10:45 belongs to the hour 10:00–11:00.
 func (t *Tracker) hourOf(at time.Time) int64 {
-	_, off := at.In(t.loc).Zone()
-	s := at.Unix() + int64(off)
+	s := at.Unix()
+	if s < t.zoneStart || s >= t.zoneEnd {
+		t.zoneOff, t.zoneStart, t.zoneEnd = zoneAt(at.In(t.loc))
+	}
+	s += t.zoneOff
 	h := s / 3600
 	if s%3600 < 0 {
 		h--
 	}
 	return h
+}
+
+// zoneAt returns the offset of l's zone and the Unix seconds over which it is in force.
+func zoneAt(l time.Time) (off, start, end int64) {
+	_, o := l.Zone()
+	s, e := l.ZoneBounds()
+	start, end = math.MinInt64, math.MaxInt64
+	if !s.IsZero() {
+		start = s.Unix()
+	}
+	if !e.IsZero() {
+		end = e.Unix()
+	}
+	return int64(o), start, end
 }
 
 // mean returns the hourly mean of a pollutant for a clock hour.

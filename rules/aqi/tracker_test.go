@@ -3,8 +3,10 @@ package aqi
 import (
 	"maps"
 	"math"
+	"slices"
 	"testing"
 	"time"
+	_ "time/tzdata" // zones with daylight saving time, wherever the tests run
 
 	"github.com/quantrac/quantrac/param"
 )
@@ -344,4 +346,41 @@ func TestTrackerBuckets(t *testing.T) {
 	if !ok || !got.Start.Equal(time.Date(2026, 11, 28, 10, 0, 0, 0, india)) {
 		t.Errorf("+05:30: %+v, %v; want the hour from 10:00 local", got, ok)
 	}
+}
+
+// TestHourOfAcrossZoneChanges checks the cached zone offset against a lookup per instant,
+// every 7 minutes through Berlin's and Lord Howe Island's (30-minute) daylight-saving
+// changes, forwards and then backwards in time.
+func TestHourOfAcrossZoneChanges(t *testing.T) {
+	for _, name := range []string{"Europe/Berlin", "Australia/Lord_Howe"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := NewTracker(loc)
+		var instants []time.Time
+		for at := time.Date(2026, 3, 28, 0, 0, 0, 0, time.UTC); at.Before(time.Date(2026, 10, 27, 0, 0, 0, 0, time.UTC)); at = at.Add(7 * time.Minute) {
+			instants = append(instants, at)
+		}
+		check := func(at time.Time) {
+			_, off := at.In(loc).Zone()
+			if got, want := tr.hourOf(at), floorDiv(at.Unix()+int64(off), 3600); got != want {
+				t.Fatalf("%s %s: hour %d, want %d", name, at, got, want)
+			}
+		}
+		for _, at := range instants {
+			check(at)
+		}
+		for _, at := range slices.Backward(instants) {
+			check(at)
+		}
+	}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
 }

@@ -141,6 +141,7 @@ func (s *Source) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error)
 		AddBroker(s.opts.Broker).
 		SetClientID(s.opts.ClientID).
 		SetCleanSession(false).
+		SetStore(newSessionStore()).
 		SetAutoAckDisabled(!autoAck).
 		// Buffered reads and coalesced PUBACK writes: paho alone makes three read calls per
 		// message and one write per acknowledgement (BENCHMARKS.md).

@@ -26,4 +26,11 @@
 //
 //	qbench -stations 10,100,1000,10000 -messages 200000 -backlog 100000
 //	qbench -stations 100 -messages 20000 -backlog 10000 -probes 20   # a quick run
+//
+// `qbench writecost` measures InfluxDB alone: influxd's CPU per point of quantrac's line
+// protocol, for variants of the write (batch size, precision, gzip, HTTP client) and of
+// influxd's configuration and environment (writecost.go; `qbench writecost -h`).
+//
+//	qbench writecost -repeat 3
+//	qbench writecost -variants base,gogc400 -variant 'mine:batch=10000,env.GOGC=200' -repeat 5
 package main

@@ -74,7 +74,7 @@ func (r *stationRun) run() Row {
 // accountingMetrics are the counters read after the catch-up to check that nothing was lost.
 var accountingMetrics = []string{
 	"quantrac_messages_total", "quantrac_readings_total", "quantrac_readings_rejected_total",
-	"quantrac_points_written_total", "quantrac_write_errors_total",
+	"quantrac_points_written_total", "quantrac_write_errors_total", "quantrac_write_duration_seconds_count",
 }
 
 // checkAccounting compares quantrac's counters after the catch-up (its process took the

@@ -45,6 +45,11 @@ func newWatch(substr string) watch { return watch{substr: substr, seen: make(cha
 
 // startProc starts bin with args; its output is appended to logPath.
 func startProc(name, logPath, bin string, args []string, watches ...watch) (*proc, error) {
+	return startProcEnv(name, logPath, bin, args, nil, watches...)
+}
+
+// startProcEnv is startProc with env added to qbench's environment.
+func startProcEnv(name, logPath, bin string, args, env []string, watches ...watch) (*proc, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -57,6 +62,9 @@ func startProc(name, logPath, bin string, args []string, watches ...watch) (*pro
 	p := &proc{name: name, cmd: exec.Command(bin, args...), done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = pw, pw
 	p.cmd.SysProcAttr = sysProcAttr()
+	if len(env) > 0 {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	err = p.cmd.Start()
 	pw.Close()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -88,32 +89,63 @@ type influx struct {
 
 // influxConfig renders influxdb.conf: loopback only, no reporting, no internal monitor
 // store, no HTTP access log and no Flux (the benchmark and quantrac use InfluxQL and the
-// write API only; Flux costs influxd seconds of CPU at start).
-func influxConfig(dir string, httpPort, rpcPort int) string {
-	return fmt.Sprintf(`# written by qbench
-reporting-disabled = true
-bind-address = "127.0.0.1:%[1]d"
-
-[meta]
-  dir = %[2]q
-
-[data]
-  dir = %[3]q
-  wal-dir = %[4]q
-  query-log-enabled = false
-
-[monitor]
-  store-enabled = false
-
-[http]
-  bind-address = "127.0.0.1:%[5]d"
-  flux-enabled = false
-  log-enabled = false
-`, rpcPort, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpPort)
+// write API only; Flux costs influxd seconds of CPU at start). extra settings replace the
+// base ones with the same section and key, or are added (qbench writecost's variants).
+func influxConfig(dir string, httpPort, rpcPort int, extra ...confSetting) string {
+	settings := []confSetting{
+		{"", "reporting-disabled", "true"},
+		{"", "bind-address", strconv.Quote("127.0.0.1:" + strconv.Itoa(rpcPort))},
+		{"meta", "dir", strconv.Quote(filepath.Join(dir, "meta"))},
+		{"data", "dir", strconv.Quote(filepath.Join(dir, "data"))},
+		{"data", "wal-dir", strconv.Quote(filepath.Join(dir, "wal"))},
+		{"data", "query-log-enabled", "false"},
+		{"monitor", "store-enabled", "false"},
+		{"http", "bind-address", strconv.Quote("127.0.0.1:" + strconv.Itoa(httpPort))},
+		{"http", "flux-enabled", "false"},
+		{"http", "log-enabled", "false"},
+	}
+	for _, e := range extra {
+		i := slices.IndexFunc(settings, func(s confSetting) bool { return s.section == e.section && s.key == e.key })
+		if i >= 0 {
+			settings[i] = e
+		} else {
+			settings = append(settings, e)
+		}
+	}
+	var c strings.Builder
+	c.WriteString("# written by qbench\n")
+	var sections []string // in order of first appearance: the top level ("") first
+	for _, s := range settings {
+		if !slices.Contains(sections, s.section) {
+			sections = append(sections, s.section)
+		}
+	}
+	for _, sec := range sections {
+		indent := ""
+		if sec != "" {
+			fmt.Fprintf(&c, "\n[%s]\n", sec)
+			indent = "  "
+		}
+		for _, s := range settings {
+			if s.section == sec {
+				fmt.Fprintf(&c, "%s%s = %s\n", indent, s.key, s.value)
+			}
+		}
+	}
+	return c.String()
 }
 
-// startInflux starts influxd in dir and waits until /ping answers.
-func startInflux(bin, dir string) (*influx, error) {
+// confSetting is one influxdb.conf setting: section ("" for the top level), key and value
+// in TOML syntax (strings quoted).
+type confSetting struct{ section, key, value string }
+
+// startInflux starts influxd in dir with qbench's configuration and waits until /ping
+// answers.
+func startInflux(bin, dir string) (*influx, error) { return startInfluxWith(bin, dir, nil) }
+
+// startInfluxWith starts influxd in dir with the extra settings and environment (added to
+// qbench's) and waits until /ping answers.
+func startInfluxWith(bin, dir string, env []string, extra ...confSetting) (*influx, error) {
 	httpPort, err := freePort()
 	if err != nil {
 		return nil, err
@@ -127,10 +159,10 @@ func startInflux(bin, dir string) (*influx, error) {
 		return nil, err
 	}
 	conf := filepath.Join(data, "influxdb.conf")
-	if err := os.WriteFile(conf, []byte(influxConfig(data, httpPort, rpcPort)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(influxConfig(data, httpPort, rpcPort, extra...)), 0o644); err != nil {
 		return nil, err
 	}
-	p, err := startProc("influxd", filepath.Join(dir, "influxd.log"), bin, []string{"run", "-config", conf})
+	p, err := startProcEnv("influxd", filepath.Join(dir, "influxd.log"), bin, []string{"run", "-config", conf}, env)
 	if err != nil {
 		return nil, err
 	}

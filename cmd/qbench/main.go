@@ -179,19 +179,9 @@ func (b *bench) teardown() {
 func (b *bench) write(stdout io.Writer) error {
 	var md strings.Builder
 	writeMarkdown(&md, b.res)
-	fmt.Fprint(stdout, md.String())
-	base := filepath.Join(b.o.outDir, b.stamp)
-	js, err := json.MarshalIndent(b.res, "", "  ")
-	if err != nil {
+	if err := writeResults(stdout, filepath.Join(b.o.outDir, b.stamp), md.String(), b.res); err != nil {
 		return err
 	}
-	if err := os.WriteFile(base+".json", append(js, '\n'), 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(base+".md", []byte(md.String()), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "results: %s.json, %s.md\n", base, base)
 	for _, r := range b.res.Rows {
 		if len(r.Errors) > 0 {
 			return fmt.Errorf("%d stations: %s", r.Stations, firstLineOf(r.Errors[0]))
@@ -214,4 +204,21 @@ func (b *bench) command(c string) {
 // logf prints progress on stderr.
 func (b *bench) logf(format string, args ...any) {
 	fmt.Fprintf(b.stderr, "%s qbench: %s (load %.1f)\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...), load1())
+}
+
+// writeResults prints the markdown md and writes it and res as JSON to base.md and base.json.
+func writeResults(stdout io.Writer, base, md string, res any) error {
+	fmt.Fprint(stdout, md)
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(base+".json", append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(base+".md", []byte(md), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "results: %s.json, %s.md\n", base, base)
+	return nil
 }

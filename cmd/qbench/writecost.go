@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -811,19 +810,9 @@ func (wc *writeCost) profileRun(v wcVariant) (*Profile, error) {
 func (wc *writeCost) write(stdout io.Writer) error {
 	var md strings.Builder
 	writeCostMarkdown(&md, wc.res)
-	fmt.Fprint(stdout, md.String())
-	base := filepath.Join(wc.o.outDir, wc.o.stamp+"-writecost")
-	js, err := json.MarshalIndent(wc.res, "", "  ")
-	if err != nil {
+	if err := writeResults(stdout, filepath.Join(wc.o.outDir, wc.o.stamp+"-writecost"), md.String(), wc.res); err != nil {
 		return err
 	}
-	if err := os.WriteFile(base+".json", append(js, '\n'), 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(base+".md", []byte(md.String()), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "results: %s.json, %s.md\n", base, base)
 	for _, r := range wc.res.Runs {
 		if r.Err != "" {
 			return fmt.Errorf("%s #%d: %s", r.Variant, r.Round, r.Err)

@@ -73,7 +73,13 @@ func serve(t *testing.T, o Options) string {
 
 // scrape gets /metrics with the Accept-Encoding header given, without the client's own
 // decompression, and returns the response and its body as sent.
-func scrape(t *testing.T, addr, acceptEncoding string) (*http.Response, []byte) {
+// scraped is what a test looks at of a /metrics response; its body is read and closed.
+type scraped struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func scrape(t *testing.T, addr, acceptEncoding string) (scraped, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
@@ -92,7 +98,7 @@ func scrape(t *testing.T, addr, acceptEncoding string) (*http.Response, []byte) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp, b
+	return scraped{resp.StatusCode, resp.Header}, b
 }
 
 func TestMetricsPlainAndGzip(t *testing.T) {
@@ -103,7 +109,7 @@ func TestMetricsPlainAndGzip(t *testing.T) {
 	addr := serve(t, Options{Gatherer: reg, Expositions: []Exposition{testEngine(t).Exporter()}})
 
 	resp, plain := scrape(t, addr, "")
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/plain; version=0.0.4; charset=utf-8" ||
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/plain; version=0.0.4; charset=utf-8" ||
 		resp.Header.Get("Content-Encoding") != "" {
 		t.Fatalf("plain: %d %v\n%s", resp.StatusCode, resp.Header, plain)
 	}
@@ -121,7 +127,7 @@ func TestMetricsPlainAndGzip(t *testing.T) {
 
 	for _, ae := range []string{"gzip", "deflate, gzip;q=0.5", "br;q=1.0, *;q=0.1"} {
 		resp, body := scrape(t, addr, ae)
-		if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" ||
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" ||
 			resp.Header.Get("Content-Type") != "text/plain; version=0.0.4; charset=utf-8" {
 			t.Fatalf("%q: %d %v", ae, resp.StatusCode, resp.Header)
 		}
@@ -147,7 +153,7 @@ func TestMetricsFamiliesOnce(t *testing.T) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	addr := serve(t, Options{Gatherer: reg, Expositions: []Exposition{testEngine(t).Exporter()}})
 	resp, body := scrape(t, addr, "")
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 	mfs := parse(t, string(body))

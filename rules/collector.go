@@ -198,7 +198,8 @@ func (x *exposition) setInfoLabels(st *quantrac.Station, names []string) {
 		}
 		b = append(b, '"')
 	}
-	x.labels = append(b, '}')
+	b = append(b, '}')
+	x.labels = b
 }
 
 // allowed returns the exceedances allowed per year by the version in force at t, or by the

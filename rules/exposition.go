@@ -52,7 +52,8 @@ func (x *exposition) setLabels(pairs ...string) {
 		b = appendLabelValue(b, pairs[i+1])
 		b = append(b, '"')
 	}
-	x.labels = append(b, '}')
+	b = append(b, '}')
+	x.labels = b
 }
 
 // sample appends one sample of the current family with the current label set.
@@ -65,7 +66,8 @@ func (x *exposition) sample(v float64) {
 	b = append(b, x.labels...)
 	b = append(b, ' ')
 	b = appendFloat(b, v)
-	x.buf = append(b, '\n')
+	b = append(b, '\n')
+	x.buf = b
 }
 
 // flushFull writes the buffer out once it holds chunkSize bytes.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quantrac/quantrac/internal/testenv"
 )
 
 func TestInfluxConfig(t *testing.T) {
@@ -151,13 +153,7 @@ func TestGenerateLoad(t *testing.T) {
 
 // TestWriteCostRun measures a small load against a real influxd, through every client.
 func TestWriteCostRun(t *testing.T) {
-	bin := os.Getenv("QUANTRAC_INFLUXD")
-	if bin == "" {
-		t.Skip("QUANTRAC_INFLUXD not set (scripts/deps.sh)")
-	}
-	if testing.Short() {
-		t.Skip("starts influxd")
-	}
+	bin := testenv.Influxd(t)
 	dir := t.TempDir()
 	args := []string{"-influxd", bin, "-stations", "20", "-points", "2000", "-warmup", "100", "-repeat", "1", "-profile", "",
 		"-variants", "base,plain-s,quantrac", "-variant", "gz:client=plain,gzip=true,batch=700,writers=1,http.log-enabled=true",

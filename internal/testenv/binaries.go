@@ -107,3 +107,10 @@ func Promtool(tb testing.TB) string {
 	tb.Helper()
 	return mustFind(tb, promtoolBinary())
 }
+
+// Influxd returns the path of influxd 1.8.10 for tests that run it their own way (qbench's
+// writecost), or fails the test when it is missing.
+func Influxd(tb testing.TB) string {
+	tb.Helper()
+	return mustFind(tb, influxdBinary())
+}

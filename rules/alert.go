@@ -1,5 +1,7 @@
 package rules
 
+import "github.com/quantrac/quantrac"
+
 // alertState is the state of a limit's alert at one station (STYLE §10, after Prometheus
 // rules/alerting.go).
 //
@@ -32,8 +34,8 @@ func (s alertState) String() string {
 
 // Transition kinds, the state field of InfluxDB measurement violations.
 const (
-	Started = "started"
-	Ended   = "ended"
+	Started = quantrac.ViolationStarted
+	Ended   = quantrac.ViolationEnded
 )
 
 // step is the alert state machine: the next state after verdict v, and the transition to

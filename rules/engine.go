@@ -7,19 +7,8 @@ import (
 	"github.com/quantrac/quantrac"
 )
 
-// Transition is the start or the end of a violation with its evidence. The caller writes it to
-// InfluxDB measurement violations at WindowEnd (DESIGN §6).
-type Transition struct {
-	Station, Parameter, Regulation, Period string
-	State                                  string  // Started or Ended
-	Value                                  float64 // the window's statistic, canonical unit
-	Limit                                  float64 // the limit in force, station coefficients applied
-	Ratio                                  float64 // Value ÷ Limit (ranges: see rules/README.md)
-	Coverage                               float64 // data capture of the window, 0–1
-	Count                                  int     // valid readings in the window
-	WindowStart, WindowEnd                 time.Time
-	Version                                string // e.g. "QCVN-05:2023 from 2026-01-01"
-}
+// Transition is the start or the end of a violation with its evidence (quantrac.Transition).
+type Transition = quantrac.Transition
 
 // Engine evaluates readings against the limits of each station's regulations and permit. It is
 // pure: time comes from the readings, and now (given to NewEngine) is read only to report

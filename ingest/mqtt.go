@@ -19,16 +19,8 @@ import (
 	"github.com/quantrac/quantrac/internal/tlsfiles"
 )
 
-// Message is one MQTT message waiting to be decoded.
-type Message struct {
-	Topic    string
-	Payload  []byte
-	Received time.Time
-	Ack      func() // acknowledges the message to the broker (QoS ≥ 1)
-}
-
-// SourceOptions configures the MQTT subscriber.
-type SourceOptions struct {
+// MQTTOptions configures the MQTT subscriber.
+type MQTTOptions struct {
 	Broker                                string
 	ClientID                              string
 	Topics                                []string
@@ -43,10 +35,10 @@ type SourceOptions struct {
 	Registerer  prometheus.Registerer
 }
 
-// Source subscribes to the broker with a persistent session and manual acknowledgement, and
-// delivers messages on a bounded channel.
-type Source struct {
-	opts      SourceOptions
+// MQTTSource subscribes to the broker with a persistent session and manual acknowledgement,
+// and delivers messages on a bounded channel.
+type MQTTSource struct {
+	opts      MQTTOptions
 	out       chan Message
 	connected atomic.Bool
 	// reconnecting is true from a lost connection until paho's reconnect succeeds.
@@ -58,12 +50,12 @@ type Source struct {
 	log          *slog.Logger
 }
 
-// NewSource builds a Source; it does no I/O.
-func NewSource(o SourceOptions) *Source {
+// NewMQTTSource builds an MQTTSource; it does no I/O.
+func NewMQTTSource(o MQTTOptions) *MQTTSource {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Source{opts: o, out: make(chan Message, max(o.MaxInflight, 1)), log: o.Logger}
+	s := &MQTTSource{opts: o, out: make(chan Message, max(o.MaxInflight, 1)), log: o.Logger}
 	s.gauge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "quantrac_mqtt_connected", Help: "1 while connected to the MQTT broker.",
 	}, func() float64 {
@@ -79,16 +71,16 @@ func NewSource(o SourceOptions) *Source {
 }
 
 // Messages is the channel of received messages; it is closed when Run returns.
-func (s *Source) Messages() <-chan Message { return s.out }
+func (s *MQTTSource) Messages() <-chan Message { return s.out }
 
 // Connected reports whether the broker connection is up and the topics are subscribed.
-func (s *Source) Connected() bool { return s.connected.Load() }
+func (s *MQTTSource) Connected() bool { return s.connected.Load() }
 
 // Run connects (retrying with backoff), subscribes on every connect, and delivers messages
 // until ctx is done. Then it stops consuming — messages that arrive later are left
 // unacknowledged for the broker to redeliver — and closes the Messages channel, but stays
 // connected so that the messages already taken can still be acknowledged. Close disconnects.
-func (s *Source) Run(ctx context.Context) error {
+func (s *MQTTSource) Run(ctx context.Context) error {
 	defer s.stopConsuming()
 	opts, err := s.clientOptions(ctx)
 	if err != nil {
@@ -115,7 +107,7 @@ func (s *Source) Run(ctx context.Context) error {
 	return nil
 }
 
-func (s *Source) stopConsuming() {
+func (s *MQTTSource) stopConsuming() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.stopped {
@@ -126,7 +118,7 @@ func (s *Source) stopConsuming() {
 
 // Close disconnects from the broker, after Run has returned and the messages taken have been
 // acknowledged.
-func (s *Source) Close() {
+func (s *MQTTSource) Close() {
 	s.mu.Lock()
 	client := s.client
 	s.mu.Unlock()
@@ -136,7 +128,7 @@ func (s *Source) Close() {
 	s.connected.Store(false)
 }
 
-func (s *Source) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error) {
+func (s *MQTTSource) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error) {
 	o := mqtt.NewClientOptions().
 		AddBroker(s.opts.Broker).
 		SetClientID(s.opts.ClientID).
@@ -210,7 +202,7 @@ func (s *Source) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error)
 
 // handler queues a message. It blocks only when MaxInflight messages are waiting, which is
 // the backpressure we want: the broker stops sending until we acknowledge.
-func (s *Source) handler(ctx context.Context) mqtt.MessageHandler {
+func (s *MQTTSource) handler(ctx context.Context) mqtt.MessageHandler {
 	return func(_ mqtt.Client, m mqtt.Message) {
 		msg := Message{Topic: m.Topic(), Payload: m.Payload(), Received: time.Now(), Ack: m.Ack}
 		s.mu.RLock()
@@ -225,14 +217,14 @@ func (s *Source) handler(ctx context.Context) mqtt.MessageHandler {
 	}
 }
 
-func tlsConfig(o SourceOptions) (*tls.Config, error) {
+func tlsConfig(o MQTTOptions) (*tls.Config, error) {
 	return tlsfiles.Files{CAFile: o.CAFile, CertFile: o.CertFile, KeyFile: o.KeyFile, ServerName: o.ServerName,
 		InsecureSkipVerify: o.InsecureSkipVerify}.Config("mqtt")
 }
 
 // logConnectError logs a failed connection with its cause and, when there is one, a hint
 // naming the setting to fix.
-func (s *Source) logConnectError(msg string, err error, args ...any) {
+func (s *MQTTSource) logConnectError(msg string, err error, args ...any) {
 	attrs := []any{"broker", s.opts.Broker, "err", err}
 	if hint := connectHint(err, s.opts); hint != "" {
 		attrs = append(attrs, "hint", hint)
@@ -243,7 +235,7 @@ func (s *Source) logConnectError(msg string, err error, args ...any) {
 // connectHint says in words what an operator setting up TLS or broker accounts must fix for
 // a connection error, so that the log line names the cause and the setting: "" when the
 // error needs no explanation (a refused or timed-out connection says it all).
-func connectHint(err error, o SourceOptions) string {
+func connectHint(err error, o MQTTOptions) string {
 	var (
 		unknownCA x509.UnknownAuthorityError
 		hostname  x509.HostnameError

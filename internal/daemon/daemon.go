@@ -52,7 +52,7 @@ type Daemon struct {
 	reg      *prometheus.Registry
 	registry atomic.Pointer[quantrac.Registry]
 
-	source   *ingest.Source
+	source   ingest.Source
 	pipeline *ingest.Pipeline
 	writer   *store.Writer
 	spool    *spool.Spool
@@ -124,7 +124,7 @@ func (d *Daemon) build() error {
 		return err
 	}
 	m := d.cfg.MQTT
-	d.source = ingest.NewSource(ingest.SourceOptions{
+	d.source = ingest.NewMQTTSource(ingest.MQTTOptions{
 		Broker: m.Broker, ClientID: m.ClientID, Topics: m.Topics, QoS: byte(m.QoS),
 		Username: m.Username, Password: m.Password.Value(),
 		CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile, ServerName: m.TLS.ServerName,

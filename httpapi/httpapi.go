@@ -123,3 +123,7 @@ func jsonHandler(doc func() any) http.HandlerFunc {
 		_ = enc.Encode(doc())
 	}
 }
+
+// Close releases the listener of a server that will not Run (a later part of the daemon
+// failed to build).
+func (s *Server) Close() error { return s.ln.Close() }

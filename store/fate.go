@@ -5,13 +5,13 @@ package store
 type Fate uint8
 
 const (
-	// Held: nothing of the message is durable. It is not acknowledged; the store retries it,
-	// and after a stop the broker redelivers it.
+	// Held means nothing of the message is durable. It is not acknowledged; the store
+	// retries it, and after a stop the broker redelivers it.
 	Held Fate = iota
-	// Durable: its points are in InfluxDB or appended and synced to the spool.
+	// Durable means its points are in InfluxDB or appended and synced to the spool.
 	Durable
-	// Quarantined: InfluxDB refused its points for good, and the quarantine entry that keeps
-	// the message (rejected_messages) is itself in InfluxDB or the spool.
+	// Quarantined means InfluxDB refused its points for good, and the quarantine entry that
+	// keeps the message (rejected_messages) is itself in InfluxDB or the spool.
 	Quarantined
 )
 
@@ -28,6 +28,7 @@ func (f Fate) String() string {
 // Outcome is the result of one attempt to keep some points.
 type Outcome uint8
 
+// The outcomes of an attempt.
 const (
 	NotTried Outcome = iota // no attempt was made
 	Written                 // InfluxDB took them

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 )
 
 // FaultProxy is an HTTP reverse proxy in front of a real service that lets a test inject the
@@ -36,7 +37,7 @@ func NewFaultProxy(t testing.TB, target string) *FaultProxy {
 	}
 	p := &FaultProxy{url: "http://" + ln.Addr().String()}
 	rp := httputil.NewSingleHostReverseProxy(u)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		f := p.intercept
 		p.mu.Unlock()

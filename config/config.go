@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/quantrac/quantrac"
 )
 
 // Config is the whole configuration file.
@@ -20,8 +22,10 @@ type Config struct {
 	Influx       Influx `yaml:"influx"`
 	Spool        Spool  `yaml:"spool"`
 	StationsFile string `yaml:"stations_file"`
-	Rules        Rules  `yaml:"rules"`
-	Limits       Limits `yaml:"limits"`
+	// StationsAllowEmpty lets the registry hold no station (quantrac.RegistryOptions).
+	StationsAllowEmpty bool   `yaml:"stations_allow_empty"`
+	Rules              Rules  `yaml:"rules"`
+	Limits             Limits `yaml:"limits"`
 
 	// File is the path the configuration was loaded from ("" for defaults).
 	File string `yaml:"-"`
@@ -156,6 +160,12 @@ func Load(path string) (*Config, error) {
 // StationsFileRequired reports whether a missing stations file is an error: it is when the
 // file was named in the configuration.
 func (c *Config) StationsFileRequired() bool { return !c.stationsDefaulted }
+
+// RegistryOptions returns how the station registry is to be loaded, for every command that
+// loads it (run, check, reload, tt10).
+func (c *Config) RegistryOptions() quantrac.RegistryOptions {
+	return quantrac.RegistryOptions{AllowEmpty: c.StationsAllowEmpty}
+}
 
 func decode(data []byte, file string, cfg *Config) error {
 	defaultStations := cfg.StationsFile

@@ -36,6 +36,12 @@ func TestCheck(t *testing.T) {
 		{"missing stations file", "stations_file: nowhere.yaml\n", "", 1, []string{"quantrac.yaml:1: stations_file:", "nowhere.yaml", "no such file"}},
 		{"unknown kind", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: river\n", 1, []string{"stations.yaml:2: stations[0].kind: unknown kind \"river\""}},
 		{"unknown regulation", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: air\n    regulations: [QCVN-99:2099]\n", 1, []string{"QCVN-99:2099"}},
+		{"tag value line protocol cannot carry", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: air\n    tags: {site: 'ends\\'}\n", 1,
+			[]string{`stations.yaml:2: stations[0].tags.site: value "ends\\" ends in a backslash`}},
+		{"tag key InfluxDB refuses", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: air\n    tags: {time: x}\n", 1,
+			[]string{"stations.yaml:2: stations[0].tags.time: tag name must match"}},
+		{"empty registry", "stations_file: stations.yaml\n", "stations: []\n", 1, []string{"stations.yaml: stations: no station registered", "stations_allow_empty"}},
+		{"empty registry allowed", "stations_file: stations.yaml\nstations_allow_empty: true\n", "stations: []\n", 0, []string{"ok (0 stations"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

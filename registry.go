@@ -23,16 +23,22 @@ type Registry struct {
 	File     string // the file it was loaded from, for messages
 	stations []*Station
 	byID     map[string]*Station
+	zones    map[string]*time.Location // loaded once per name, shared by the stations
+}
+
+// newRegistry returns an empty registry to add stations to.
+func newRegistry(file string) *Registry {
+	return &Registry{File: file, byID: map[string]*Station{}, zones: map[string]*time.Location{}}
 }
 
 // NewRegistry builds a registry from already validated stations (tests, generators). It
 // checks what add checks, but not what ParseRegistry adds for files: tag values that line
 // protocol cannot carry pass here, so that tests can exercise the escaping of such values.
 func NewRegistry(stations ...*Station) (*Registry, error) {
-	r := &Registry{byID: map[string]*Station{}}
+	r := newRegistry("")
 	var errs []error
 	for i, s := range stations {
-		errs = append(errs, r.add(s, fmt.Sprintf("stations[%d]", i), 0)...)
+		errs = append(errs, r.add(s, fmt.Sprintf("stations[%d]", i))...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -90,27 +96,38 @@ func ParseRegistry(data []byte, file string, opts RegistryOptions) (*Registry, e
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	lines := stationLines(data)
-	r := &Registry{File: file, byID: map[string]*Station{}}
-	var errs []error
+	r := newRegistry(file)
+	var bad []stationError
 	for i, s := range f.Stations {
 		key := fmt.Sprintf("stations[%d]", i)
-		line := 0
-		if i < len(lines) {
-			line = lines[i]
-		}
-		for _, e := range append(tagValueErrors(s, key, line), r.add(s, key, line)...) {
-			errs = append(errs, fmt.Errorf("%s:%w", file, e))
+		for _, e := range append(tagValueErrors(s, key), r.add(s, key)...) {
+			bad = append(bad, stationError{i, e})
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if len(bad) > 0 {
+		// Line numbers take a second parse of the whole file: only when there is an error.
+		lines := stationLines(data)
+		errs := make([]error, len(bad))
+		for k, b := range bad {
+			line := 0
+			if b.index < len(lines) {
+				line = lines[b.index]
+			}
+			errs[k] = fmt.Errorf("%s:%d: %w", file, line, b.err)
+		}
+		return nil, errors.Join(errs...)
 	}
 	if len(r.stations) == 0 && !opts.AllowEmpty {
 		return nil, fmt.Errorf("%s: stations: no station registered: every message would be rejected as unknown_station "+
 			"(set stations_allow_empty: true in the configuration to run with an empty registry)", file)
 	}
 	return r, nil
+}
+
+// stationError is a problem found in the entry index of the stations sequence.
+type stationError struct {
+	index int
+	err   error
 }
 
 // stationLines returns the line of each entry of the stations sequence.
@@ -164,24 +181,24 @@ func tagValueProblem(v string) string {
 }
 
 // tagValueErrors returns one error per tag value of s that line protocol cannot carry.
-func tagValueErrors(s *Station, key string, line int) []error {
+func tagValueErrors(s *Station, key string) []error {
 	if s == nil {
 		return nil
 	}
 	var errs []error
 	for _, k := range slices.Sorted(maps.Keys(s.Tags)) {
 		if why := tagValueProblem(s.Tags[k]); why != "" {
-			errs = append(errs, fmt.Errorf("%d: %s.tags.%s: value %q %s", line, key, k, s.Tags[k], why))
+			errs = append(errs, fmt.Errorf("%s.tags.%s: value %q %s", key, k, s.Tags[k], why))
 		}
 	}
 	return errs
 }
 
-// add validates s and adds it; it returns one error per problem, prefixed "line: key".
-func (r *Registry) add(s *Station, key string, line int) []error {
+// add validates s and adds it; it returns one error per problem, prefixed with its key.
+func (r *Registry) add(s *Station, key string) []error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%d: %s.%s: %s", line, key, field, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%s.%s: %s", key, field, fmt.Sprintf(format, args...)))
 	}
 	if s == nil {
 		bad("id", "empty station entry")
@@ -209,7 +226,7 @@ func (r *Registry) add(s *Station, key string, line int) []error {
 	if s.Timezone == "" {
 		s.Timezone = DefaultTimezone
 	}
-	loc, err := time.LoadLocation(s.Timezone)
+	loc, err := r.location(s.Timezone)
 	if err != nil {
 		bad("timezone", "unknown time zone %q", s.Timezone)
 	}
@@ -254,4 +271,18 @@ func (r *Registry) add(s *Station, key string, line int) []error {
 		r.byID[a] = s
 	}
 	return nil
+}
+
+// location returns the named time zone, loaded once per registry: time.LoadLocation reads
+// and parses the zone file on every call and returns a new copy each time.
+func (r *Registry) location(name string) (*time.Location, error) {
+	if loc, ok := r.zones[name]; ok {
+		return loc, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	r.zones[name] = loc
+	return loc, nil
 }

@@ -197,9 +197,11 @@ func validateTLS(p *problems, key string, t TLS) {
 		switch {
 		case err != nil:
 			p.add(key+"."+f.name, "%v", unwrapPathError(err))
-		case f.name == "key_file" && info.Mode().Perm()&0o004 != 0:
+		case f.name == "key_file":
 			// A client certificate's private key is a credential like a password.
-			p.add(key+".key_file", "%s is readable by everyone (mode %v); chmod 600 it", f.path, info.Mode().Perm())
+			if why := openToOthers(f.path, info.Mode()); why != "" {
+				p.add(key+".key_file", "%s", why)
+			}
 		}
 	}
 	if (t.CertFile == "") != (t.KeyFile == "") {

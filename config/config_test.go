@@ -62,6 +62,7 @@ func TestLoadErrorsNameFileLineKey(t *testing.T) {
 	}{
 		{"unknown key", "mqtt:\n  brokr: tcp://x:1\n", []string{"q.yaml", "line 2", "brokr"}},
 		{"bad qos", "mqtt:\n  qos: 3\n", []string{"q.yaml:2", "mqtt.qos", "not an MQTT QoS"}},
+		{"qos 0", "mqtt:\n  qos: 0\n", []string{"q.yaml:2", "mqtt.qos: 0 is refused", "no acknowledgement", "use 1 or 2"}},
 		{"missing stations", "stations_file: nope.yaml\n", []string{"q.yaml:1", "stations_file", "no such file"}},
 		{"bad broker", "mqtt:\n  broker: http://x:1\n", []string{"q.yaml:2", "mqtt.broker", "scheme"}},
 		{"bad size", "spool:\n  max_bytes: lots\n", []string{"q.yaml", "lots"}},

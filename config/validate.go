@@ -121,8 +121,15 @@ func (c *Config) validateMQTT(p *problems, getenv func(string) string) {
 	if !strings.Contains(m.TopicTemplate, "{station}") {
 		p.add("mqtt.topic_template", "%q must contain {station}", m.TopicTemplate)
 	}
-	if m.QoS < 0 || m.QoS > 2 {
-		p.add("mqtt.qos", "%d is not an MQTT QoS (0, 1 or 2)", m.QoS)
+	switch {
+	case m.QoS == 0:
+		// DESIGN §9: a message is acknowledged only once its data is durable. At QoS 0 the
+		// broker gets no acknowledgement and keeps nothing: a message in flight when quantrac
+		// stops or disconnects is lost for good.
+		p.add("mqtt.qos", "0 is refused: QoS 0 has no acknowledgement, so a message in flight when quantrac "+
+			"restarts or loses the broker is lost for good; use 1 or 2")
+	case m.QoS < 0 || m.QoS > 2:
+		p.add("mqtt.qos", "%d is not an MQTT QoS quantrac accepts (1 or 2)", m.QoS)
 	}
 	if m.MaxInflight < 1 {
 		p.add("mqtt.max_inflight", "must be at least 1")

@@ -43,8 +43,9 @@ type MQTT struct {
 	Username      string   `yaml:"username"`
 	PasswordFile  string   `yaml:"password_file"`
 	TLS           TLS      `yaml:"tls"`
-	// Formats forces a payload format for topics matching an MQTT filter
-	// (json, senml, line, dataline); other topics are detected from content.
+	// Formats forces a payload format for topics matching an MQTT filter, by the name
+	// payload.Format prints (json, senml, line, tt10; payload.ParseFormat accepts them and
+	// older aliases); other topics are detected from content.
 	Formats map[string]string `yaml:"formats"`
 	// MaxInflight bounds the messages decoded but not yet acknowledged.
 	MaxInflight int `yaml:"max_inflight"`
@@ -204,9 +205,6 @@ var brokerSchemes = []string{"tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss"}
 
 // tlsSchemes are the broker URL schemes that use TLS, the only ones mqtt.tls applies to.
 var tlsSchemes = []string{"ssl", "tls", "mqtts", "wss"}
-
-// Formats accepted in mqtt.formats.
-var formats = []string{"auto", "json", "senml", "line", "dataline"}
 
 // BrokerURL returns the parsed broker URL.
 func (m *MQTT) BrokerURL() (*url.URL, error) { return url.Parse(m.Broker) }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/quantrac/quantrac/ingest/payload"
 )
 
 // problems collects validation errors, each naming file, line, key and reason.
@@ -138,8 +140,8 @@ func (c *Config) validateMQTT(p *problems, getenv func(string) string) {
 		if !validFilter(filter) {
 			p.add("mqtt.formats", "%q is not a valid MQTT topic filter", filter)
 		}
-		if !slices.Contains(formats, f) {
-			p.add("mqtt.formats", "format %q for %q unknown (want one of %v)", f, filter, formats)
+		if _, err := payload.ParseFormat(f); err != nil {
+			p.add("mqtt.formats", "format %q for %q: %v", f, filter, err)
 		}
 	}
 	validateTLS(p, "mqtt.tls", m.TLS)

@@ -252,8 +252,10 @@ func scanFrames(f *os.File, seg *segment) (off int64, next uint64, reason string
 	var data []byte
 	next = seg.first
 	for off < seg.size {
-		if _, err := io.ReadFull(r, hb); err != nil {
+		if _, err := io.ReadFull(r, hb); errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return off, next, "partial header", true, nil
+		} else if err != nil {
+			return 0, 0, "", false, err
 		}
 		h := parseHeader(hb)
 		if int64(h.n) > seg.size-off-headerSize {

@@ -25,9 +25,9 @@ import (
 	"github.com/quantrac/quantrac/config"
 	"github.com/quantrac/quantrac/httpapi"
 	"github.com/quantrac/quantrac/ingest"
+	"github.com/quantrac/quantrac/ingest/natsjs"
 	"github.com/quantrac/quantrac/ingest/payload"
 	"github.com/quantrac/quantrac/internal/derive"
-	"github.com/quantrac/quantrac/param"
 	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
 	"github.com/quantrac/quantrac/store/spool"
@@ -53,6 +53,7 @@ type Daemon struct {
 	registry atomic.Pointer[quantrac.Registry]
 
 	source   ingest.Source
+	layout   natsjs.Layout // source nats: the stream and group
 	pipeline *ingest.Pipeline
 	writer   *store.Writer
 	spool    *spool.Spool
@@ -123,18 +124,13 @@ func (d *Daemon) build() error {
 	if d.pipeline, err = d.newPipeline(false); err != nil {
 		return err
 	}
-	m := d.cfg.MQTT
-	d.source = ingest.NewMQTTSource(ingest.MQTTOptions{
-		Broker: m.Broker, ClientID: m.ClientID, Topics: m.Topics, QoS: byte(m.QoS),
-		Username: m.Username, Password: m.Password.Value(),
-		CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile, ServerName: m.TLS.ServerName,
-		InsecureSkipVerify: m.TLS.InsecureSkipVerify,
-		MaxInflight:        m.MaxInflight, Logger: d.log, Registerer: d.reg,
-	})
+	if d.source, err = d.newSource(); err != nil {
+		return err
+	}
 	d.http, err = httpapi.New(httpapi.Options{
 		Address: d.opts.WebListenAddress, ConfigFile: d.opts.WebConfigFile, Logger: d.log,
 		Gatherer: d.reg, Expositions: []httpapi.Exposition{d.engine.Exporter()},
-		Ready: map[string]httpapi.Check{"mqtt": d.mqttReady, "influxdb": d.influxReady},
+		Ready: map[string]httpapi.Check{d.cfg.Source: d.sourceReady, "influxdb": d.influxReady},
 		API:   map[string]func() any{"stations": d.stationsDoc, "violations": d.violationsDoc},
 	})
 	return err
@@ -224,12 +220,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	})
 	sinkDone := make(chan struct{})
 	go func() { _ = d.sink.Run(hard); close(sinkDone) }()
-	d.rebuild(ctx)
+	if d.cfg.Source != config.SourceNATS {
+		d.rebuild(ctx) // a NATS member rebuilds the stations of each partition it acquires
+	}
 	pipeDone := make(chan struct{})
 	go func() { _ = d.pipeline.Run(hard, d.source.Messages()); close(pipeDone) }()
 	srcErr := make(chan error, 1)
 	go func() { srcErr <- d.source.Run(ctx) }()
-	d.log.Info("quantrac running", "broker", d.cfg.MQTT.Broker, "influx", d.cfg.Influx.URL, "stations", d.registry.Load().Len(), "web", d.http.Addr())
+	d.log.Info("quantrac running", "source", d.cfg.Source, "broker", d.brokerName(), "influx", d.cfg.Influx.URL, "stations", d.registry.Load().Len(), "web", d.http.Addr())
 
 	err := <-srcErr
 	d.log.Info("stopping: draining messages already taken", "timeout", d.opts.DrainTimeout)
@@ -266,11 +264,22 @@ func (d *Daemon) Reload() error {
 	return nil
 }
 
-func (d *Daemon) mqttReady(context.Context) error {
+func (d *Daemon) sourceReady(context.Context) error {
 	if !d.source.Connected() {
+		if d.cfg.Source == config.SourceNATS {
+			return errors.New("not connected to the NATS cluster, or not consuming from the consumer group")
+		}
 		return errors.New("not connected to the MQTT broker")
 	}
 	return nil
+}
+
+// brokerName is where messages come from, for the log.
+func (d *Daemon) brokerName() string {
+	if d.cfg.Source == config.SourceNATS {
+		return fmt.Sprintf("nats %v stream %s group %s member %s", d.cfg.NATS.URLs, d.layout.Stream, d.layout.Group, d.cfg.NATS.Member)
+	}
+	return d.cfg.MQTT.Broker
 }
 
 // influxReady holds while InfluxDB answers or the spool can take data for it.
@@ -327,11 +336,7 @@ func (d *Daemon) rebuild(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	h := store.NewHistory(store.NewQuerier(d.writerOptions(), nil), d.registry.Load, func(name string) bool {
-		p, ok := param.Lookup(name)
-		return ok && p.ID == name
-	})
-	if err := d.derive.Rebuild(ctx, h, time.Now()); err != nil {
+	if err := d.derive.Rebuild(ctx, d.history(), time.Now()); err != nil {
 		d.log.Error("could not rebuild rule windows from InfluxDB; starting with empty windows", "err", err)
 		return
 	}

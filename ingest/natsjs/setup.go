@@ -60,9 +60,9 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, l Layout) error {
 	have := s.CachedInfo().Config
 	switch {
 	case !sameSet(have.Subjects, l.Subjects):
-		return fmt.Errorf("stream %s exists with subjects %v, not nats.subjects %v", l.Stream, have.Subjects, l.Subjects)
+		return fmt.Errorf("%w: stream %s exists with subjects %v, not nats.subjects %v", ErrMismatch, l.Stream, have.Subjects, l.Subjects)
 	case have.Replicas != l.Replicas:
-		return fmt.Errorf("stream %s exists with %d replicas, not nats.replicas %d", l.Stream, have.Replicas, l.Replicas)
+		return fmt.Errorf("%w: stream %s exists with %d replicas, not nats.replicas %d", ErrMismatch, l.Stream, have.Replicas, l.Replicas)
 	}
 	return nil // other settings (age, limits) are the operator's to tune
 }
@@ -84,13 +84,13 @@ func EnsureGroup(ctx context.Context, js jetstream.JetStream, l Layout) error {
 	}
 	if have, gerr := pcgroups.GetElasticConsumerGroupConfig(ctx, js, l.Stream, l.Group); gerr == nil {
 		if int(have.MaxMembers) != l.Partitioning.Partitions {
-			return fmt.Errorf("consumer group %s on %s exists with %d partitions, not nats.partitions %d (the number of partitions is fixed when the group is created)",
-				l.Group, l.Stream, have.MaxMembers, l.Partitioning.Partitions)
+			return fmt.Errorf("%w: consumer group %s on %s exists with %d partitions, not nats.partitions %d (the number of partitions is fixed when the group is created)",
+				ErrMismatch, l.Group, l.Stream, have.MaxMembers, l.Partitioning.Partitions)
 		}
 		if !slices.EqualFunc(have.PartitioningFilters, l.filters(), func(a, b pcgroups.PartitioningFilter) bool {
 			return a.Filter == b.Filter && slices.Equal(a.PartitioningWildcards, b.PartitioningWildcards)
 		}) {
-			return fmt.Errorf("consumer group %s on %s partitions %+v, not %s by station (mqtt.topic_template)", l.Group, l.Stream, have.PartitioningFilters, l.Partitioning.Filter)
+			return fmt.Errorf("%w: consumer group %s on %s partitions %+v, not %s by station (mqtt.topic_template)", ErrMismatch, l.Group, l.Stream, have.PartitioningFilters, l.Partitioning.Filter)
 		}
 	}
 	return fmt.Errorf("consumer group %s on %s: %w", l.Group, l.Stream, err)
@@ -100,13 +100,36 @@ func (l Layout) filters() []pcgroups.PartitioningFilter {
 	return []pcgroups.PartitioningFilter{{Filter: l.Partitioning.Filter, PartitioningWildcards: []int{l.Partitioning.StationWildcard}}}
 }
 
+// ErrMismatch is the error of a stream or group that exists with other settings than the
+// configuration's: retrying does not help, the operator must reconcile them.
+var ErrMismatch = errors.New("the cluster's layout differs from the configuration")
+
 // Init creates or checks the stream and the consumer group (`quantrac cluster init`, and
-// every instance at start).
+// every instance at start). Transient failures (a stream just created still electing its
+// leader, a node restarting) are retried for up to a minute; a mismatch is returned at once.
 func Init(ctx context.Context, js jetstream.JetStream, l Layout) error {
-	if err := EnsureStream(ctx, js, l); err != nil {
-		return err
+	return retryTransient(ctx, func() error {
+		if err := EnsureStream(ctx, js, l); err != nil {
+			return err
+		}
+		return EnsureGroup(ctx, js, l)
+	})
+}
+
+// retryTransient retries f for up to a minute unless it fails with ErrMismatch.
+func retryTransient(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(time.Minute)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		err := f()
+		if err == nil || errors.Is(err, ErrMismatch) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
 	}
-	return EnsureGroup(ctx, js, l)
 }
 
 // SetMembers adds and drops members of the group (elastic: the partitions are redistributed
@@ -132,15 +155,17 @@ func SetMembers(ctx context.Context, js jetstream.JetStream, l Layout, add, drop
 
 // Join adds member to the group unless it is a member already.
 func Join(ctx context.Context, js jetstream.JetStream, l Layout, member string) error {
-	cfg, err := pcgroups.GetElasticConsumerGroupConfig(ctx, js, l.Stream, l.Group)
-	if err != nil {
-		return fmt.Errorf("consumer group %s on %s: %w", l.Group, l.Stream, err)
-	}
-	if cfg.IsInMembership(member) {
-		return nil
-	}
-	_, err = SetMembers(ctx, js, l, []string{member}, nil)
-	return err
+	return retryTransient(ctx, func() error {
+		cfg, err := pcgroups.GetElasticConsumerGroupConfig(ctx, js, l.Stream, l.Group)
+		if err != nil {
+			return fmt.Errorf("consumer group %s on %s: %w", l.Group, l.Stream, err)
+		}
+		if cfg.IsInMembership(member) {
+			return nil
+		}
+		_, err = SetMembers(ctx, js, l, []string{member}, nil)
+		return err
+	})
 }
 
 // retryConflicts retries f while it fails because another client changed the group's

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,8 +24,9 @@ type NATSOptions struct {
 // NATSNode is one nats-server of a cluster, with its client, cluster-route, monitoring and
 // MQTT listeners on free loopback ports and its JetStream store in the test's directory.
 type NATSNode struct {
-	Name string
-	proc *process
+	Name    string
+	proc    *process
+	cluster *NATS
 	// client, route, monitor and mqtt are "127.0.0.1:port".
 	client, route, monitor, mqtt string
 }
@@ -47,7 +49,7 @@ func NATSCluster(tb testing.TB, opts NATSOptions) *NATS {
 	ports := freePorts(tb, 4*n)
 	c := &NATS{tb: tb}
 	for i := range n {
-		c.Nodes = append(c.Nodes, &NATSNode{Name: fmt.Sprintf("n%d", i+1),
+		c.Nodes = append(c.Nodes, &NATSNode{Name: fmt.Sprintf("n%d", i+1), cluster: c,
 			client: loopback(ports[4*i]), route: loopback(ports[4*i+1]),
 			monitor: loopback(ports[4*i+2]), mqtt: loopback(ports[4*i+3])})
 	}
@@ -74,7 +76,57 @@ func NATSCluster(tb testing.TB, opts NATSOptions) *NATS {
 			tb.Fatalf("testenv: %s: %v (log: %s)", node.proc.name, err, node.proc.logPath)
 		}
 	}
+	c.waitMeta()
 	return c
+}
+
+// waitMeta waits until the JetStream meta leader knows every node as a current peer: before
+// that, creating an R3 stream fails with "no suitable peers for placement".
+func (c *NATS) waitMeta() {
+	c.tb.Helper()
+	if len(c.Nodes) == 1 {
+		return
+	}
+	Eventually(c.tb, readyTimeout, func() (bool, string) {
+		for _, n := range c.Nodes {
+			var jsz struct {
+				Meta *struct {
+					Leader   string `json:"leader"`
+					Replicas []struct {
+						Current bool `json:"current"`
+						Offline bool `json:"offline"`
+					} `json:"replicas"`
+				} `json:"meta_cluster"`
+			}
+			if err := getJSON(n.MonitorURL()+"/jsz", &jsz); err != nil {
+				return false, err.Error()
+			}
+			if jsz.Meta == nil || jsz.Meta.Leader != n.Name {
+				continue
+			}
+			current := 0
+			for _, r := range jsz.Meta.Replicas {
+				if r.Current && !r.Offline {
+					current++
+				}
+			}
+			return current == len(c.Nodes)-1, fmt.Sprintf("meta leader %s has %d current peers of %d", n.Name, current, len(c.Nodes)-1)
+		}
+		return false, "no meta leader"
+	})
+}
+
+func getJSON(url string, v any) error {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 func cmpOr0(v, def int) int {
@@ -152,7 +204,7 @@ func (n *NATSNode) Stop() { n.proc.tb.Helper(); n.proc.stop() }
 
 // Start starts the stopped or killed node again with its configuration and store, and waits
 // until it is healthy (caught up with the cluster's JetStream meta group).
-func (n *NATSNode) Start() { n.proc.tb.Helper(); n.proc.start() }
+func (n *NATSNode) Start() { n.proc.tb.Helper(); n.proc.start(); n.cluster.waitMeta() }
 
 // URLs are the client URLs of every node, comma-separated, as nats.Connect takes them.
 func (c *NATS) URLs() string {

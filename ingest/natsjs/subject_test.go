@@ -1,0 +1,59 @@
+package natsjs
+
+import "testing"
+
+func TestTopicSubjectRoundTrip(t *testing.T) {
+	for _, c := range []struct{ topic, subject string }{
+		{"stations/LC-AQ-01/air", "stations.LC-AQ-01.air"},
+		{"stations/LC.AQ.01/air", "stations.LC//AQ//01.air"},
+		{"stations/x/status", "stations.x.status"},
+		{"/a", "/.a"},
+		{"a//b", "a./.b"},
+		{"a/", "a./"},
+	} {
+		got, err := TopicToSubject(c.topic)
+		if err != nil || got != c.subject {
+			t.Errorf("TopicToSubject(%q) = %q, %v; want %q", c.topic, got, err, c.subject)
+		}
+		if back := SubjectToTopic(c.subject); back != c.topic {
+			t.Errorf("SubjectToTopic(%q) = %q, want %q", c.subject, back, c.topic)
+		}
+	}
+	for _, bad := range []string{"", "a b", "a/+/b", "a/#"} {
+		if _, err := TopicToSubject(bad); err == nil {
+			t.Errorf("TopicToSubject(%q) accepted", bad)
+		}
+	}
+}
+
+func TestPartitioningFor(t *testing.T) {
+	p, err := PartitioningFor("stations/{station}/{kind}", 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Filter != "stations.*.*" || p.StationWildcard != 1 {
+		t.Errorf("partitioning = %+v", p)
+	}
+	if tr := p.Transform(); tr != "{{Partition(16,1)}}.stations.{{Wildcard(1)}}.{{Wildcard(2)}}" {
+		t.Errorf("transform = %s", tr)
+	}
+	if st := p.stationOf("stations.LC//AQ.air"); st != "LC.AQ" {
+		t.Errorf("stationOf = %q", st)
+	}
+	q, err := PartitioningFor("laichau/{kind}/{station}", 4)
+	if err != nil || q.Filter != "laichau.*.*" || q.StationWildcard != 2 {
+		t.Errorf("partitioning = %+v, %v", q, err)
+	}
+	if _, err := PartitioningFor("stations/{kind}", 4); err == nil {
+		t.Error("a template without {station} accepted")
+	}
+}
+
+func BenchmarkPartitionOf(b *testing.B) {
+	p, _ := PartitioningFor("stations/{station}/{kind}", 16)
+	o := owner{part: p}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = o.partitionOf("stations.LC-AQ-01.air")
+	}
+}

@@ -48,15 +48,17 @@ var natsSchemes = []string{"nats", "tls"}
 
 // validateSource checks the source key and, when it is nats, the nats block.
 func (c *Config) validateSource(p *problems) {
+	n := &c.NATS
 	switch c.Source {
 	case SourceMQTT:
-		return
+		if len(n.URLs) == 0 {
+			return // the nats block is used by source nats, the relay and quantrac cluster
+		}
 	case SourceNATS:
 	default:
 		p.add("source", "%q is not a source (want %s or %s)", c.Source, SourceMQTT, SourceNATS)
 		return
 	}
-	n := &c.NATS
 	if len(n.URLs) == 0 {
 		p.add("nats.urls", "at least one server URL is needed when source is nats (nats://host:4222)")
 	}
@@ -79,9 +81,9 @@ func (c *Config) validateSource(p *problems) {
 		p.add("nats.group", "%q is not a consumer group name (letters, digits, - and _)", n.Group)
 	}
 	switch {
-	case n.Member == "":
+	case n.Member == "" && c.Source == SourceNATS:
 		p.add("nats.member", "must be set when source is nats: instances with the same member share its partitions (one pinned, the others standby)")
-	case !validName(n.Member):
+	case n.Member != "" && !validName(n.Member):
 		p.add("nats.member", "%q is not a member name (letters, digits, - and _)", n.Member)
 	}
 	if len(n.Subjects) == 0 {

@@ -53,19 +53,22 @@ func (s *natsServices) writeInstance(t *testing.T, name, member string, b int, s
 	if member == "" {
 		source = ""
 	}
+	spool := "spool: {dir: spool, max_bytes: 64MiB}\n"
+	if strings.Contains(extra, "spool:") {
+		spool = "" // the test sets its own
+	}
 	cfg := fmt.Sprintf(`%smqtt:
   broker: %s
   client_id: %s
 influx:
   url: %s
   flush_interval: 200ms
-spool: {dir: spool, max_bytes: 64MiB}
-stations_file: stations.yaml
+%sstations_file: stations.yaml
 nats:
   urls: %s
   member: %q
   partitions: 8
-%s`, source, s.brokers[b%len(s.brokers)].URL(), name, s.influx.URL(), s.urlsFrom(b), member, extra)
+%s`, source, s.brokers[b%len(s.brokers)].URL(), name, s.influx.URL(), spool, s.urlsFrom(b), member, extra)
 	path := filepath.Join(dir, "quantrac.yaml")
 	write(t, path, cfg)
 	return path
@@ -108,15 +111,15 @@ func generatedStations(t *testing.T, n int, seed int) string {
 	return string(out)
 }
 
-// streamTo publishes count one-reading messages of the stations in stationsFile to broker
+// streamTo publishes count messages of params readings of the stations in stationsFile to broker
 // with distinct measurement times (1 minute apart per station).
-func streamTo(t *testing.T, broker *testenv.Broker, stationsFile string, count, rate int, id string) *stream {
+func streamTo(t *testing.T, broker *testenv.Broker, stationsFile string, count, rate, params int, id string) *stream {
 	t.Helper()
 	start := time.Now().Add(-time.Duration(count) * time.Minute).UTC().Truncate(time.Minute)
 	st := &stream{err: make(chan error, 1)}
 	st.cmd = exec.Command(bin.stationsim, "-broker", broker.URL(), "-stations-file", stationsFile,
 		"-start", start.Format(time.RFC3339), "-step", "1m", "-count", fmt.Sprint(count), "-rate", fmt.Sprint(rate),
-		"-params", "1", "-seed", "7", "-qos", "1", "-calibrate", "0", "-client-id-prefix", id)
+		"-params", fmt.Sprint(params), "-seed", "7", "-qos", "1", "-calibrate", "0", "-client-id-prefix", id)
 	st.cmd.Stdout, st.cmd.Stderr = &st.out, &st.out
 	if err := st.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -119,7 +119,7 @@ func TestClusterAcceptance(t *testing.T) {
 	for b, half := range halves {
 		file := filepath.Join(s.dir, fmt.Sprintf("half%d.yaml", b))
 		write(t, file, half)
-		streams = append(streams, streamTo(t, s.brokers[b], file, 10000, 200, fmt.Sprintf("sim%d-", b)))
+		streams = append(streams, streamTo(t, s.brokers[b], file, 10000, 200, 1, fmt.Sprintf("sim%d-", b)))
 	}
 	testenv.Eventually(t, 2*time.Minute, func() (bool, string) {
 		n := totalReadings(q["m1a"], q["m1b"], q["m2a"])

@@ -131,7 +131,7 @@ func TestSourceDeliversAfterAcquiring(t *testing.T) {
 		t.Errorf("acquisitions before delivery = %v, want one of every partition", acq)
 	}
 	for _, m := range msgs {
-		if st, _ := l.Partitioning.stationOf(mustSubject(t, m.Topic)), 0; st == "" {
+		if st := l.Partitioning.stationOf(mustSubject(t, m.Topic)); st == "" {
 			t.Errorf("topic %q is not a station topic", m.Topic)
 		}
 		m.Ack()

@@ -98,7 +98,7 @@ func (c *NATS) waitMeta() {
 					} `json:"replicas"`
 				} `json:"meta_cluster"`
 			}
-			if err := getJSON(n.MonitorURL()+"/jsz", &jsz); err != nil {
+			if err := GetJSON(n.MonitorURL()+"/jsz", &jsz); err != nil {
 				return false, err.Error()
 			}
 			if jsz.Meta == nil || jsz.Meta.Leader != n.Name {
@@ -116,7 +116,8 @@ func (c *NATS) waitMeta() {
 	})
 }
 
-func getJSON(url string, v any) error {
+// GetJSON decodes the JSON document at url (a monitoring endpoint) into v.
+func GetJSON(url string, v any) error {
 	c := http.Client{Timeout: 2 * time.Second}
 	resp, err := c.Get(url)
 	if err != nil {
@@ -195,6 +196,10 @@ func (n *NATSNode) MQTTURL() string { return "tcp://" + n.mqtt }
 
 // MonitorURL is the node's monitoring endpoint: "http://127.0.0.1:port".
 func (n *NATSNode) MonitorURL() string { return "http://" + n.monitor }
+
+// Pid is the process id of the node's current run (0 when it is not running), for
+// benchmarks that read its CPU time.
+func (n *NATSNode) Pid() int { return n.proc.pid() }
 
 // Kill kills the node with SIGKILL, as a machine failure would.
 func (n *NATSNode) Kill() { n.proc.kill() }

@@ -53,7 +53,7 @@ func BenchmarkClusterCatchUp(b *testing.B) {
 	reg := generatedStations(b, stations, 1)
 	regFile := filepath.Join(s.dir, "stations.yaml")
 	write(b, regFile, reg)
-	extra := func(group string) string { return "  group: " + group + "\n  partitions: 12\n" }
+	extra := func(group string) string { return "  group: " + group + "\n" }
 	relayCfg := s.writeInstance(b, "relay", "", 0, reg, "")
 	relay := startCommand(b, "relay", relayCfg)
 	rows := []string{"| phase | messages | seconds | msg/s | CPU s per 1,000 msg (process group) |", "| --- | ---: | ---: | ---: | --- |"}

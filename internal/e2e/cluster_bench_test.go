@@ -85,11 +85,16 @@ func BenchmarkClusterCatchUp(b *testing.B) {
 			names = append(names, fmt.Sprintf("m%d", m+1))
 		}
 		cfg0 := s.writeInstance(b, group+"-init", "m1", 0, reg, extra(group))
+		src0, srcStart := cpuSeconds(natsPids(s)...), time.Now()
 		runCLI(b, "cluster", "init", "-config", cfg0, "-members", strings.Join(names, ","))
 		testenv.Eventually(b, 10*time.Minute, func() (bool, string) {
 			n := streamMsgs(b, s, "QUANTRAC-"+group)
 			return n >= want, fmt.Sprintf("%d of %d messages sourced into the group's work queue", n, want)
 		})
+		if members == 1 {
+			row("sourcing: stream → group work queue R3 (partition transform)", int(want), time.Since(srcStart).Seconds(),
+				fmt.Sprintf("3 nats-server %.2f", (cpuSeconds(natsPids(s)...)-src0)*k))
+		}
 		var qs []*quantrac
 		nats0 := cpuSeconds(natsPids(s)...)
 		start := time.Now()

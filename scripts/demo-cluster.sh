@@ -21,7 +21,8 @@ export GOTOOLCHAIN=go1.27.3
 CACHE=${QUANTRAC_CACHE:-$HOME/.cache/quantrac}
 # shellcheck disable=SC1091
 . "$CACHE/env"
-: "${QUANTRAC_NATS_SERVER:?run scripts/deps.sh (make deps) first}"
+QUANTRAC_NATS_SERVER=${QUANTRAC_NATS_SERVER:-$CACHE/bin/nats-server}
+[ -x "$QUANTRAC_NATS_SERVER" ] || { echo "demo-cluster: no nats-server; run scripts/deps.sh (make deps) first" >&2; exit 1; }
 
 INFLUX_PORT=${DEMO_INFLUX_PORT:-18087}
 INFLUX_RPC_PORT=${DEMO_INFLUX_RPC_PORT:-18089}
@@ -179,14 +180,14 @@ while sleep 5; do
 	port=19791
 	for q in m1a m1b m2a m2b; do
 		m=$(curl -s "http://127.0.0.1:$port/metrics" || true)
-		pinned=$(echo "$m" | awk '/^quantrac_nats_pinned / {print $2}')
+		pinned=$(echo "$m" | awk '/^quantrac_nats_pinned / {print $2}' || true)
 		parts=$(echo "$m" | awk '/^quantrac_nats_partitions_assigned / {print $2}')
 		lag=$(echo "$m" | awk '/^quantrac_nats_consumer_pending_messages / {print $2}')
 		readings=$(echo "$m" | awk '/^quantrac_readings_total/ {s += $NF} END {print s + 0}')
 		state=standby
 		[ "${pinned:-0}" = "1" ] && state=PINNED
 		[ -z "$m" ] && state=down
-		stations=$(grep -h "taking over stations" "$DEMO/logs/quantrac-$q.log" 2>/dev/null | tail -1 | sed -n 's/.*stations=\([0-9]*\).*/\1/p')
+		stations=$(grep -h "taking over stations" "$DEMO/logs/quantrac-$q.log" 2>/dev/null | tail -1 | sed -n 's/.*stations=\([0-9]*\).*/\1/p' || true)
 		printf '  %-4s %-7s partitions of its member: %-3s stations taken over: %-4s readings: %-8s lag: %s\n' \
 			"$q" "$state" "${parts:-?}" "${stations:--}" "$readings" "${lag:-?}"
 		port=$((port + 1))

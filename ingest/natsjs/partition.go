@@ -88,25 +88,25 @@ func hashPartition(key string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
-// Stations returns the ids of the registry's stations whose messages land in one of the
-// given partitions, in registry order. A station with aliases is included when its id or
-// any alias falls there (a station that publishes under two names can be in two
-// partitions: give such stations one topic).
-func (p Partitioning) Stations(reg *quantrac.Registry, partitions []int) []string {
-	var out []string
+// Stations returns, in registry order, the ids of the registry's stations whose messages
+// land in one of the given partitions (owned), and of the other stations one of whose
+// aliases does (byAlias): a station may publish under an alias (the registry accepts one in
+// a topic), and such messages are in the alias's partition. Rebuild both; a station that
+// publishes under two names is evaluated by two owners — give each station one topic.
+func (p Partitioning) Stations(reg *quantrac.Registry, partitions []int) (owned, byAlias []string) {
 	for _, st := range reg.Stations() {
 		if slices.Contains(partitions, p.Partition(st.ID)) {
-			out = append(out, st.ID)
+			owned = append(owned, st.ID)
 			continue
 		}
 		for _, a := range st.Aliases {
 			if slices.Contains(partitions, p.Partition(a)) {
-				out = append(out, st.ID)
+				byAlias = append(byAlias, st.ID)
 				break
 			}
 		}
 	}
-	return out
+	return owned, byAlias
 }
 
 // stationOf returns the station level of a subject matching Filter ("" when it does not).

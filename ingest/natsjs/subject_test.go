@@ -1,6 +1,10 @@
 package natsjs
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/quantrac/quantrac"
+)
 
 func TestTopicSubjectRoundTrip(t *testing.T) {
 	for _, c := range []struct{ topic, subject string }{
@@ -55,5 +59,43 @@ func BenchmarkPartitionOf(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = o.partitionOf("stations.LC-AQ-01.air")
+	}
+}
+
+// Every station is owned by exactly one partition (its id's), and one that can publish under
+// an alias in another partition is rebuilt there too.
+func TestStationsOfPartitions(t *testing.T) {
+	reg, err := quantrac.ParseRegistry([]byte(`stations:
+  - {id: A-1, kind: air, location: {lat: 1, lon: 1}}
+  - {id: B.2, kind: air, location: {lat: 1, lon: 1}}
+  - {id: C-3, kind: air, location: {lat: 1, lon: 1}, aliases: [CCC3]}
+  - {id: D-4, kind: wastewater, location: {lat: 1, lon: 1}}
+`), "stations.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := PartitioningFor("stations/{station}/{kind}", 4)
+	seen := map[string]int{}
+	for part := range 4 {
+		owned, byAlias := p.Stations(reg, []int{part})
+		for _, id := range owned {
+			seen[id]++
+			if p.Partition(id) != part {
+				t.Errorf("%s owned by partition %d, hashes to %d", id, part, p.Partition(id))
+			}
+		}
+		for _, id := range byAlias {
+			if id != "C-3" || p.Partition("CCC3") != part {
+				t.Errorf("partition %d rebuilds %s by alias", part, id)
+			}
+		}
+	}
+	for _, id := range []string{"A-1", "B.2", "C-3", "D-4"} {
+		if seen[id] != 1 {
+			t.Errorf("%s owned by %d partitions, want 1", id, seen[id])
+		}
+	}
+	if p.Partition("B.2") != hashPartition("B//2", 4) {
+		t.Error("a dotted id is not hashed as its subject token")
 	}
 }

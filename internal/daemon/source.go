@@ -70,8 +70,10 @@ func NATSConn(cfg *config.Config, log *slog.Logger) natsjs.ConnOptions {
 // previous owner stored.
 func (d *Daemon) acquire(ctx context.Context, partitions []int) error {
 	reg := d.registry.Load()
-	ids := d.layout.Partitioning.Stations(reg, partitions)
-	d.log.Info("taking over stations", "partitions", partitions, "stations", len(ids), "ids", sample(ids, 20))
+	owned, byAlias := d.layout.Partitioning.Stations(reg, partitions)
+	d.log.Info("taking over stations", "partitions", partitions, "stations", len(owned), "ids", sample(owned, 20),
+		"also_by_alias", len(byAlias))
+	ids := append(owned, byAlias...)
 	if len(ids) == 0 {
 		return nil
 	}

@@ -207,7 +207,9 @@ func TestStandbyTakesOver(t *testing.T) {
 		}
 	}
 	got := receive(t, standby.Messages(), 6, 30*time.Second)
-	if !slices.ContainsFunc(got, func(m ingest.Message) bool { return string(m.Payload) == string(unacked.Payload) && m.Topic == unacked.Topic }) {
+	if !slices.ContainsFunc(got, func(m ingest.Message) bool {
+		return string(m.Payload) == string(unacked.Payload) && m.Topic == unacked.Topic
+	}) {
 		t.Errorf("the message left unacknowledged by the stopped instance was not delivered to the standby")
 	}
 	if acq := standby.acquisitions(); len(acq) != 1 || len(acq[0]) != 4 {

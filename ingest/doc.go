@@ -1,4 +1,5 @@
-// Package ingest turns MQTT messages into readings and hands them to the sinks.
+// Package ingest turns MQTT messages into readings and hands them to the sinks. Messages come
+// from a Source: MQTTSource here, or a NATS JetStream consumer group member (ingest/natsjs).
 //
 //	paho callback ──(bounded channel)──> N workers: topic → station → payload.Parser
 //	                                         │ readings ──> Observer (rules, AQI)

@@ -1,7 +1,12 @@
 // Package daemon wires quantrac's parts into the running ingester (`quantrac run`).
 //
-//	Source (MQTT) ──> Pipeline (decode workers) ──> Sink ──> Writer (InfluxDB) / spool
+//	Source (MQTT, or NATS JetStream) ──> Pipeline (decode workers) ──> Sink ──> Writer (InfluxDB) / spool
 //	                              └──> Observer (rules engine, AQI) ──> /metrics
+//
+// The source is chosen by the configuration's source key (source.go). A NATS source is a
+// member of a partitioned consumer group: the stations of each partition it acquires are
+// rebuilt from InfluxDB before their next reading (the whole engine is rebuilt at start only
+// with MQTT).
 //
 // Parts are built sink-first and stopped source-first, so each stage drains when its input
 // closes: on shutdown the source stops consuming, the workers finish the messages taken, the

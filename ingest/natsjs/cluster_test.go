@@ -29,7 +29,7 @@ func testLayout(t *testing.T, partitions int) Layout {
 	return Layout{Stream: "QUANTRAC", Subjects: []string{"stations.>"}, Replicas: 3, Group: "quantrac", Partitioning: p}
 }
 
-func connect(t *testing.T, c *testenv.NATS) (*nats.Conn, jetstream.JetStream) {
+func connect(t testing.TB, c *testenv.NATS) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
 	nc, err := nats.Connect(c.URLs())
 	if err != nil {

@@ -116,6 +116,12 @@ func Init(ctx context.Context, js jetstream.JetStream, l Layout) error {
 	})
 }
 
+// InitStream creates or checks the stream only (the relay: it publishes, the members own the
+// group), retrying transient failures like Init.
+func InitStream(ctx context.Context, js jetstream.JetStream, l Layout) error {
+	return retryTransient(ctx, func() error { return EnsureStream(ctx, js, l) })
+}
+
 // retryTransient retries f for up to a minute unless it fails with ErrMismatch.
 func retryTransient(ctx context.Context, f func() error) error {
 	deadline := time.Now().Add(time.Minute)

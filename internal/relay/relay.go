@@ -106,7 +106,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := natsjs.Init(ctx, js, r.opts.Layout); err != nil {
+	if err := natsjs.InitStream(ctx, js, r.opts.Layout); err != nil {
 		return err
 	}
 	hard, hardStop := context.WithCancel(context.Background())

@@ -8,18 +8,19 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/config"
 	"github.com/quantrac/quantrac/httpapi"
 	"github.com/quantrac/quantrac/ingest/payload"
+	"github.com/quantrac/quantrac/internal/mqttpub"
 	"github.com/quantrac/quantrac/internal/tlsfiles"
 	"github.com/quantrac/quantrac/tt10"
 )
@@ -69,7 +70,7 @@ func tt10Command(args []string, stdout, stderr io.Writer) int {
 	if code != 0 {
 		return code
 	}
-	reg, err := quantrac.LoadRegistry(cfg.StationsFile)
+	reg, err := quantrac.LoadRegistry(cfg.StationsFile, cfg.RegistryOptions())
 	if err != nil {
 		// Without the registry every file would be moved to .rejected/ as unknown_station.
 		fmt.Fprintln(stderr, "quantrac tt10 needs the station registry:")
@@ -85,7 +86,7 @@ func tt10Command(args []string, stdout, stderr io.Writer) int {
 }
 
 // build makes the publisher and the watcher; r gathers their metrics.
-func (f *tt10Flags) build(cfg *config.Config, registry func() *quantrac.Registry, log *slog.Logger, r prometheus.Registerer) (*tt10.MQTT, *tt10.Watcher, error) {
+func (f *tt10Flags) build(cfg *config.Config, registry func() *quantrac.Registry, log *slog.Logger, r prometheus.Registerer) (*mqttpub.Publisher, *tt10.Watcher, error) {
 	m := cfg.MQTT
 	tc, err := tlsfiles.Files{CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile, ServerName: m.TLS.ServerName, InsecureSkipVerify: m.TLS.InsecureSkipVerify}.Config("mqtt")
 	if err != nil {
@@ -95,8 +96,9 @@ func (f *tt10Flags) build(cfg *config.Config, registry func() *quantrac.Registry
 	if id == "" {
 		id = m.ClientID + "-tt10" // never the daemon's own id: the broker would drop one of them
 	}
-	pub := tt10.NewMQTT(tt10.MQTTOptions{Broker: m.Broker, ClientID: id, Username: m.Username, Password: m.Password.Value(),
-		TLS: tc, Logger: log, Registerer: r})
+	pub := mqttpub.New(mqttpub.Options{Broker: m.Broker, ClientID: id, Username: m.Username, Password: m.Password.Value(),
+		TLS: tc, Logger: log, Registerer: r,
+		GaugeName: "quantrac_tt10_mqtt_connected", GaugeHelp: "1 while the tt10 watcher is connected to the MQTT broker."})
 	w, err := tt10.New(tt10.Options{
 		Dir: f.watch, Registry: registry, Publisher: pub, TopicTemplate: m.TopicTemplate,
 		Settle: f.settle, Interval: f.interval, Rate: f.rate,
@@ -156,28 +158,35 @@ func (f *tt10Flags) runWatch(ctx context.Context, cfg *config.Config, reg *quant
 		printProblems(stderr, err)
 		return 1
 	}
-	var wg sync.WaitGroup
 	httpCtx, httpStop := context.WithCancel(context.Background())
-	wg.Go(func() {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
 		if err := srv.Run(httpCtx); err != nil {
-			log.Error("HTTP server failed", "err", err)
+			return fmt.Errorf("HTTP server on %s: %w", srv.Addr(), err)
 		}
+		return nil
 	})
-	wg.Go(func() { reloadOnHUP(ctx, cfg.StationsFile, &current, log) })
-	log.Info("tt10 watcher running", "dir", f.watch, "broker", cfg.MQTT.Broker, "stations", reg.Len(), "web", srv.Addr())
-	if err := pub.ConnectRetry(ctx); err == nil {
-		_ = w.Run(ctx)
+	g.Go(func() error { reloadOnHUP(gctx, cfg.StationsFile, cfg.RegistryOptions(), &current, log); return nil })
+	g.Go(func() error {
+		defer httpStop()
+		log.Info("tt10 watcher running", "dir", f.watch, "broker", cfg.MQTT.Broker, "stations", reg.Len(), "web", srv.Addr())
+		defer pub.Close()
+		if err := pub.ConnectRetry(gctx); err != nil {
+			return nil // stopped before the broker answered
+		}
+		return w.Run(gctx)
+	})
+	if err := g.Wait(); err != nil {
+		log.Error("tt10 watcher failed", "err", err)
+		return 1
 	}
-	pub.Close()
-	httpStop()
-	wg.Wait()
 	log.Info("tt10 watcher stopped")
 	return 0
 }
 
 // reloadOnHUP swaps in a new registry on each SIGHUP until ctx is done; a registry that does
 // not load is logged and the old one kept.
-func reloadOnHUP(ctx context.Context, file string, current *atomic.Pointer[quantrac.Registry], log *slog.Logger) {
+func reloadOnHUP(ctx context.Context, file string, opts quantrac.RegistryOptions, current *atomic.Pointer[quantrac.Registry], log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -186,7 +195,7 @@ func reloadOnHUP(ctx context.Context, file string, current *atomic.Pointer[quant
 		case <-ctx.Done():
 			return
 		case <-hup:
-			reg, err := quantrac.LoadRegistry(file)
+			reg, err := quantrac.LoadRegistry(file, opts)
 			if err != nil {
 				log.Error("registry reload failed; keeping the old one", "err", err)
 				continue

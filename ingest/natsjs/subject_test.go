@@ -70,7 +70,7 @@ func TestStationsOfPartitions(t *testing.T) {
   - {id: B.2, kind: air, location: {lat: 1, lon: 1}}
   - {id: C-3, kind: air, location: {lat: 1, lon: 1}, aliases: [CCC3]}
   - {id: D-4, kind: wastewater, location: {lat: 1, lon: 1}}
-`), "stations.yaml")
+`), "stations.yaml", quantrac.RegistryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,3 +118,11 @@ func sample(ids []string, n int) []string {
 	}
 	return ids
 }
+
+// brokerName is where messages come from, for the log.
+func (d *Daemon) brokerName() string {
+	if d.cfg.Source == config.SourceNATS {
+		return fmt.Sprintf("nats %v stream %s group %s member %s", d.cfg.NATS.URLs, d.layout.Stream, d.layout.Group, d.cfg.NATS.Member)
+	}
+	return d.cfg.MQTT.Broker
+}

@@ -1,5 +1,6 @@
 # quantrac — the two commands that matter on a fresh machine:
 #   make demo   start a local stack (Mosquitto, InfluxDB, quantrac, simulated stations) in ./.demo
+#   make demo-cluster  the same on a 3-node NATS JetStream cluster with 2 members + standbys
 #   make test   install what is missing, then go vet and go test -race ./... (integration included)
 
 # Go 1.26.8 has known reachable vulnerabilities in net/http, crypto/tls and crypto/x509:
@@ -11,7 +12,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build deps test test-short demo lint vulncheck fuzz bench bench-go dashboards check-generated clean
+.PHONY: all build deps test test-short demo demo-cluster lint vulncheck fuzz bench bench-go dashboards check-generated clean
 
 all: build
 
@@ -35,6 +36,11 @@ test-short: deps
 
 demo: deps build
 	@scripts/demo.sh
+
+# demo-cluster: three NATS JetStream nodes, two quantrac members with a standby each, stations
+# publishing MQTT to every node and through a relay (README "Scaling out").
+demo-cluster: deps build
+	@scripts/demo-cluster.sh
 
 lint:
 	@scripts/lint.sh

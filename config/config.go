@@ -26,6 +26,9 @@ type Config struct {
 	StationsAllowEmpty bool   `yaml:"stations_allow_empty"`
 	Rules              Rules  `yaml:"rules"`
 	Limits             Limits `yaml:"limits"`
+	// Source is where messages come from: "mqtt" (the default) or "nats" (DESIGN §10).
+	Source string `yaml:"source"`
+	NATS   NATS   `yaml:"nats"`
 
 	// File is the path the configuration was loaded from ("" for defaults).
 	File string `yaml:"-"`
@@ -118,6 +121,8 @@ func Default() Config {
 			Timeout:       10 * time.Second,
 		},
 		Spool:             Spool{Dir: "./data/spool", MaxBytes: 1 << 30},
+		Source:            SourceMQTT,
+		NATS:              DefaultNATS(),
 		StationsFile:      "stations.yaml",
 		stationsDefaulted: true,
 		Limits: Limits{
@@ -197,6 +202,10 @@ func (c *Config) resolvePaths(dir string) {
 	for i := range c.Rules.Files {
 		abs(&c.Rules.Files[i])
 	}
+	abs(&c.NATS.CredentialsFile)
+	abs(&c.NATS.TLS.CAFile)
+	abs(&c.NATS.TLS.CertFile)
+	abs(&c.NATS.TLS.KeyFile)
 	abs(&c.Spool.Dir)
 }
 

@@ -93,6 +93,7 @@ func (c *Config) validate(getenv func(string) string) error {
 		}
 	}
 	c.validateLimits(p)
+	c.validateSource(p)
 	return errors.Join(p.errs...)
 }
 

@@ -1,4 +1,6 @@
 // Package ingest turns received messages into envelopes and hands them to the store.
+// Messages come from a Source: MQTTSource here, or a NATS JetStream consumer group member
+// (ingest/natsjs).
 //
 //	Source (MQTT, NATS) ──(bounded channel)──> N workers: topic → station → payload.Parser
 //	                                               │ envelope: readings, rejection, ack

@@ -7,6 +7,9 @@
 #   influxd        InfluxDB 1.8.10 OSS, built with `go install` into $CACHE/bin
 #   prometheus     Debian package `prometheus`, downloaded and unpacked into
 #   promtool       $CACHE/prometheus (not installed: no service, no user, no config in /etc)
+#   nats-server    NATS 2.15.3 (JetStream cluster, MQTT listener: DESIGN §10), built with
+#                  `go install` into $CACHE/bin (about 20 s); the machine's own nats-server,
+#                  if any, is neither used nor touched
 #
 # CACHE is ${QUANTRAC_CACHE:-$HOME/.cache/quantrac}. The script writes $CACHE/env with the
 # QUANTRAC_* variables that internal/testenv reads; with --env it also prints them, so
@@ -25,6 +28,8 @@ set -euo pipefail
 INFLUXDB_VERSION=v1.8.10
 INFLUXD_PKG=github.com/influxdata/influxdb/cmd/influxd
 INFLUXD_TOOLCHAIN=${INFLUXD_TOOLCHAIN:-go1.27.3}
+NATS_SERVER_VERSION=v2.15.3
+NATS_SERVER_PKG=github.com/nats-io/nats-server/v2
 
 print_env=0
 case "${1:-}" in
@@ -123,6 +128,29 @@ ensure_influxd() {
 	influxd_ok "$INFLUXD" || die "built $INFLUXD is not influxd $INFLUXDB_VERSION"
 }
 
+# nats_ok reports whether $1 is a nats-server built from $NATS_SERVER_VERSION.
+nats_ok() {
+	[ -x "$1" ] || return 1
+	go version -m "$1" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]]+github.com/nats-io/nats-server/v2[[:space:]]+$NATS_SERVER_VERSION[[:space:]]"
+}
+
+ensure_nats_server() {
+	local tmp
+	NATS_SERVER=${QUANTRAC_NATS_SERVER:-$CACHE/bin/nats-server}
+	nats_ok "$NATS_SERVER" && return
+	command -v go >/dev/null 2>&1 || die "go is needed to build nats-server"
+	NATS_SERVER=$CACHE/bin/nats-server
+	say "building nats-server $NATS_SERVER_VERSION into $NATS_SERVER (about 20 s)"
+	tmp=$(mktemp -d "$CACHE/nats-build.XXXXXX")
+	if ! (cd "$tmp" && GOTOOLCHAIN=$INFLUXD_TOOLCHAIN GOBIN="$tmp" go install "$NATS_SERVER_PKG@$NATS_SERVER_VERSION") >&2; then
+		rm -rf "$tmp"
+		die "could not build nats-server $NATS_SERVER_VERSION"
+	fi
+	mv -f "$tmp/nats-server" "$NATS_SERVER"
+	rm -rf "$tmp"
+	nats_ok "$NATS_SERVER" || die "built $NATS_SERVER is not nats-server $NATS_SERVER_VERSION"
+}
+
 # ensure_prometheus unpacks the Debian package without installing it: only the binaries are
 # used, so neither its dependencies (web UI libraries) nor its service are needed.
 ensure_prometheus() {
@@ -151,8 +179,8 @@ ensure_prometheus() {
 
 write_env() {
 	local env
-	env=$(printf "export QUANTRAC_MOSQUITTO='%s'\nexport QUANTRAC_INFLUXD='%s'\nexport QUANTRAC_PROMETHEUS='%s'\nexport QUANTRAC_PROMTOOL='%s'\n" \
-		"$MOSQUITTO" "$INFLUXD" "$PROMETHEUS" "$PROMTOOL")
+	env=$(printf "export QUANTRAC_MOSQUITTO='%s'\nexport QUANTRAC_INFLUXD='%s'\nexport QUANTRAC_PROMETHEUS='%s'\nexport QUANTRAC_PROMTOOL='%s'\nexport QUANTRAC_NATS_SERVER='%s'\n" \
+		"$MOSQUITTO" "$INFLUXD" "$PROMETHEUS" "$PROMTOOL" "$NATS_SERVER")
 	if [ ! -f "$CACHE/env" ] || [ "$(cat "$CACHE/env")" != "$env" ]; then
 		printf '%s\n' "$env" >"$CACHE/env.tmp"
 		mv -f "$CACHE/env.tmp" "$CACHE/env"
@@ -165,4 +193,5 @@ write_env() {
 ensure_mosquitto
 ensure_influxd
 ensure_prometheus
+ensure_nats_server
 write_env

@@ -7,6 +7,8 @@
 //	quantrac aqi -scheme vn -param pm25 -value 60 -period 24h
 //	quantrac replay -since 24h -reason unknown_station
 //	quantrac tt10 -watch /srv/ftp/tt10 -config quantrac.yaml
+//	quantrac relay -config relay.yaml       station-facing Mosquitto → NATS JetStream (DESIGN §10)
+//	quantrac cluster init|members|status -config quantrac.yaml
 //	quantrac version
 package main
 
@@ -40,6 +42,8 @@ commands:
   aqi      compute an air-quality index (-scheme vn|us -param P ...)
   replay   re-ingest quarantined messages (-config -since D -reason R)
   tt10     publish Circular 10/2021 station data files from an FTP folder (-watch DIR -config F ...)
+  relay    forward a station-facing MQTT broker to the NATS JetStream stream, acking MQTT once stored (-config)
+  cluster  create the NATS stream and consumer group, change its members, show who owns what (init|members|status)
   version  print the version
 Run "quantrac <command> -h" for a command's flags.
 `
@@ -63,6 +67,10 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return replayCommand(rest, stdout, stderr)
 	case "tt10":
 		return tt10Command(rest, stdout, stderr)
+	case "relay":
+		return relayCommand(rest, stderr)
+	case "cluster":
+		return clusterCommand(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "quantrac %s\n", version)
 		return 0

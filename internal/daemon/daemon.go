@@ -1,8 +1,13 @@
 // Package daemon wires quantrac's parts into the running ingester (`quantrac run`).
 //
-//	Source (MQTT) ──> Pipeline (decode workers) ──> envelope ──> Sink ──> InfluxDB / spool
+//	Source (MQTT or NATS JetStream) ──> Pipeline (decode workers) ──> envelope ──> Sink ──> InfluxDB / spool
 //	                              └──> Observer (rules engine, AQI) adds transitions, indices
 //	/metrics, /api/v1 read the engine's state; they are not in the message's path.
+//
+// The source is chosen by the configuration's source key (source.go). A NATS source is a
+// member of a partitioned consumer group: the stations of each partition it acquires are
+// rebuilt from InfluxDB before their next reading (the whole engine is rebuilt at start only
+// with MQTT).
 //
 // Parts are built sink-first and stopped source-first, so each stage drains when its input
 // closes: on shutdown the source stops consuming, the workers finish the messages taken, the
@@ -24,6 +29,7 @@ import (
 	"github.com/quantrac/quantrac/config"
 	"github.com/quantrac/quantrac/httpapi"
 	"github.com/quantrac/quantrac/ingest"
+	"github.com/quantrac/quantrac/ingest/natsjs"
 	"github.com/quantrac/quantrac/ingest/payload"
 	"github.com/quantrac/quantrac/internal/derive"
 	"github.com/quantrac/quantrac/rules"
@@ -53,6 +59,7 @@ type Daemon struct {
 	rebuilt  atomic.Bool // rule state restored from InfluxDB: messages may be consumed
 
 	source   ingest.Source
+	layout   natsjs.Layout // source nats: the stream and group
 	pipeline *ingest.Pipeline
 	writer   *store.InfluxWriter
 	spool    *spool.Spool
@@ -99,11 +106,13 @@ func New(cfg *config.Config, o Options) (d *Daemon, err error) {
 	if d.pipeline, err = d.newPipeline(); err != nil {
 		return d, err
 	}
-	d.source = d.newSource()
+	if d.source, err = d.newSource(); err != nil {
+		return d, err
+	}
 	d.http, err = httpapi.New(httpapi.Options{
 		Address: o.WebListenAddress, ConfigFile: o.WebConfigFile, Logger: d.log,
 		Gatherer: d.reg, Expositions: []httpapi.Exposition{d.engine.Exporter()},
-		Ready: map[string]httpapi.Check{"mqtt": d.mqttReady, "influxdb": d.influxReady, "rules": d.rulesReady},
+		Ready: map[string]httpapi.Check{d.cfg.Source: d.sourceReady, "influxdb": d.influxReady, "rules": d.rulesReady},
 		API:   map[string]func() any{"stations": d.stationsDoc, "violations": d.violationsDoc},
 	})
 	return d, err
@@ -182,17 +191,6 @@ func (d *Daemon) newPipeline() (*ingest.Pipeline, error) {
 		Logger:          d.log,
 		Registerer:      d.reg,
 	}), nil
-}
-
-func (d *Daemon) newSource() ingest.Source {
-	m := d.cfg.MQTT
-	return ingest.NewMQTTSource(ingest.MQTTOptions{
-		Broker: m.Broker, ClientID: m.ClientID, Topics: m.Topics, QoS: byte(m.QoS),
-		Username: m.Username, Password: m.Password.Value(),
-		CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile, ServerName: m.TLS.ServerName,
-		InsecureSkipVerify: m.TLS.InsecureSkipVerify,
-		MaxInflight:        m.MaxInflight, Logger: d.log, Registerer: d.reg,
-	})
 }
 
 // close releases what New built: the InfluxDB client, the spool (and its lock), the listener.

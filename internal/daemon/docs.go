@@ -5,11 +5,16 @@ import (
 	"errors"
 
 	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/config"
 	"github.com/quantrac/quantrac/rules"
 )
 
-func (d *Daemon) mqttReady(context.Context) error {
+// sourceReady holds while messages can arrive (/readyz names it after the source).
+func (d *Daemon) sourceReady(context.Context) error {
 	if !d.source.Connected() {
+		if d.cfg.Source == config.SourceNATS {
+			return errors.New("not connected to the NATS cluster, or not consuming from the consumer group")
+		}
 		return errors.New("not connected to the MQTT broker")
 	}
 	return nil

@@ -5,8 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/quantrac/quantrac/param"
-	"github.com/quantrac/quantrac/store"
+	"github.com/quantrac/quantrac/config"
 )
 
 // rebuild restores rule state and AQI trackers from InfluxDB before any message is consumed,
@@ -18,10 +17,13 @@ func (d *Daemon) rebuild(ctx context.Context) error {
 	if err := d.waitSpoolDrained(ctx); err != nil {
 		return err
 	}
-	h := store.NewHistory(store.NewQuerier(d.writerOptions(), nil), d.registry.Load, func(name string) bool {
-		p, ok := param.Lookup(name)
-		return ok && p.ID == name
-	})
+	if d.cfg.Source == config.SourceNATS {
+		// A consumer group member rebuilds the stations of each partition when it acquires
+		// it (acquire), not every station at start.
+		d.rebuilt.Store(true)
+		return nil
+	}
+	h := d.history()
 	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
 		start := time.Now()
 		err := d.derive.Rebuild(ctx, h, start)

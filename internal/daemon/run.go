@@ -40,7 +40,7 @@ func (d *Daemon) runMessages(ctx, hard context.Context, hardStop func()) error {
 	if d.rebuild(ctx) == nil {
 		pipeDone := make(chan error, 1)
 		go func() { pipeDone <- d.pipeline.Run(hard, d.source.Messages()) }()
-		d.log.Info("quantrac running", "broker", d.cfg.MQTT.Broker, "influx", d.cfg.Influx.URL,
+		d.log.Info("quantrac running", "source", d.cfg.Source, "broker", d.brokerName(), "influx", d.cfg.Influx.URL,
 			"stations", d.registry.Load().Len(), "web", d.http.Addr())
 		if srcErr = d.source.Run(ctx); srcErr != nil {
 			srcErr = fmt.Errorf("message source: %w", srcErr)

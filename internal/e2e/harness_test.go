@@ -60,7 +60,7 @@ func newServices(t *testing.T, mo testenv.MosquittoOptions) *services {
 
 // quantrac is a running quantrac process.
 type quantrac struct {
-	t       *testing.T
+	t       testing.TB
 	cmd     *exec.Cmd
 	args    []string
 	addr    string
@@ -90,7 +90,7 @@ func (s *services) writeConfig(t *testing.T, stations string, extra string) stri
 	return path
 }
 
-func write(t *testing.T, path, content string) {
+func write(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func stationsim(t *testing.T, args ...string) map[string]float64 {
 
 var summaryField = regexp.MustCompile(`(\w+)=([0-9.]+)`)
 
-func parseSummary(t *testing.T, out string) map[string]float64 {
+func parseSummary(t testing.TB, out string) map[string]float64 {
 	t.Helper()
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "summary:") {

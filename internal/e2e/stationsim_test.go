@@ -58,7 +58,7 @@ func TestStationsimFeedsQuantrac(t *testing.T) {
 
 // countPoints counts the readings (field values) stored in the air and wastewater
 // measurements and their flagged twins.
-func countPoints(t *testing.T, in *testenv.Influx) int {
+func countPoints(t testing.TB, in *testenv.Influx) int {
 	n := 0
 	for _, m := range []string{"air", "wastewater", "air_flagged", "wastewater_flagged"} {
 		for _, s := range in.Query("quantrac", "SELECT count(*) FROM "+m) {

@@ -12,11 +12,12 @@ import (
 // Environment variables read by the package. scripts/deps.sh writes the binary ones to
 // $QUANTRAC_CACHE/env.
 const (
-	EnvMosquitto  = "QUANTRAC_MOSQUITTO"  // path of the mosquitto binary
-	EnvInfluxd    = "QUANTRAC_INFLUXD"    // path of influxd 1.8.10
-	EnvPrometheus = "QUANTRAC_PROMETHEUS" // path of prometheus
-	EnvPromtool   = "QUANTRAC_PROMTOOL"   // path of promtool
-	EnvCache      = "QUANTRAC_CACHE"      // cache directory of scripts/deps.sh
+	EnvMosquitto  = "QUANTRAC_MOSQUITTO"   // path of the mosquitto binary
+	EnvInfluxd    = "QUANTRAC_INFLUXD"     // path of influxd 1.8.10
+	EnvPrometheus = "QUANTRAC_PROMETHEUS"  // path of prometheus
+	EnvPromtool   = "QUANTRAC_PROMTOOL"    // path of promtool
+	EnvNATSServer = "QUANTRAC_NATS_SERVER" // path of nats-server (v2.15.3)
+	EnvCache      = "QUANTRAC_CACHE"       // cache directory of scripts/deps.sh
 )
 
 // binary says where to look for one program.
@@ -25,6 +26,7 @@ type binary struct {
 	env    string   // variable that overrides every other place
 	cached string   // path under the cache directory, "" if deps.sh does not put it there
 	fixed  []string // absolute paths tried after PATH
+	noPath bool     // PATH may hold another version: only the variable and the cache count
 }
 
 func mosquittoBinary() binary {
@@ -34,6 +36,12 @@ func mosquittoBinary() binary {
 
 func influxdBinary() binary {
 	return binary{name: "influxd", env: EnvInfluxd, cached: "bin/influxd"}
+}
+
+func natsServerBinary() binary {
+	// Never from PATH: the machine's own nats-server may be an older version (2.9) without
+	// the partition transform and pinned consumers.
+	return binary{name: "nats-server", env: EnvNATSServer, cached: "bin/nats-server", noPath: true}
 }
 
 func prometheusBinary() binary {
@@ -72,10 +80,11 @@ func (b binary) find(getenv func(string) string, lookPath func(string) (string, 
 		}
 		tried = append(tried, p)
 	}
-	if p, err := lookPath(b.name); err == nil {
+	if p, err := lookPath(b.name); err == nil && !b.noPath {
 		return p, nil
+	} else if !b.noPath {
+		tried = append(tried, "PATH")
 	}
-	tried = append(tried, "PATH")
 	for _, p := range b.fixed {
 		if isExecutable(p) {
 			return p, nil
@@ -106,6 +115,13 @@ func mustFind(tb testing.TB, b binary) string {
 func Promtool(tb testing.TB) string {
 	tb.Helper()
 	return mustFind(tb, promtoolBinary())
+}
+
+// NATSServer returns the path of nats-server for tests and tools that run it their own way,
+// or fails the test when it is missing.
+func NATSServer(tb testing.TB) string {
+	tb.Helper()
+	return mustFind(tb, natsServerBinary())
 }
 
 // Influxd returns the path of influxd 1.8.10 for tests that run it their own way (qbench's

@@ -1,5 +1,6 @@
 // Package testenv starts real services for quantrac's integration tests: Mosquitto, InfluxDB
-// 1.8 and Prometheus, each on free loopback ports, in a temporary directory of the test, stopped
+// 1.8, Prometheus and a NATS JetStream cluster (nats-server 2.15.3, [NATSCluster]: three nodes
+// with routes and MQTT listeners, each SIGKILLable), each on free loopback ports, in a temporary directory of the test, stopped
 // when the test ends (DESIGN §10: no mocks where the real thing runs here).
 //
 //	func TestIngest(t *testing.T) {
@@ -24,9 +25,10 @@
 // # Binaries
 //
 // Each binary is taken from its environment variable (QUANTRAC_MOSQUITTO, QUANTRAC_INFLUXD,
-// QUANTRAC_PROMETHEUS, QUANTRAC_PROMTOOL), else from the cache that scripts/deps.sh fills
-// (${QUANTRAC_CACHE:-$HOME/.cache/quantrac}: bin/influxd, prometheus/usr/bin/{prometheus,promtool}),
-// else from PATH (and /usr/sbin for mosquitto). A missing binary fails the test, it never skips
+// QUANTRAC_PROMETHEUS, QUANTRAC_PROMTOOL, QUANTRAC_NATS_SERVER), else from the cache that
+// scripts/deps.sh fills (${QUANTRAC_CACHE:-$HOME/.cache/quantrac}: bin/influxd,
+// bin/nats-server, prometheus/usr/bin/{prometheus,promtool}), else from PATH (and /usr/sbin
+// for mosquitto) — never from PATH for nats-server, where the machine's may be too old. A missing binary fails the test, it never skips
 // it: CI must run the integration tests. `make test` runs scripts/deps.sh first; run it by hand
 // before `go test` on a new machine (`eval "$(scripts/deps.sh --env)"` also exports the
 // variables).

@@ -139,6 +139,9 @@ func (b *Broker) Stop() { b.proc.tb.Helper(); b.proc.stop() }
 // persistence directory, and waits until it accepts connections.
 func (b *Broker) Start() { b.proc.tb.Helper(); b.proc.start() }
 
+// Pid is the broker's process id (0 when it is not running).
+func (b *Broker) Pid() int { return b.proc.pid() }
+
 // Kill kills the broker (SIGKILL), as a crash would: nothing is saved.
 func (b *Broker) Kill() { b.proc.kill() }
 

@@ -65,6 +65,14 @@ func (p *process) running() bool {
 	}
 }
 
+// pid is the process id of the current run, 0 when it is not running.
+func (p *process) pid() int {
+	if !p.running() {
+		return 0
+	}
+	return p.run.cmd.Process.Pid
+}
+
 // start starts the process and waits until it is ready; it fails the test when the process
 // exits first or does not answer within readyTimeout.
 func (p *process) start() {

@@ -1,0 +1,111 @@
+package natsjs
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// owner tracks which partitions this instance has taken over, so that the stations of a
+// partition are rebuilt (OnAcquire) before the first of their messages is delivered.
+//
+// A partition is acquired once per pin: the server pins one instance of the member at a
+// time and tags every message with that pin's id. A new pin id means that this instance
+// just became the member's pinned instance (at start, after another instance died, or after
+// the member's consumer was re-created for a membership change), and that any state it held
+// for its partitions may have been updated by another instance meanwhile: every partition is
+// acquired again. A partition the group's configuration takes away from the member is
+// forgotten too, so that getting it back acquires it again.
+type owner struct {
+	part      Partitioning
+	onAcquire func(ctx context.Context, partitions []int) error
+	log       *slog.Logger
+	m         *metrics
+
+	mu    sync.Mutex // held across onAcquire: delivery waits for it
+	pin   string
+	ready map[int]bool
+	owned []int // the member's partitions, as last read from the group's configuration
+}
+
+// partitionOf returns the partition of a station subject, or -1 for a subject outside the
+// partitioning filter.
+func (o *owner) partitionOf(subject string) int {
+	st := o.part.stationOf(subject)
+	if st == "" {
+		return -1
+	}
+	return o.part.Partition(st)
+}
+
+// acquire makes sure partition p has been acquired under pin before its message m is
+// delivered. While onAcquire fails it retries, telling the server the message is still in
+// progress so that it is not delivered again meanwhile. It returns false when ctx is done
+// first.
+func (o *owner) acquire(ctx context.Context, pin string, p int, m jetstream.Msg) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if pin != o.pin {
+		if o.pin != "" || len(o.ready) > 0 {
+			o.log.Info("pinned for the member's partitions again: their stations are rebuilt", "previous_pin", o.pin, "pin", pin)
+		}
+		o.pin = pin
+		clear(o.ready)
+	}
+	if p < 0 || o.ready[p] {
+		return true
+	}
+	parts := []int{p}
+	for _, q := range o.owned {
+		if q != p && !o.ready[q] {
+			parts = append(parts, q)
+		}
+	}
+	slices.Sort(parts)
+	if o.onAcquire != nil {
+		for backoff := 500 * time.Millisecond; ; backoff = min(2*backoff, 10*time.Second) {
+			start := time.Now()
+			err := o.onAcquire(ctx, parts)
+			if err == nil {
+				o.log.Info("acquired partitions", "partitions", parts, "took", time.Since(start).Round(time.Millisecond))
+				break
+			}
+			o.log.Error("acquiring partitions failed; delivery of their messages waits", "partitions", parts, "err", err, "retry_in", backoff)
+			_ = m.InProgress()
+			select {
+			case <-ctx.Done():
+				return false
+			case <-time.After(backoff):
+			}
+		}
+	}
+	for _, q := range parts {
+		o.ready[q] = true
+	}
+	o.m.acquisitions.Add(float64(len(parts)))
+	return true
+}
+
+// setOwned records the member's partitions from the group's configuration; partitions no
+// longer owned will be acquired again if they come back.
+func (o *owner) setOwned(owned []int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for q := range o.ready {
+		if !slices.Contains(owned, q) {
+			delete(o.ready, q)
+		}
+	}
+	o.owned = owned
+}
+
+// currentPin is the pin id of the last message received.
+func (o *owner) currentPin() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.pin
+}

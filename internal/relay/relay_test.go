@@ -1,0 +1,110 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+
+	"github.com/quantrac/quantrac/ingest"
+	"github.com/quantrac/quantrac/ingest/natsjs"
+	"github.com/quantrac/quantrac/internal/testenv"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type running struct {
+	r      *Relay
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startRelay(t *testing.T, broker *testenv.Broker, c *testenv.NATS, l natsjs.Layout) *running {
+	t.Helper()
+	src := ingest.NewMQTTSource(ingest.MQTTOptions{Broker: broker.URL(), ClientID: "relay-1", Topics: []string{"stations/+/+"}, QoS: 1, MaxInflight: 100})
+	rr := &running{r: New(Options{Source: src, Conn: natsjs.ConnOptions{URLs: c.URLList()}, Layout: l, Registerer: prometheus.NewRegistry()}),
+		done: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	rr.cancel = cancel
+	go func() { rr.done <- rr.r.Run(ctx) }()
+	t.Cleanup(rr.stop)
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) { return src.Connected() && rr.r.Connected(), "relay not connected" })
+	return rr
+}
+
+func (rr *running) stop() {
+	if rr.cancel != nil {
+		rr.cancel()
+		<-rr.done
+		rr.cancel = nil
+	}
+}
+
+// Where the NATS MQTT listener PUBACKs a message its stream refused (natsjs
+// TestMQTTPubAckDoesNotWaitForTheStream), the relay does not acknowledge it: it retries until
+// the stream takes it, so nothing acknowledged to a station is lost, and after a restart the
+// broker has nothing left to deliver again.
+func TestRelayAcksOnlyStored(t *testing.T) {
+	broker := testenv.Mosquitto(t, testenv.MosquittoOptions{Persistence: true})
+	c := testenv.NATSCluster(t, testenv.NATSOptions{})
+	nc, err := nats.Connect(c.URLs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	full := jetstream.StreamConfig{Name: "QUANTRAC", Subjects: []string{"stations.>"}, Replicas: 3, MaxMsgs: 5, Discard: jetstream.DiscardNew}
+	if _, err := js.CreateStream(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	part, _ := natsjs.PartitioningFor("stations/{station}/{kind}", 4)
+	l := natsjs.Layout{Stream: "QUANTRAC", Subjects: []string{"stations.>"}, Replicas: 3, Group: "quantrac", Partitioning: part}
+	rr := startRelay(t, broker, c, l)
+
+	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker.URL()).SetClientID("station"))
+	if tok := pub.Connect(); tok.Wait() && tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer pub.Disconnect(100)
+	for i := range 20 {
+		if tok := pub.Publish("stations/S-1/air", 1, false, fmt.Sprintf(`{"pm25": %d}`, i)); tok.Wait() && tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+	stored := func() uint64 {
+		s, err := js.Stream(ctx, "QUANTRAC")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.CachedInfo().State.Msgs
+	}
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		e := testutil.ToFloat64(rr.r.errs)
+		return e > 0 && stored() == 5, fmt.Sprintf("%v publish errors, %d stored", e, stored())
+	})
+	if v := testutil.ToFloat64(rr.r.forwarded); v != 5 {
+		t.Fatalf("%v messages acknowledged with a full stream, want 5", v)
+	}
+	full.MaxMsgs = -1
+	if _, err := js.UpdateStream(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		return stored() == 20, fmt.Sprintf("%d of 20 stored once the stream has room", stored())
+	})
+	// Everything was acknowledged to Mosquitto: a new relay on the same session gets nothing.
+	rr.stop()
+	rr2 := startRelay(t, broker, c, l)
+	time.Sleep(2 * time.Second)
+	if d, s := testutil.ToFloat64(rr2.r.dups), testutil.ToFloat64(rr2.r.forwarded); d+s != 0 || stored() != 20 {
+		t.Errorf("after a restart the relay got %v duplicates and %v new messages; stream holds %d", d, s, stored())
+	}
+}

@@ -7,6 +7,7 @@
 //	quantrac aqi -scheme vn -param pm25 -value 60 -period 24h
 //	quantrac replay -since 24h -reason unknown_station
 //	quantrac tt10 -watch /srv/ftp/tt10 -config quantrac.yaml
+//	quantrac report -config quantrac.yaml -month 2026-11 [-station ID] [-format html|csv]
 //	quantrac version
 package main
 
@@ -40,6 +41,7 @@ commands:
   aqi      compute an air-quality index (-scheme vn|us -param P ...)
   replay   re-ingest quarantined messages (-config -since D -reason R)
   tt10     publish Circular 10/2021 station data files from an FTP folder (-watch DIR -config F ...)
+  report   the monthly compliance report (-config F -month YYYY-MM [-station ID] [-format html|csv])
   version  print the version
 Run "quantrac <command> -h" for a command's flags.
 `
@@ -63,6 +65,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return replayCommand(rest, stdout, stderr)
 	case "tt10":
 		return tt10Command(rest, stdout, stderr)
+	case "report":
+		return reportCommand(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "quantrac %s\n", version)
 		return 0

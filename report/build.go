@@ -43,7 +43,7 @@ func (b *Builder) Build(ctx context.Context, m Month, station string, now time.T
 	for _, st := range stations {
 		from, to := m.Bounds(st.TimeLocation())
 		if !from.Before(now) {
-			return nil, fmt.Errorf("month %s has not started", m)
+			return nil, fmt.Errorf("%s: %w", m, ErrMonthNotStarted)
 		}
 		if last := lastHourEnd(now, st.TimeLocation()); last.Before(to) {
 			to, r.Provisional = last, true

@@ -16,11 +16,12 @@ var files embed.FS
 // HTMLOptions adjust the HTML of a report.
 type HTMLOptions struct {
 	Lang i18n.Lang
-	// Console is the console's base path ("/") when the report is served by it: the page then
-	// links back to the map and to the other language and formats. "" for a standalone file.
+	// Console is the relative URL of the console's root ("../") when the console serves the
+	// report: the page then links back to the map, to the other language and to the CSV, and
+	// loads the console's script. "" for a standalone file (quantrac report).
 	Console string
-	// Self is the report's own path without query, for the language and CSV links.
-	Self string
+	LangURL string // the report in the other language
+	CSVURL  string // the report as CSV
 }
 
 // Template parses the report's template; the console parses it once and executes it per request.

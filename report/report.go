@@ -8,8 +8,11 @@ import (
 	"github.com/quantrac/quantrac"
 )
 
-// ErrUnknownStation is returned for a station id the registry does not hold.
-var ErrUnknownStation = errors.New("unknown station")
+// Errors of Build the caller can tell apart.
+var (
+	ErrUnknownStation  = errors.New("unknown station")      // the registry does not hold it
+	ErrMonthNotStarted = errors.New("month has not started") // a future month
+)
 
 // Month is a calendar month.
 type Month struct {

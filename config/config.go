@@ -22,6 +22,7 @@ type Config struct {
 	StationsFile string `yaml:"stations_file"`
 	Rules        Rules  `yaml:"rules"`
 	Limits       Limits `yaml:"limits"`
+	Web          Web    `yaml:"web"`
 
 	// File is the path the configuration was loaded from ("" for defaults).
 	File string `yaml:"-"`
@@ -82,6 +83,14 @@ type Spool struct {
 // Rules configures rule files beside the built-in catalog.
 type Rules struct {
 	Files []string `yaml:"files"`
+}
+
+// Web configures the console (the listener and its TLS and basic auth come from flags and the
+// exporter-toolkit web config file).
+type Web struct {
+	// MapTiles is an optional base-map tile URL with {z}, {x} and {y}, e.g.
+	// https://tile.example.org/{z}/{x}/{y}.png; without it the map draws the embedded outline.
+	MapTiles string `yaml:"map_tiles"`
 }
 
 // Limits bound what untrusted input may cost.

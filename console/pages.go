@@ -26,19 +26,19 @@ type marker struct {
 }
 
 type mapData struct {
-	View     view
-	Paths    []countryPath
-	Tiles    []tile
-	Inset    view
+	View      view
+	Paths     []countryPath
+	Tiles     []tile
+	Inset     view
 	InsetRect view // the map's view inside the inset
-	InsetVN  []countryPath
-	Markers  []marker
-	Counts   map[string]int
-	States   []string
-	Active   int
-	Month    string
-	Source   string
-	HasTiles bool
+	InsetVN   []countryPath
+	Markers   []marker
+	Counts    map[string]int
+	States    []string
+	Active    int
+	Month     string
+	Source    string
+	HasTiles  bool
 }
 
 func (c *Console) mapPage(w http.ResponseWriter, r *http.Request) {

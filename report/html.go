@@ -50,11 +50,11 @@ func (r *Report) WriteHTML(w io.Writer, t *template.Template, o HTMLOptions) err
 // Funcs are the formatting functions the report's and the console's templates share.
 func Funcs() template.FuncMap {
 	return template.FuncMap{
-		"num":   localNum,
-		"pct":   func(l i18n.Lang, v float64) string { return localize(l, pct(v)) },
-		"opt":   func(l i18n.Lang, p *float64) string { return localize(l, optNum(p)) },
-		"local": localTime,
-		"lower": strings.ToLower,
+		"num":    localNum,
+		"pct":    func(l i18n.Lang, v float64) string { return localize(l, pct(v)) },
+		"opt":    func(l i18n.Lang, p *float64) string { return localize(l, optNum(p)) },
+		"local":  localTime,
+		"lower":  strings.ToLower,
 		"mul100": func(v float64) float64 { return v * 100 },
 	}
 }

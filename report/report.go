@@ -10,7 +10,7 @@ import (
 
 // Errors of Build the caller can tell apart.
 var (
-	ErrUnknownStation  = errors.New("unknown station")      // the registry does not hold it
+	ErrUnknownStation  = errors.New("unknown station")       // the registry does not hold it
 	ErrMonthNotStarted = errors.New("month has not started") // a future month
 )
 
@@ -137,9 +137,9 @@ type Province struct {
 	Wastewater Indicator `json:"wastewater_within_limits"`
 	Air        Indicator `json:"air_within_qcvn_05_2023"`
 	// Network data capture: valid hours ÷ expected hours over every parameter of every station.
-	ExpectedHours int     `json:"expected_hours"`
-	ValidHours    int     `json:"valid_hours"`
-	Capture       float64 `json:"capture_percent"`
+	ExpectedHours int      `json:"expected_hours"`
+	ValidHours    int      `json:"valid_hours"`
+	Capture       float64  `json:"capture_percent"`
 	Stations      []string `json:"stations"`
 }
 

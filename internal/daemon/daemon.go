@@ -22,7 +22,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/api"
+	"github.com/quantrac/quantrac/archive"
 	"github.com/quantrac/quantrac/config"
+	"github.com/quantrac/quantrac/console"
 	"github.com/quantrac/quantrac/httpapi"
 	"github.com/quantrac/quantrac/ingest"
 	"github.com/quantrac/quantrac/ingest/payload"
@@ -131,13 +134,28 @@ func (d *Daemon) build() error {
 		InsecureSkipVerify: m.TLS.InsecureSkipVerify,
 		MaxInflight:        m.MaxInflight, Logger: d.log, Registerer: d.reg,
 	})
+	routes, err := d.webRoutes(cat)
+	if err != nil {
+		return err
+	}
 	d.http, err = httpapi.New(httpapi.Options{
 		Address: d.opts.WebListenAddress, ConfigFile: d.opts.WebConfigFile, Logger: d.log,
 		Gatherer: d.reg, Expositions: []httpapi.Exposition{d.engine.Exporter()},
-		Ready: map[string]httpapi.Check{"mqtt": d.mqttReady, "influxdb": d.influxReady},
-		API:   map[string]func() any{"stations": d.stationsDoc, "violations": d.violationsDoc},
+		Ready:  map[string]httpapi.Check{"mqtt": d.mqttReady, "influxdb": d.influxReady},
+		Routes: routes,
 	})
 	return err
+}
+
+// webRoutes builds the JSON API and the console over the engine's state and InfluxDB.
+func (d *Daemon) webRoutes(cat *rules.Catalog) ([]httpapi.Routes, error) {
+	a := api.New(api.Options{State: d.engine, Registry: d.registry.Load, Catalog: cat,
+		Archive: archive.New(store.NewQuerier(d.writerOptions(), nil)), Logger: d.log})
+	c, err := console.New(console.Options{API: a, Registry: d.registry.Load, MapTiles: d.cfg.Web.MapTiles, Logger: d.log})
+	if err != nil {
+		return nil, err
+	}
+	return []httpapi.Routes{a, c}, nil
 }
 
 // writerOptions is the InfluxDB connection of the configuration.
@@ -282,34 +300,6 @@ func (d *Daemon) influxReady(ctx context.Context) error {
 		return nil
 	}
 	return errors.New("InfluxDB does not answer and the spool is full")
-}
-
-func (d *Daemon) stationsDoc() any {
-	type station struct {
-		ID       string            `json:"id"`
-		Name     string            `json:"name"`
-		Kind     quantrac.Kind     `json:"kind"`
-		Location quantrac.Location `json:"location"`
-		Tags     map[string]string `json:"tags,omitempty"`
-		rules.StationStatus
-	}
-	status := map[string]rules.StationStatus{}
-	for _, s := range d.engine.Stations() {
-		status[s.Station] = s
-	}
-	out := []station{}
-	for _, s := range d.registry.Load().Stations() {
-		out = append(out, station{s.ID, s.Name, s.Kind, s.Location, s.Tags, status[s.ID]})
-	}
-	return map[string]any{"stations": out}
-}
-
-func (d *Daemon) violationsDoc() any {
-	active := d.engine.Active()
-	if active == nil {
-		active = []rules.Transition{}
-	}
-	return map[string]any{"violations": active}
 }
 
 // observer is the pipeline's Observer: nil when the daemon has no rules (replay).

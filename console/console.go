@@ -111,6 +111,15 @@ type page struct {
 	Data    any
 }
 
+// OtherLang is this page's URL relative to Base in the other language.
+func (p page) OtherLang() string {
+	sep := "?"
+	if strings.Contains(p.Self, "?") {
+		sep = "&"
+	}
+	return p.Self + sep + "lang=" + string(p.L.Other())
+}
+
 // lang returns ?lang= when valid, else def.
 func lang(r *http.Request, def i18n.Lang) i18n.Lang {
 	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
@@ -170,7 +179,6 @@ func funcs() template.FuncMap {
 		"stateLabel":    func(l i18n.Lang, s string) string { return l.T(stateKey(s)) },
 		"limitState":    func(l i18n.Lang, s string) string { return l.T("state_" + s) },
 		"pathEscape":    url.PathEscape,
-		"contains":      strings.Contains,
 	}
 }
 

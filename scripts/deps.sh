@@ -7,6 +7,7 @@
 #   influxd        InfluxDB 1.8.10 OSS, built with `go install` into $CACHE/bin
 #   prometheus     Debian package `prometheus`, downloaded and unpacked into
 #   promtool       $CACHE/prometheus (not installed: no service, no user, no config in /etc)
+#   chromium       Debian package `chromium`, for the console's browser tests (chromedp)
 #
 # CACHE is ${QUANTRAC_CACHE:-$HOME/.cache/quantrac}. The script writes $CACHE/env with the
 # QUANTRAC_* variables that internal/testenv reads; with --env it also prints them, so
@@ -149,10 +150,37 @@ ensure_prometheus() {
 	[ -x "$PROMETHEUS" ] && [ -x "$PROMTOOL" ] || die "prometheus package has no usr/bin/{prometheus,promtool}"
 }
 
+find_chromium() {
+	if [ -n "${QUANTRAC_CHROMIUM:-}" ] && [ -x "$QUANTRAC_CHROMIUM" ]; then
+		echo "$QUANTRAC_CHROMIUM"
+		return
+	fi
+	local p
+	for p in /usr/bin/chromium "$(command -v chromium 2>/dev/null || true)" /usr/bin/chromium-browser; do
+		if [ -n "$p" ] && [ -x "$p" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 0
+}
+
+# ensure_chromium installs the Debian package when no chromium is found (the browser tests of
+# the console drive it headless through the DevTools protocol).
+ensure_chromium() {
+	CHROMIUM=$(find_chromium)
+	[ -n "$CHROMIUM" ] && return
+	say "installing chromium (Debian package)"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	CHROMIUM=$(find_chromium)
+	[ -n "$CHROMIUM" ] || die "chromium still missing after apt-get install"
+}
+
 write_env() {
 	local env
-	env=$(printf "export QUANTRAC_MOSQUITTO='%s'\nexport QUANTRAC_INFLUXD='%s'\nexport QUANTRAC_PROMETHEUS='%s'\nexport QUANTRAC_PROMTOOL='%s'\n" \
-		"$MOSQUITTO" "$INFLUXD" "$PROMETHEUS" "$PROMTOOL")
+	env=$(printf "export QUANTRAC_MOSQUITTO='%s'\nexport QUANTRAC_INFLUXD='%s'\nexport QUANTRAC_PROMETHEUS='%s'\nexport QUANTRAC_PROMTOOL='%s'\nexport QUANTRAC_CHROMIUM='%s'\n" \
+		"$MOSQUITTO" "$INFLUXD" "$PROMETHEUS" "$PROMTOOL" "$CHROMIUM")
 	if [ ! -f "$CACHE/env" ] || [ "$(cat "$CACHE/env")" != "$env" ]; then
 		printf '%s\n' "$env" >"$CACHE/env.tmp"
 		mv -f "$CACHE/env.tmp" "$CACHE/env"
@@ -165,4 +193,5 @@ write_env() {
 ensure_mosquitto
 ensure_influxd
 ensure_prometheus
+ensure_chromium
 write_env

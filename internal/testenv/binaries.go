@@ -16,6 +16,7 @@ const (
 	EnvInfluxd    = "QUANTRAC_INFLUXD"    // path of influxd 1.8.10
 	EnvPrometheus = "QUANTRAC_PROMETHEUS" // path of prometheus
 	EnvPromtool   = "QUANTRAC_PROMTOOL"   // path of promtool
+	EnvChromium   = "QUANTRAC_CHROMIUM"   // path of chromium (Debian package), for browser tests
 	EnvCache      = "QUANTRAC_CACHE"      // cache directory of scripts/deps.sh
 )
 
@@ -42,6 +43,11 @@ func prometheusBinary() binary {
 
 func promtoolBinary() binary {
 	return binary{name: "promtool", env: EnvPromtool, cached: "prometheus/usr/bin/promtool"}
+}
+
+func chromiumBinary() binary {
+	return binary{name: "chromium", env: EnvChromium,
+		fixed: []string{"/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"}}
 }
 
 // cacheDir is the directory scripts/deps.sh installs into.
@@ -113,4 +119,11 @@ func Promtool(tb testing.TB) string {
 func Influxd(tb testing.TB) string {
 	tb.Helper()
 	return mustFind(tb, influxdBinary())
+}
+
+// Chromium returns the path of chromium (Debian package `chromium`) for the console's browser
+// tests, or fails the test when it is missing.
+func Chromium(tb testing.TB) string {
+	tb.Helper()
+	return mustFind(tb, chromiumBinary())
 }

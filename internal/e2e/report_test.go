@@ -97,7 +97,7 @@ func novemberMessages(year int, loc *time.Location) []string {
 // captureFigures are the numbers the report states for one parameter.
 type captureFigures struct {
 	ExpectedHours, ValidHours, ExcludedHours, ExpectedDays, ValidDays int
-	HourCapture, DayCapture                                            string
+	HourCapture, DayCapture                                           string
 }
 
 // novemberExpected is what the fixture was built to give, worked out by hand:

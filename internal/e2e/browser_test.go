@@ -30,8 +30,11 @@ type browser struct {
 	t        *testing.T
 	ctx      context.Context
 	mu       sync.Mutex
-	problems []string
+	problems []problem
 }
+
+// problem is a console message, and the URL it is about ("" when the page's own).
+type problem struct{ text, url string }
 
 // newBrowser starts Chromium; with a user, every request carries its basic-auth credentials.
 func newBrowser(t *testing.T, user, password string) *browser {
@@ -69,7 +72,7 @@ func newBrowser(t *testing.T, user, password string) *browser {
 }
 
 func (b *browser) record(ev any) {
-	var p string
+	var p, url string
 	switch e := ev.(type) {
 	case *runtime.EventConsoleAPICalled:
 		if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning {
@@ -86,23 +89,39 @@ func (b *browser) record(ev any) {
 		}
 	case *log.EventEntryAdded:
 		if e.Entry.Level == log.EntryLevelError || e.Entry.Level == log.EntryLevelWarning {
-			p = fmt.Sprintf("log %s: %s %s", e.Entry.Level, e.Entry.Text, e.Entry.URL)
+			p, url = fmt.Sprintf("log %s: %s %s", e.Entry.Level, e.Entry.Text, e.Entry.URL), e.Entry.URL
 		}
 	}
 	if p != "" {
 		b.mu.Lock()
-		b.problems = append(b.problems, p)
+		b.problems = append(b.problems, problem{p, url})
 		b.mu.Unlock()
 	}
 }
 
-// takeProblems returns and forgets the problems recorded so far.
-func (b *browser) takeProblems() []string {
+// takeProblems returns and forgets the problems recorded so far, but for those about URLs
+// outside origin (late messages of a page opened before).
+func (b *browser) takeProblems(origin string) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	p := b.problems
+	var out []string
+	for _, p := range b.problems {
+		if p.url == "" || strings.HasPrefix(p.url, origin) {
+			out = append(out, p.text)
+		}
+	}
 	b.problems = nil
-	return p
+	return out
+}
+
+// originOf returns scheme://host of a URL.
+func originOf(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.IndexByte(u[i+3:], '/'); j >= 0 {
+			return u[:i+3+j]
+		}
+	}
+	return u
 }
 
 // open navigates to url and returns the HTTP status of the document.
@@ -120,12 +139,12 @@ func (b *browser) open(url string) int64 {
 // openClean opens url, expects 200 and no console problems on the page.
 func (b *browser) openClean(url string) {
 	b.t.Helper()
-	b.takeProblems()
+	b.takeProblems("")
 	if code := b.open(url); code != 200 {
 		b.t.Errorf("%s: HTTP %d in the browser", url, code)
 	}
 	time.Sleep(300 * time.Millisecond) // late log entries (a failed asset load) arrive after the load event
-	if p := b.takeProblems(); len(p) > 0 {
+	if p := b.takeProblems(originOf(url)); len(p) > 0 {
 		b.t.Errorf("%s: console problems:\n  %s", url, strings.Join(p, "\n  "))
 	}
 }

@@ -179,6 +179,7 @@ func funcs() template.FuncMap {
 		"stateLabel":    func(l i18n.Lang, s string) string { return l.T(stateKey(s)) },
 		"limitState":    func(l i18n.Lang, s string) string { return l.T("state_" + s) },
 		"pathEscape":    url.PathEscape,
+		"mul":           func(a, b float64) float64 { return a * b },
 	}
 }
 

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 type marker struct {
 	api.Station
 	X, Y     float64
+	Left     bool   // the label goes left of the marker: another marker is close on its right
 	AQI      int    // the VN_AQI, else the US AQI, -1 without one
 	AQIColor string // its official colour
 }
@@ -39,6 +41,7 @@ type mapData struct {
 	Month     string
 	Source    string
 	HasTiles  bool
+	Scale     float64 // view units per map pixel: markers and labels keep their size
 }
 
 func (c *Console) mapPage(w http.ResponseWriter, r *http.Request) {
@@ -53,7 +56,7 @@ func (c *Console) mapPage(w http.ResponseWriter, r *http.Request) {
 	for _, s := range doc.Stations {
 		pts = append(pts, [2]float64{s.Location.Lon, s.Location.Lat})
 	}
-	d := mapData{View: fitView(pts, 1.2, mapWidth), Counts: map[string]int{},
+	d := mapData{View: fitView(pts, 0.8, mapWidth), Counts: map[string]int{},
 		States: []string{api.StateViolation, api.StateSilent, api.StateInsufficient, api.StateOK},
 		Source: c.outline.Source, HasTiles: c.o.MapTiles != ""}
 	d.Paths = d.View.paths(c.outline)
@@ -76,6 +79,8 @@ func (c *Console) mapPage(w http.ResponseWriter, r *http.Request) {
 		d.Counts[s.State]++
 		d.Active += s.ActiveCount
 	}
+	d.Scale = d.View.W / mapWidth
+	placeLabels(d.Markers, d.Scale)
 	now := c.o.Now()
 	d.Month = report.MonthOf(now, time.Local).Previous().String()
 	c.render(w, r, http.StatusOK, "map", page{L: l, Base: "./", Title: l.T("map"), Self: "", Nav: "map", Data: d})
@@ -296,4 +301,24 @@ func stationSuffix(id string) string {
 		return ""
 	}
 	return "-" + url.PathEscape(id)
+}
+
+// placeLabels puts a marker's label on its left when another marker lies close on its right
+// and keeps its own label on the right, so that stations a kilometre apart stay readable;
+// scale is view units per screen pixel.
+func placeLabels(ms []marker, scale float64) {
+	idx := make([]int, len(ms))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(ms[a].X, ms[b].X) })
+	for _, i := range idx {
+		for _, j := range idx {
+			dx, dy := (ms[j].X-ms[i].X)/scale, (ms[j].Y-ms[i].Y)/scale
+			if i != j && dx >= 0 && dx < 60 && math.Abs(dy) < 22 && !ms[j].Left {
+				ms[i].Left = true
+				break
+			}
+		}
+	}
 }

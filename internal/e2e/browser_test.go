@@ -177,13 +177,18 @@ func (b *browser) stats() pageStats {
 	})()`)
 }
 
-// screenshot writes a full-page PNG to the screenshots directory, when one is set.
-func (b *browser) screenshot(name string) {
+// screenshot writes a PNG of the page (full, or what the 1280×900 window shows) to the
+// screenshots directory, when one is set.
+func (b *browser) screenshot(name string, full bool) {
 	b.t.Helper()
 	if *screenshots == "" {
 		return
 	}
-	buf, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	shot := chromedp.CaptureScreenshot()
+	if full {
+		shot = chromedp.FullScreenshot(100)
+	}
+	buf, err := chromedp.Run(b.ctx, shot)
 	if err != nil {
 		b.t.Fatal(err)
 	}

@@ -138,8 +138,9 @@ func TestConsoleDemo(t *testing.T) {
 	if n := eval[int](b, `document.querySelectorAll('svg.map a.station[data-state="violation"]').length`); n < 1 {
 		t.Errorf("the map shows no station in violation")
 	}
-	b.screenshot("console-map.png")
 	logStats(t, "map", b.stats())
+	b.openClean(d.console) // Vietnamese, the default for the demo's stations
+	b.screenshot("console-map.png", true)
 
 	// One click from the map to the evidence.
 	b.takeProblems("")
@@ -159,12 +160,13 @@ func TestConsoleDemo(t *testing.T) {
 		t.Errorf("station page: console problems: %v", p)
 	}
 	checkChartPoints(t, b, d)
-	b.screenshot("console-station.png")
 	logStats(t, "station (7 d charts)", b.stats())
+	b.openClean(eval[string](b, "location.href.split('?')[0]") + "?period=24h&lang=en")
+	b.screenshot("console-station.png", false)
 
 	month := time.Now().Format("2006-01")
-	b.openClean(d.console + "reports/" + month)
-	b.screenshot("console-report.png")
+	b.openClean(d.console + "reports/" + month + "?lang=en")
+	b.screenshot("console-report.png", false)
 	logStats(t, "report (all stations)", b.stats())
 	b.openClean(d.console + "violations?active=false")
 	logStats(t, "violations", b.stats())

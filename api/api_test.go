@@ -95,7 +95,7 @@ var notSnake = regexp.MustCompile(`"[A-Za-z0-9_]*[A-Z][A-Za-z0-9_]*"\s*:`)
 // the parameter, unknown stations 404.
 func TestEndpoints(t *testing.T) {
 	f := newFixture(t)
-	month := f.now.Add(-2*time.Hour).In(time.FixedZone("ICT", 7*3600)).Format("2006-01") // the readings are of the last two days
+	month := f.now.Add(-2 * time.Hour).In(time.FixedZone("ICT", 7*3600)).Format("2006-01") // the readings are of the last two days
 	for _, tc := range []struct {
 		path string
 		code int

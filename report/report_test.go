@@ -70,7 +70,7 @@ func TestVerdictsAndProvinces(t *testing.T) {
 	thin := met
 	thin.ID, thin.Parameters = "C", []Capture{{Parameter: "cod", ExpectedHours: 10, ValidHours: 7, HourCapture: 70}}
 	air := Station{ID: "D", Kind: quantrac.Air, Province: "Lai Châu",
-		Limits: []Exceedance{{Regulation: "QCVN-05:2023", Parameter: "pm25", Period: "24h"}, {Regulation: "WHO-2021", Parameter: "pm25", Period: "24h", Started: 2}},
+		Limits:     []Exceedance{{Regulation: "QCVN-05:2023", Parameter: "pm25", Period: "24h"}, {Regulation: "WHO-2021", Parameter: "pm25", Period: "24h", Started: 2}},
 		Parameters: []Capture{{Parameter: "pm25", ExpectedHours: 10, ValidHours: 10, HourCapture: 100}}}
 	st := []Station{met, violated, thin, air}
 	for i := range st {

@@ -11,7 +11,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build deps test test-short demo lint vulncheck fuzz bench bench-go dashboards check-generated clean
+.PHONY: all build deps test test-short demo screenshots lint vulncheck fuzz bench bench-go dashboards check-generated clean
 
 all: build
 
@@ -35,6 +35,11 @@ test-short: deps
 
 demo: deps build
 	@scripts/demo.sh
+
+# screenshots runs the demo (scripts/demo.sh) under the console's browser test and writes the
+# console's screenshots and page weights into docs/ (shown in the README).
+screenshots: deps
+	@. $(QUANTRAC_CACHE)/env && $(GO) test -count=1 -run '^TestConsoleDemo$$' ./internal/e2e -args -screenshots $(CURDIR)/docs
 
 lint:
 	@scripts/lint.sh

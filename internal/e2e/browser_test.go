@@ -163,15 +163,15 @@ func eval[T any](b *browser, expr string) T {
 
 // pageStats are the weight and first paint of the page just opened.
 type pageStats struct {
-	Bytes      int     `json:"bytes"`       // document and every resource, as transferred
+	Bytes      int     `json:"bytes"`       // bodies of the document and of every resource (cached or not)
 	FirstPaint float64 `json:"first_paint"` // ms after navigation start
 }
 
 func (b *browser) stats() pageStats {
 	return eval[pageStats](b, `(() => {
 		const nav = performance.getEntriesByType("navigation")[0];
-		let bytes = nav ? nav.transferSize : 0;
-		for (const r of performance.getEntriesByType("resource")) bytes += r.transferSize;
+		let bytes = nav ? nav.encodedBodySize : 0;
+		for (const r of performance.getEntriesByType("resource")) bytes += r.encodedBodySize;
 		const fp = performance.getEntriesByType("paint").find(p => p.name === "first-contentful-paint");
 		return {bytes: bytes, first_paint: fp ? fp.startTime : -1};
 	})()`)

@@ -99,6 +99,13 @@ func startDemo(t *testing.T) *demo {
 // browser, and the console's pages log no problem. With -screenshots DIR (make screenshots)
 // it writes the screenshots of docs/.
 func TestConsoleDemo(t *testing.T) {
+	if *screenshots != "" {
+		header := fmt.Sprintf("# make screenshots, %s: Chromium %s, demo data; bytes = bodies of the page and its assets\n",
+			time.Now().UTC().Format(time.DateOnly), chromiumVersion(t))
+		if err := os.WriteFile(filepath.Join(*screenshots, "page-weight.txt"), []byte(header), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	d := startDemo(t)
 	if len(d.urls) == 0 || d.urls[0] != d.console {
 		t.Fatalf("the demo's first URL is %v, want the console %s", d.urls, d.console)
@@ -222,4 +229,12 @@ func checkChartPoints(t *testing.T, b *browser, d *demo) {
 			t.Errorf("chart %s of %s has %d points, InfluxDB has %d hourly means (%s)", f.Param, station, f.Points, means, q)
 		}
 	}
+}
+
+func chromiumVersion(t *testing.T) string {
+	out, err := exec.Command(testenv.Chromium(t), "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(strings.TrimPrefix(string(out), "Chromium "))
 }

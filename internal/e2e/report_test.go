@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -387,8 +388,20 @@ func checkReportDOM(t *testing.T, b *browser, started int) {
 	}
 }
 
+// logStats logs a page's weight and first paint and, with -screenshots, appends them to
+// page-weight.txt beside the screenshots.
 func logStats(t *testing.T, page string, s pageStats) {
-	t.Logf("page weight %s: %d bytes, first contentful paint %.0f ms", page, s.Bytes, s.FirstPaint)
+	line := fmt.Sprintf("%-28s %7d bytes   first contentful paint %4.0f ms", page, s.Bytes, s.FirstPaint)
+	t.Log(line)
+	if *screenshots == "" {
+		return
+	}
+	f, err := os.OpenFile(filepath.Join(*screenshots, "page-weight.txt"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fmt.Fprintln(f, line)
 }
 
 // checkBasicAuth asks for every page and asset without the password (401) and with it (200).

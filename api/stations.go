@@ -32,7 +32,7 @@ type Station struct {
 	Up              bool                   `json:"up"`
 	LastSeen        time.Time              `json:"last_seen,omitzero"`
 	LastValid       time.Time              `json:"last_valid,omitzero"`
-	ActiveCount     int                    `json:"active_violations"`
+	ActiveCount     int                    `json:"active_violation_count"`
 	Values          []rules.ParameterValue `json:"values"`
 	Limits          []rules.LimitStatus    `json:"limits"`
 	AQI             []archive.AQI          `json:"aqi"`
@@ -49,7 +49,7 @@ type StationDetail struct {
 	Station
 	Maintenance []report.Maintenance  `json:"maintenance"`
 	LimitLines  []report.Limit        `json:"limit_definitions"`
-	Active      []quantrac.Transition `json:"active_violations_list"`
+	Active      []quantrac.Transition `json:"active_violations"`
 }
 
 // StationsDoc is the document of /api/v1/stations.

@@ -105,10 +105,10 @@ func TestStationLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	max := 75000.0
+	permitMax := 75000.0
 	reg, err := quantrac.NewRegistry(&quantrac.Station{ID: "WW", Kind: quantrac.Wastewater, Regulations: []string{"QCVN-40:2011/B"},
 		Coefficients: map[string]float64{"kq": 0.9, "kf": 1.1},
-		Limits:       []quantrac.PermitLimit{{Parameter: "cod", Max: &max, Unit: "µg/L", Period: "1h"}}})
+		Limits:       []quantrac.PermitLimit{{Parameter: "cod", Max: &permitMax, Unit: "µg/L", Period: "1h"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

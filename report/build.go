@@ -169,11 +169,38 @@ func exceedances(limits []Limit, ts []quantrac.Transition, inForce []string, to 
 			e.Min, e.Max, e.Allowed = v.Min, v.Max, v.Allowed
 		}
 		for _, t := range ts {
-			if t.State == quantrac.ViolationStarted && t.Parameter == l.Parameter && t.Regulation == l.Regulation && t.Period == l.Period {
+			if t.State == quantrac.ViolationStarted && archive.LimitKey(t.Parameter, t.Regulation, t.Period) == l.Key() {
 				e.Started++
 			}
 		}
 		out = append(out, e)
+	}
+	return append(out, unlisted(out, ts, inForce)...)
+}
+
+// unlisted returns rows for the limits the violations name but the station's limits do not
+// (a limit evaluated on another basis, or removed from the registry since): no violation in
+// InfluxDB goes uncounted.
+func unlisted(listed []Exceedance, ts []quantrac.Transition, inForce []string) []Exceedance {
+	var out []Exceedance
+	known := func(key string) bool {
+		return slices.ContainsFunc(listed, func(e Exceedance) bool { return archive.LimitKey(e.Parameter, e.Regulation, e.Period) == key }) ||
+			slices.ContainsFunc(out, func(e Exceedance) bool { return archive.LimitKey(e.Parameter, e.Regulation, e.Period) == key })
+	}
+	for _, t := range ts {
+		if key := archive.LimitKey(t.Parameter, t.Regulation, t.Period); !known(key) {
+			limit := t.Limit
+			out = append(out, Exceedance{Regulation: t.Regulation, Parameter: t.Parameter, Period: t.Period, Max: &limit})
+		}
+	}
+	for i := range out {
+		e := &out[i]
+		for _, t := range ts {
+			if t.State == quantrac.ViolationStarted && archive.LimitKey(t.Parameter, t.Regulation, t.Period) == archive.LimitKey(e.Parameter, e.Regulation, e.Period) {
+				e.Started++
+			}
+		}
+		e.InForceAtStart = slices.Contains(inForce, archive.LimitKey(e.Parameter, e.Regulation, e.Period))
 	}
 	return out
 }

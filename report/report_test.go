@@ -115,10 +115,10 @@ func TestStationLimits(t *testing.T) {
 	var cod, permit *Limit
 	ls := StationLimits(cat, reg.Station("WW"))
 	for i := range ls {
-		switch ls[i].Key() {
-		case "cod QCVN-40:2011/B 1h":
+		switch k := ls[i].Key(); {
+		case strings.HasPrefix(k, "cod QCVN-40:2011/B "): // 1h, or sample with the rules of QCVN 40 as the regulation words it
 			cod = &ls[i]
-		case "cod permit 1h":
+		case k == "cod permit 1h":
 			permit = &ls[i]
 		}
 	}
@@ -157,4 +157,19 @@ func FuzzParseMonth(f *testing.F) {
 			t.Errorf("ParseMonth(%q) = %s", s, m)
 		}
 	})
+}
+
+// A violation of a limit the station's list lacks (another basis, a limit removed since) still
+// gets its row: nothing in InfluxDB goes uncounted.
+func TestExceedancesUnlisted(t *testing.T) {
+	limits := []Limit{{Regulation: "QCVN-40:2011/B", Parameter: "cod", Period: "sample", Versions: []Version{{}}}}
+	ts := []quantrac.Transition{
+		{Parameter: "cod", Regulation: "QCVN-40:2011/B", Period: "1h", State: quantrac.ViolationStarted, Limit: 135},
+		{Parameter: "cod", Regulation: "QCVN-40:2011/B", Period: "1h", State: quantrac.ViolationEnded, Limit: 135},
+		{Parameter: "cod", Regulation: "QCVN-40:2011/B", Period: "sample", State: quantrac.ViolationStarted, Limit: 135},
+	}
+	got := exceedances(limits, ts, []string{"cod QCVN-40:2011/B 1h"}, time.Now())
+	if len(got) != 2 || got[0].Started != 1 || got[1].Period != "1h" || got[1].Started != 1 || !got[1].InForceAtStart || *got[1].Max != 135 {
+		t.Errorf("exceedances %+v", got)
+	}
 }

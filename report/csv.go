@@ -9,16 +9,17 @@ import (
 	"time"
 )
 
-// csvHeader is the CSV's columns. Each row has a section: province, station, capture (one
-// parameter), limit (one limit) or violation (one start or end with its evidence); columns that
-// do not apply to a section are empty.
+// csvHeader is the CSV's columns. Each row has a section: province (one indicator, with the
+// stations met, not met and with insufficient data, or for the network's capture the stations
+// counted), station, capture (one parameter), limit (one limit) or violation (one start or end
+// with its evidence); columns that do not apply to a section are empty.
 var csvHeader = []string{"month", "section", "province", "station", "station_name", "parameter", "unit",
 	"regulation", "period", "hours", "expected_hours", "valid_hours", "excluded_hours", "hour_capture_percent",
 	"days", "expected_days", "valid_days", "excluded_days", "day_capture_percent",
 	"readings_expected", "readings_valid", "readings_excluded", "readings_flagged",
 	"limit_min", "limit_max", "violations_started", "in_force_at_start", "allowed_per_year", "exceedances_year_to_date",
 	"state", "value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version",
-	"verdict", "indicator", "percent", "met", "not_met", "insufficient_data"}
+	"verdict", "indicator", "percent", "met", "not_met", "insufficient_data", "stations"}
 
 // WriteCSV writes the report as CSV (RFC 4180, UTF-8, decimal points, times RFC 3339 UTC).
 func (r *Report) WriteCSV(w io.Writer) error {
@@ -44,7 +45,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 				"insufficient_data": strings.Join(ind.i.Insufficient, ";")})
 		}
 		row("province", map[string]string{"province": p.Name, "indicator": "network_capture", "percent": pct(p.Capture),
-			"expected_hours": itoa(p.ExpectedHours), "valid_hours": itoa(p.ValidHours), "met": strings.Join(p.Stations, ";")})
+			"expected_hours": itoa(p.ExpectedHours), "valid_hours": itoa(p.ValidHours), "stations": strings.Join(p.Stations, ";")})
 	}
 	for i := range r.Stations {
 		s := &r.Stations[i]

@@ -38,7 +38,7 @@ cleanup() {
 	for pid in "${pids[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
-	echo "demo: stopped; data kept in .demo/ (rm -rf .demo to start afresh)"
+	echo "demo: stopped; data kept in $DEMO (rm -rf it to start afresh)"
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM

@@ -169,13 +169,10 @@ func (c *Console) charts(ctx context.Context, st *quantrac.Station, d *api.Stati
 	var out []chart
 	for _, p := range order {
 		i := slices.IndexFunc(series, func(s archive.Series) bool { return s.Param == p })
-		ser := archive.Series{Param: p}
-		if i >= 0 {
-			ser = series[i]
+		if i < 0 {
+			continue // a limit on a parameter the station did not send in the span: nothing to draw
 		}
-		if !hasMean(ser) {
-			continue // a limit on a parameter the station does not send: nothing to draw
-		}
+		ser := series[i] // drawn even without a valid hour: its capture is then 0
 		unit := ""
 		if cp, ok := param.Lookup(p); ok {
 			unit = cp.Unit
@@ -189,10 +186,6 @@ func (c *Console) charts(ctx context.Context, st *quantrac.Station, d *api.Stati
 		out = append(out, newChart(ser, unit, limits, from, to, st.TimeLocation(), l))
 	}
 	return out, nil
-}
-
-func hasMean(s archive.Series) bool {
-	return slices.ContainsFunc(s.Hours, func(h archive.Hour) bool { return !math.IsNaN(h.Mean) })
 }
 
 type violationsData struct {

@@ -41,13 +41,10 @@ type Reading struct {
 // status 00 and outside maintenance.
 func (r *Reading) Valid() bool { return r.Status == StatusMeasuring && !r.Maintenance }
 
-// Rejection is a message, or a part of one, that was not accepted: it is kept verbatim in the
-// InfluxDB measurement rejected_messages so that it can be replayed once the cause is fixed.
+// Rejection says why a message, or some readings of it, was refused. The store keeps the
+// message verbatim in InfluxDB measurement rejected_messages with it, so that it can be
+// replayed once the cause is fixed (DESIGN §5).
 type Rejection struct {
-	Reason   string    // machine-readable reason (malformed, unknown_station, out_of_range, …)
-	Station  string    // registered station id, or "" when the station is not registered
-	Topic    string    // MQTT topic the message arrived on
-	Payload  []byte    // the message exactly as received
-	Err      string    // human-readable detail
-	Received time.Time // when quantrac received the message
+	Reason string // machine-readable reason (malformed, unknown_station, out_of_range, …); "" for none
+	Detail string // human-readable detail, stored as the error field
 }

@@ -115,3 +115,7 @@ func readyHandler(checks map[string]Check) http.HandlerFunc {
 		_ = json.NewEncoder(w).Encode(map[string]any{"ready": true})
 	}
 }
+
+// Close releases the listener of a server that will not Run (a later part of the daemon
+// failed to build).
+func (s *Server) Close() error { return s.ln.Close() }

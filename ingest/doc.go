@@ -1,10 +1,12 @@
-// Package ingest turns MQTT messages into readings and hands them to the sinks.
+// Package ingest turns received messages into envelopes and hands them to the store.
 //
-//	paho callback ──(bounded channel)──> N workers: topic → station → payload.Parser
-//	                                         │ readings ──> Observer (rules, AQI)
-//	                                         │ lines (+ack) ──> store.Sink ──> InfluxDB / spool ──> ack
-//	                                         └ rejections (+ack) ──> store.Sink (rejected_messages)
+//	Source (MQTT, NATS) ──(bounded channel)──> N workers: topic → station → payload.Parser
+//	                                               │ envelope: readings, rejection, ack
+//	                                               ├──> Observer (rules, AQI) adds transitions, indices
+//	                                               └──> Store.Put ──> InfluxDB / spool ──> ack
 //
-// The paho callback never decodes or does I/O: it only queues the message (STYLE §7). A
-// message is acknowledged by the sink once its data is durable (DESIGN §9).
+// The source's callback never decodes or does I/O: it only queues the message (STYLE §7).
+// Ingest decides what a message is (accepted, malformed, unknown_station, …) and counts it;
+// the store alone decides when it may be acknowledged (DESIGN §1, §9). Ingest imports neither
+// the rules nor the store: both are interfaces owned here.
 package ingest

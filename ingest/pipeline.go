@@ -13,20 +13,25 @@ import (
 
 	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/ingest/payload"
-	"github.com/quantrac/quantrac/store"
 )
 
-// Sink takes one message's encoded data and acknowledges it once durable (store.Sink).
-type Sink interface {
-	Put(ctx context.Context, b store.Batch) error
+// Store takes each message's envelope, keeps its data and acknowledges it once durable
+// (store.Sink). Put may reuse nothing of the envelope after it returns but e.Payload.
+type Store interface {
+	Put(ctx context.Context, e *quantrac.Envelope) error
 }
 
-// Observer sees every accepted message's readings (rules, AQI, last values) and appends the
-// points it derives from them (violations, indices) to lines, so that they are written and
+// Observer sees every accepted message's envelope (rules, AQI, last values) and adds what it
+// derives from the readings (violation transitions, indices), so that they are stored and
 // acknowledged together with the message. It must be safe for concurrent use and must not
 // block.
 type Observer interface {
-	Observe(rs []quantrac.Reading, lines []byte) ([]byte, int)
+	Observe(e *quantrac.Envelope)
+}
+
+// StatusObserver is told what stations publish on their status topic.
+type StatusObserver interface {
+	SetStationStatus(station string, online bool)
 }
 
 // PipelineOptions configures a Pipeline.
@@ -36,18 +41,16 @@ type PipelineOptions struct {
 	Limits          payload.Limits
 	MaxPayloadBytes int
 	Formats         map[string]payload.Format // MQTT topic filter → forced format
-	Sink            Sink
-	Observer        Observer // may be nil
-	Workers         int      // decode workers (default 2)
-	// NoQuarantine leaves rejected messages out of rejected_messages (replay: they are
-	// there already).
-	NoQuarantine bool
-	Now          func() time.Time
-	Logger       *slog.Logger
-	Registerer   prometheus.Registerer
+	Store           Store
+	Observer        Observer       // may be nil
+	Status          StatusObserver // may be nil
+	Workers         int            // decode workers (default 2)
+	Now             func() time.Time
+	Logger          *slog.Logger
+	Registerer      prometheus.Registerer
 }
 
-// Pipeline decodes, validates and routes messages.
+// Pipeline decodes, validates and routes messages: each becomes one envelope for the store.
 type Pipeline struct {
 	opts PipelineOptions
 	m    *metrics
@@ -69,15 +72,19 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 }
 
 // Run processes messages from in with Workers goroutines until in is closed and every
-// message taken has been handed to the sink.
+// message taken has been handed to the store. It returns the first error of the store (a
+// closed store, or ctx done while the store applied backpressure).
 func (p *Pipeline) Run(ctx context.Context, in <-chan Message) error {
 	var wg sync.WaitGroup
-	for range p.opts.Workers {
+	errs := make([]error, p.opts.Workers)
+	for n := range p.opts.Workers {
 		wg.Go(func() {
 			w := p.newWorker()
-			idler, _ := p.opts.Sink.(interface{ Idle() })
+			idler, _ := p.opts.Store.(interface{ Idle() })
 			for msg := range in {
-				_, _ = w.handle(ctx, msg)
+				if _, err := w.handle(ctx, msg); err != nil && errs[n] == nil {
+					errs[n] = err // the message stays unacknowledged: the broker redelivers it
+				}
 				if idler != nil && len(in) == 0 {
 					idler.Idle() // nothing waiting: write now rather than after flush_interval
 				}
@@ -85,7 +92,7 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan Message) error {
 		})
 	}
 	wg.Wait()
-	return nil
+	return errors.Join(errs...)
 }
 
 // worker holds one decode goroutine's reusable buffers.
@@ -93,14 +100,14 @@ type worker struct {
 	p      *Pipeline
 	parser *payload.Parser
 	res    payload.Result
-	lines  []byte
+	env    quantrac.Envelope
 }
 
 func (p *Pipeline) newWorker() *worker {
 	return &worker{p: p, parser: payload.NewParser(p.opts.Limits)}
 }
 
-// Handler processes messages one at a time on the caller's goroutine (replay, tests).
+// Handler processes messages one at a time on the caller's goroutine (tests, benchmarks).
 type Handler struct{ w *worker }
 
 // Handler returns a Handler with its own buffers; it is not safe for concurrent use.
@@ -111,42 +118,43 @@ func (h *Handler) Handle(ctx context.Context, msg Message) (string, error) {
 	return h.w.handle(ctx, msg)
 }
 
+// handle turns one message into its envelope, hands it to the store and returns the
+// message's result.
 func (w *worker) handle(ctx context.Context, msg Message) (string, error) {
-	p := w.p
+	p, e := w.p, &w.env
 	p.m.received.Inc()
-	st, kind, reason, err := p.route(msg)
-	if reason != "" {
-		return reason, w.reject(ctx, msg, st, reason, err)
+	e.Reset()
+	e.Topic, e.Payload, e.Received, e.Ack = msg.Topic, msg.Payload, msg.Received, msg.Ack
+	st, kind, result, err := p.route(msg)
+	e.Station = st
+	switch {
+	case result == ResultTooLarge:
+		// Kept, but no larger than the limit: a limit that stored unbounded payloads would
+		// not be one.
+		e.Payload = e.Payload[:p.opts.MaxPayloadBytes]
+		w.reject(result, result, fmt.Sprintf("%v (payload kept: its first %d bytes)", err, p.opts.MaxPayloadBytes))
+	case result != "":
+		w.reject(result, result, err.Error())
+	case kind == "status":
+		result = w.status(st)
+	default:
+		result = w.decode(kind)
 	}
-	if kind == "status" {
-		p.stationStatus(st, msg.Payload)
-		p.m.messages.WithLabelValues(ResultAccepted).Inc()
-		return ResultAccepted, p.opts.Sink.Put(ctx, store.Batch{Ack: msg.Ack})
-	}
-	w.res.Reset()
-	err = w.parser.Parse(p.format(msg.Topic), st, quantrac.Kind(kind), msg.Payload, msg.Received, &w.res)
-	if err != nil {
-		var me *payload.MessageError
-		reason := ResultMalformed
-		if errors.As(err, &me) {
-			reason = me.Reason
-		}
-		return reason, w.reject(ctx, msg, st, reason, err)
-	}
-	return w.accept(ctx, msg, st)
+	return result, p.opts.Store.Put(ctx, e)
 }
 
-// route finds the station and kind of a message, or the reason to reject it.
+// route finds the station and kind of a message, or the reason to refuse it.
 func (p *Pipeline) route(msg Message) (st *quantrac.Station, kind, reason string, err error) {
-	if len(msg.Payload) > p.opts.MaxPayloadBytes {
-		return nil, "", ResultTooLarge, fmt.Errorf("payload of %d bytes exceeds limits.max_payload_bytes %d", len(msg.Payload), p.opts.MaxPayloadBytes)
-	}
 	id, kind, ok := p.opts.Template.Match(msg.Topic)
-	if !ok {
-		return nil, "", ResultMalformed, fmt.Errorf("topic %q does not match the topic template", msg.Topic)
+	if ok {
+		st = p.opts.Registry().Station(id)
 	}
-	st = p.opts.Registry().Station(id)
-	if st == nil {
+	switch {
+	case len(msg.Payload) > p.opts.MaxPayloadBytes:
+		return st, "", ResultTooLarge, fmt.Errorf("payload of %d bytes exceeds limits.max_payload_bytes %d", len(msg.Payload), p.opts.MaxPayloadBytes)
+	case !ok:
+		return nil, "", ResultMalformed, fmt.Errorf("topic %q does not match the topic template", msg.Topic)
+	case st == nil:
 		return nil, "", ResultUnknownStation, fmt.Errorf("station %q is not in the registry", id)
 	}
 	switch {
@@ -162,26 +170,106 @@ func (p *Pipeline) route(msg Message) (st *quantrac.Station, kind, reason string
 	return st, kind, "", nil
 }
 
-// StatusObserver is told what stations publish on their status topic.
-type StatusObserver interface {
-	SetStationStatus(station string, online bool)
+// status handles a message on the station's status topic: "online" or "offline", plain or
+// as JSON {"status": "offline"}. Anything else is refused as malformed (and kept).
+func (w *worker) status(st *quantrac.Station) string {
+	online, ok := parseStatus(w.env.Payload)
+	if !ok {
+		w.reject(ResultMalformed, ResultMalformed, `a status message must be "online" or "offline" (plain, or JSON {"status": …})`)
+		return ResultMalformed
+	}
+	if w.p.opts.Status != nil {
+		w.p.opts.Status.SetStationStatus(st.ID, online)
+	}
+	w.p.m.accepted.Inc()
+	return ResultAccepted
 }
 
-// stationStatus passes an "online"/"offline" status message (plain, or JSON
-// {"status": "offline"}) to the observer; other payloads are ignored.
-func (p *Pipeline) stationStatus(st *quantrac.Station, payload []byte) {
-	so, ok := p.opts.Observer.(StatusObserver)
-	if !ok {
-		return
+// parseStatus reads "online"/"offline", plain or as JSON {"status": "…"}.
+func parseStatus(b []byte) (online, ok bool) {
+	v := strings.ToLower(strings.TrimSpace(string(b)))
+	if strings.HasPrefix(v, "{") {
+		v = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(v, "{"), "}"))
+		key, val, found := strings.Cut(v, ":")
+		if !found || strings.TrimSpace(key) != `"status"` {
+			return false, false
+		}
+		v = strings.TrimSpace(val)
 	}
-	v := strings.ToLower(strings.Trim(string(payload), " \t\r\n\"{}"))
-	v = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(v, `status"`)), ":"))
-	switch strings.Trim(v, `" `) {
+	switch strings.Trim(v, `"`) {
 	case "online":
-		so.SetStationStatus(st.ID, true)
+		return true, true
 	case "offline":
-		so.SetStationStatus(st.ID, false)
+		return false, true
 	}
+	return false, false
+}
+
+// decode parses the payload into the envelope's readings and, for a partly valid message,
+// its rejection; then the observer derives transitions and indices. It returns the result.
+func (w *worker) decode(kind string) string {
+	p, e, res := w.p, &w.env, &w.res
+	res.Reset()
+	err := w.parser.Parse(p.format(e.Topic), e.Station, quantrac.Kind(kind), e.Payload, e.Received, res)
+	if err != nil {
+		var me *payload.MessageError
+		reason := ResultMalformed
+		if errors.As(err, &me) {
+			reason = me.Reason
+		}
+		w.reject(reason, reason, err.Error())
+		return reason
+	}
+	for _, rj := range res.Rejected {
+		p.m.rejected.WithLabelValues(rj.Reason).Inc()
+	}
+	if len(res.Readings) == 0 {
+		reason, detail := rejectedSummary(res)
+		if reason == "" {
+			reason, detail = "empty", "the message holds no readings"
+		}
+		w.reject(ResultInvalid, reason, detail)
+		return ResultInvalid
+	}
+	p.m.accepted.Inc()
+	w.countReadings()
+	e.Readings = res.Readings // the worker owns both; the store copies what it keeps
+	if len(res.Rejected) > 0 {
+		reason, detail := rejectedSummary(res)
+		e.Rejection = quantrac.Rejection{Reason: reason, Detail: detail}
+		w.logRejected(ResultAccepted, reason, detail)
+	}
+	if p.opts.Observer != nil {
+		p.opts.Observer.Observe(e)
+	}
+	return ResultAccepted
+}
+
+// countReadings counts the accepted readings of the current result.
+func (w *worker) countReadings() {
+	p, res := w.p, &w.res
+	flagged := 0
+	for i := range res.Readings {
+		if !res.Readings[i].Valid() {
+			flagged++
+		}
+	}
+	p.m.readingsOf(string(w.env.Station.Kind)).Add(float64(len(res.Readings)))
+	if flagged > 0 {
+		p.m.flagged.Add(float64(flagged))
+	}
+}
+
+// reject records that the message is refused as a whole (result) for reason.
+func (w *worker) reject(result, reason, detail string) {
+	w.p.m.messages.WithLabelValues(result).Inc()
+	w.env.Rejection = quantrac.Rejection{Reason: reason, Detail: detail}
+	w.logRejected(result, reason, detail)
+}
+
+// logRejected logs a refusal, throttled per reason.
+func (w *worker) logRejected(result, reason, detail string) {
+	w.p.warn.warn(w.p.opts.Now(), reason, "message rejected", "result", result, "topic", w.env.Topic, "error", detail)
 }
 
 // format returns the payload format forced for topic, or payload.Auto.
@@ -194,87 +282,25 @@ func (p *Pipeline) format(topic string) payload.Format {
 	return payload.Auto
 }
 
-// accept hands the readings to the observer and their lines to the sink; a partly valid
-// message is also kept in rejected_messages with the reasons of its rejected readings.
-func (w *worker) accept(ctx context.Context, msg Message, st *quantrac.Station) (string, error) {
-	p, res := w.p, &w.res
-	for _, rj := range res.Rejected {
-		p.m.rejected.WithLabelValues(rj.Reason).Inc()
-	}
-	if len(res.Readings) == 0 {
-		reason, detail := rejectedSummary(res.Rejected)
-		if reason == "" {
-			reason, detail = "empty", "the message holds no readings"
-		}
-		p.m.messages.WithLabelValues(ResultInvalid).Inc()
-		return ResultInvalid, w.keep(ctx, msg, st, ResultInvalid, reason, detail, nil, 0, 0)
-	}
-	p.m.accepted.Inc()
-	flagged := 0
-	for i := range res.Readings {
-		if !res.Readings[i].Valid() {
-			flagged++
-		}
-	}
-	p.m.readingsOf(string(st.Kind)).Add(float64(len(res.Readings)))
-	if flagged > 0 {
-		p.m.flagged.Add(float64(flagged))
-	}
-	w.lines = w.lines[:0]
-	var points int
-	w.lines, points = store.AppendReadings(w.lines, st, res.Readings)
-	if p.opts.Observer != nil {
-		var derived int
-		w.lines, derived = p.opts.Observer.Observe(res.Readings, w.lines)
-		points += derived
-	}
-	if len(res.Rejected) > 0 {
-		reason, detail := rejectedSummary(res.Rejected)
-		return ResultAccepted, w.keep(ctx, msg, st, "", reason, detail, w.lines, points, len(res.Readings))
-	}
-	return ResultAccepted, p.opts.Sink.Put(ctx, store.Batch{Lines: w.lines, Points: points, Readings: len(res.Readings), Ack: msg.Ack, Topic: msg.Topic, Station: st.ID})
-}
+// maxSummaryItems is how many rejected readings the error field of a rejected_messages entry
+// itemizes.
+const maxSummaryItems = 20
 
-// reject counts and keeps a message refused as a whole.
-func (w *worker) reject(ctx context.Context, msg Message, st *quantrac.Station, reason string, err error) error {
-	w.p.m.messages.WithLabelValues(reason).Inc()
-	w.lines = w.lines[:0]
-	return w.keep(ctx, msg, st, reason, reason, err.Error(), nil, 0, 0)
-}
-
-// keep writes the rejected_messages entry (after lines, if any) and logs it, throttled.
-func (w *worker) keep(ctx context.Context, msg Message, st *quantrac.Station, result, reason, detail string, lines []byte, points, readings int) error {
-	p := w.p
-	stationID := ""
-	if st != nil {
-		stationID = st.ID
-	}
-	payloadKept := msg.Payload
-	if len(payloadKept) > p.opts.MaxPayloadBytes {
-		payloadKept = payloadKept[:p.opts.MaxPayloadBytes]
-		detail += fmt.Sprintf(" (payload truncated to its first %d bytes)", p.opts.MaxPayloadBytes)
-	}
-	if !p.opts.NoQuarantine {
-		rj := quantrac.Rejection{Reason: reason, Station: stationID, Topic: msg.Topic, Payload: payloadKept, Err: detail, Received: msg.Received}
-		lines = store.AppendRejection(lines, &rj)
-		points++
-	}
-	w.lines = lines
-	p.warn.warn(p.opts.Now(), reason, "message rejected", "result", result, "topic", msg.Topic, "error", detail)
-	return p.opts.Sink.Put(ctx, store.Batch{Lines: lines, Points: points, Readings: readings, Ack: msg.Ack, Topic: msg.Topic, Station: stationID})
-}
-
-// rejectedSummary names the first reason and lists every rejected reading.
-func rejectedSummary(rs []payload.RejectedReading) (reason, detail string) {
+// rejectedSummary names the first reason and lists the first rejected readings.
+func rejectedSummary(res *payload.Result) (reason, detail string) {
+	rs := res.Rejected
 	if len(rs) == 0 {
 		return "", ""
 	}
 	var b strings.Builder
-	for i, r := range rs {
+	for i, r := range rs[:min(len(rs), maxSummaryItems)] {
 		if i > 0 {
 			b.WriteString("; ")
 		}
 		fmt.Fprintf(&b, "%s %s: %s", r.Param, r.Reason, r.Err)
+	}
+	if more := max(0, len(rs)-maxSummaryItems) + res.RejectedMore; more > 0 {
+		fmt.Fprintf(&b, "; … and %d more rejected readings", more)
 	}
 	return rs[0].Reason, b.String()
 }

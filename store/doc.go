@@ -1,13 +1,20 @@
-// Package store writes quantrac's data to InfluxDB (DESIGN §6) and makes it durable.
+// Package store keeps quantrac's data in InfluxDB (DESIGN §6) and decides each message's fate.
 //
-//	decode workers ── Encoder (line protocol) ──> Sink.Put(Batch{lines, ack})
-//	                                                  │  collect until batch_size points or flush_interval
-//	                                                  ▼
-//	                                         Writer.Write (InfluxDB /api/v2/write)
-//	                                                  │ ok: ack every message of the batch
-//	                                                  │ retryable error: spool (fsync), then ack
-//	                                                  ▼
-//	                                       spool replayer ──> InfluxDB when it is back
+//	Sink.Put(envelope) ── encode (line protocol: readings, violations, indices, quarantine entry)
+//	        │  collect until batch_size points or flush_interval
+//	        ▼
+//	LineWriter.Write (InfluxDB /api/v2/write)
+//	        │ ok ─────────────────────────────────────────────────────> durable: ack
+//	        │ retryable (down, 5xx, 429, auth) ── spool (fsync) ok ───> durable: ack
+//	        │                                  └─ no room / no spool ─> held: retried
+//	        │ refused (4xx) ── each message alone ── quarantine entry written or spooled
+//	        │                                     │                    ─> quarantined: ack
+//	        │                                     └ otherwise ────────> held: retried
+//	        ▼
+//	spool replayer ──> InfluxDB when it is back; a record is confirmed only when every line
+//	                   of it is durable there
 //
-// A message is acknowledged only after its lines are in InfluxDB or in the spool.
+// decide (fate.go) is the one function that says durable, quarantined or held; everything
+// else reports outcomes to it. A held message is never acknowledged: after a stop the broker
+// redelivers it, and the same points written twice land on the same points.
 package store

@@ -83,27 +83,6 @@ func appendStationTags(b []byte, st *quantrac.Station) []byte {
 	return b
 }
 
-// AppendRejection appends the line of a rejected message (measurement rejected_messages,
-// tags reason and station, fields topic, payload, error), at its receive time.
-func AppendRejection(b []byte, r *quantrac.Rejection) []byte {
-	b = append(b, MeasurementRejected...)
-	b = append(b, ",reason="...)
-	b = appendEscaped(b, r.Reason, tagEscapes)
-	if r.Station != "" {
-		b = append(b, ",station="...)
-		b = appendEscaped(b, r.Station, tagEscapes)
-	}
-	b = append(b, " topic="...)
-	b = appendStringField(b, r.Topic)
-	b = append(b, ",payload="...)
-	b = appendStringField(b, string(r.Payload))
-	b = append(b, ",error="...)
-	b = appendStringField(b, r.Err)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, r.Received.UnixNano(), 10)
-	return append(b, '\n')
-}
-
 // Point is a generic point for the low-volume measurements (violations, aqi). Tags must be
 // given in sorted key order; field values are float64, int64, string or bool.
 type Point struct {

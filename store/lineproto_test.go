@@ -1,9 +1,12 @@
 package store
 
 import (
+	"encoding/base64"
 	"math"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/quantrac/quantrac"
 )
@@ -41,11 +44,29 @@ air_flagged,station=LC-AQ-01,province=Lai\ Châu,zone=x\,y\=z no2=20,no2_status=
 }
 
 func TestAppendRejectionEscapes(t *testing.T) {
-	r := &quantrac.Rejection{Reason: "malformed", Topic: "stations/X/air", Payload: []byte("{\"a\": \"b\\\"\"}\nline2"), Err: "bad", Received: time.Unix(1, 0)}
-	got := string(AppendRejection(nil, r))
+	e := &quantrac.Envelope{Topic: "stations/X/air", Payload: []byte("{\"a\": \"b\\\"\"}\nline2"), Received: time.Unix(1, 0),
+		Rejection: quantrac.Rejection{Reason: "malformed", Detail: "bad"}}
+	got, n := AppendEnvelope(nil, e)
 	want := `rejected_messages,reason=malformed topic="stations/X/air",payload="{\"a\": \"b\\\"\"}` + "\nline2" + `",error="bad" 1000000000` + "\n"
-	if got != want {
-		t.Errorf("got  %q\nwant %q", got, want)
+	if string(got) != want || n != 1 {
+		t.Errorf("got %d points %q\nwant  %q", n, got, want)
+	}
+}
+
+// A payload that is not UTF-8 (a Windows-1258 data line) is kept in base64, so that replay
+// gets the exact bytes back; the error field is bounded.
+func TestAppendRejectionKeepsExactBytes(t *testing.T) {
+	payload := []byte("TSS\t12,5\tmg/L\t20261128140500\t00\tNhi\xeat \xf0\xd2\n")
+	e := &quantrac.Envelope{Topic: "stations/X/wastewater", Payload: payload, Received: time.Unix(1, 0),
+		Station: &quantrac.Station{ID: "X"}, Rejection: quantrac.Rejection{Reason: "unknown_parameter", Detail: strings.Repeat("é", 5000)}}
+	got, _ := AppendEnvelope(nil, e)
+	line := string(got)
+	enc := base64.StdEncoding.EncodeToString(payload)
+	if !strings.Contains(line, `,payload="`+enc+`",payload_encoding="base64",`) {
+		t.Errorf("payload not kept as base64: %q", line)
+	}
+	if i := strings.Index(line, `error="`); i < 0 || len(line)-i > MaxDetailBytes+100 || !strings.Contains(line, " more bytes)") || !utf8.ValidString(line) {
+		t.Errorf("error field not bounded at a character boundary: %d bytes", len(line)-i)
 	}
 }
 

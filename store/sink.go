@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -11,20 +10,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/store/spool"
 )
 
-// Batch is the encoded data of one message and what to do once it is durable.
-type Batch struct {
-	Lines  []byte // line protocol, one or more complete lines
-	Points int    // number of lines in Lines
-	// Readings is the number of accepted readings in Lines, for the accounting identity
-	// quantrac_readings_total = quantrac_readings_durable_total + quantrac_readings_pending.
-	Readings int
-	Ack      func() // called once Lines is in InfluxDB or the spool; may be nil
-	// Topic and Station describe the message, for the quarantine entry if InfluxDB refuses
-	// its lines for good.
-	Topic, Station string
+// LineWriter writes line protocol to InfluxDB: all the sink needs of it (InfluxWriter is the
+// real one). A failure for which Retryable holds may succeed later with the same data; any
+// other failure is a refusal of the data itself.
+type LineWriter interface {
+	Write(ctx context.Context, body []byte, points int) error
 }
 
 // Spool is the durable local buffer the Sink falls back to while InfluxDB is unavailable
@@ -47,15 +41,16 @@ type SinkOptions struct {
 	Registerer    prometheus.Registerer
 }
 
-// Sink batches messages' lines, writes them to InfluxDB (or the spool) and acknowledges each
-// message once its data is durable. Put copies the lines, so callers may reuse their buffers.
-// Put blocks while all writers are busy and a full batch waits: backpressure reaches the
-// broker instead of memory growing.
+// Sink encodes envelopes, batches them, writes them to InfluxDB (or the spool) and decides
+// each message's fate (decide): a message is acknowledged once durable or durably
+// quarantined, and held otherwise. Put blocks while all writers are busy and a full batch
+// waits: backpressure reaches the broker instead of memory growing.
 type Sink struct {
-	w    *Writer
+	w    LineWriter
 	opts SinkOptions
 	out  chan *pending
 	log  *slog.Logger
+	bufs sync.Pool // *[]byte encoding buffers, so that Put encodes outside the lock
 
 	mu     sync.Mutex // guards cur, closed and idle
 	cur    *pending
@@ -65,38 +60,43 @@ type Sink struct {
 
 	busy atomic.Int32  // writers writing a batch
 	kick chan struct{} // a writer is done: send what waited for it (tick)
+	held chan heldSet  // messages not durable yet, for the retrier
 
 	warnMu   sync.Mutex
 	lastWarn map[string]time.Time
 
-	pendingPoints   prometheus.Gauge
-	pendingReadings prometheus.Gauge
-	durable         prometheus.Counter
-	spooled         prometheus.Counter
-	quarantined     prometheus.Counter
+	m sinkMetrics
 }
 
 // pending is a batch of messages on its way to InfluxDB.
 type pending struct {
 	body    []byte
 	points  int
-	msgs    []msgSpan
+	msgs    []message
 	created time.Time
-	acked   int // messages msgs[:acked] are durable (spooled) and acknowledged
 }
 
-// msgSpan locates one message's lines inside a pending body.
-type msgSpan struct {
+// message is one message of a pending batch: where its lines are, what to do once it is
+// durable, and what to quarantine if InfluxDB refuses its lines.
+type message struct {
 	start, end, points int
 	readings           int
 	ack                func()
-	topic, station     string
+	origin             quantrac.Envelope // Topic, Payload, Received, Station only: for the quarantine entry
+	settled            bool
 }
 
+// maxHeldSets bounds the batches with held messages waiting for the retrier; past it the
+// writers wait (backpressure). The broker's in-flight window bounds the messages in them.
+const maxHeldSets = 1024
+
 // NewSink builds a Sink; it does no I/O.
-func NewSink(w *Writer, o SinkOptions) *Sink {
+func NewSink(w LineWriter, o SinkOptions) *Sink {
 	if o.Writers < 1 {
 		o.Writers = 2
+	}
+	if o.BatchSize < 1 {
+		o.BatchSize = 5000
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -107,31 +107,25 @@ func NewSink(w *Writer, o SinkOptions) *Sink {
 		cur:  &pending{},
 		stop: make(chan struct{}),
 		kick: make(chan struct{}, 1),
-		pendingPoints: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "quantrac_points_pending", Help: "Points accepted but not yet durable (in memory, waiting for InfluxDB or the spool).",
-		}),
-		pendingReadings: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "quantrac_readings_pending", Help: "Accepted readings not yet durable (in memory).",
-		}),
-		durable: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "quantrac_readings_durable_total", Help: "Accepted readings made durable (in InfluxDB or the spool) and acknowledged.",
-		}),
-		spooled: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "quantrac_points_spooled_total", Help: "Points written to the local spool because InfluxDB was unavailable.",
-		}),
-		quarantined: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "quantrac_points_quarantined_total", Help: "Points InfluxDB refused for good (type conflict, outside retention), kept in rejected_messages.",
-		}),
+		held: make(chan heldSet, maxHeldSets),
+		m:    newSinkMetrics(o.Registerer),
 	}
-	if o.Registerer != nil {
-		o.Registerer.MustRegister(s.pendingPoints, s.pendingReadings, s.durable, s.spooled, s.quarantined)
-	}
+	s.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	return s
 }
 
-// Put hands one message's data to the sink; it copies b.Lines. It blocks while the writers
-// are busy and the current batch is full, until ctx is done.
-func (s *Sink) Put(ctx context.Context, b Batch) error {
+// Put encodes one message's envelope and queues it. e and its slices may be reused once Put
+// returns, except e.Payload, which must stay unchanged until the message is acknowledged or
+// the sink has stopped. It blocks while the writers are busy and the current batch is full,
+// until ctx is done.
+func (s *Sink) Put(ctx context.Context, e *quantrac.Envelope) error {
+	buf := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(buf)
+	lines, points := AppendEnvelope((*buf)[:0], e)
+	*buf = lines
+	msg := message{points: points, readings: len(e.Readings), ack: e.Ack,
+		origin: quantrac.Envelope{Topic: e.Topic, Payload: e.Payload, Received: e.Received, Station: e.Station}}
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -142,12 +136,13 @@ func (s *Sink) Put(ctx context.Context, b Batch) error {
 	if len(c.msgs) == 0 {
 		c.created = time.Now()
 	}
-	start := len(c.body)
-	c.body = append(c.body, b.Lines...)
-	c.points += b.Points
-	c.msgs = append(c.msgs, msgSpan{start: start, end: len(c.body), points: b.Points, readings: b.Readings, ack: b.Ack, topic: b.Topic, station: b.Station})
-	s.pendingPoints.Add(float64(b.Points))
-	s.pendingReadings.Add(float64(b.Readings))
+	msg.start = len(c.body)
+	c.body = append(c.body, lines...)
+	msg.end = len(c.body)
+	c.points += points
+	c.msgs = append(c.msgs, msg)
+	s.m.pendingPoints.Add(float64(points))
+	s.m.pendingReadings.Add(float64(msg.readings))
 	if c.points >= s.opts.BatchSize {
 		return s.sendLocked(ctx)
 	}
@@ -164,7 +159,7 @@ func (s *Sink) sendLocked(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err() // the batch stays current; nothing is acknowledged or lost
 	}
-	s.cur = &pending{body: make([]byte, 0, cap(s.cur.body)), msgs: make([]msgSpan, 0, cap(s.cur.msgs))}
+	s.cur = &pending{body: make([]byte, 0, cap(s.cur.body)), msgs: make([]message, 0, cap(s.cur.msgs))}
 	return nil
 }
 
@@ -191,7 +186,7 @@ func (s *Sink) sendIdleLocked() {
 	}
 	select {
 	case s.out <- s.cur:
-		s.cur = &pending{body: make([]byte, 0, cap(s.cur.body)), msgs: make([]msgSpan, 0, cap(s.cur.msgs))}
+		s.cur = &pending{body: make([]byte, 0, cap(s.cur.body)), msgs: make([]message, 0, cap(s.cur.msgs))}
 	default:
 	}
 }
@@ -217,9 +212,11 @@ func (s *Sink) Close() {
 }
 
 // Run writes batches until Close has been called and everything is flushed, or until ctx is
-// cancelled (then unflushed data stays unacknowledged: the broker redelivers it).
+// cancelled: then messages still held stay unacknowledged, and the broker redelivers them.
+// What is in the spool is durable and is replayed after a restart.
 func (s *Sink) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
+	var retrier, wg sync.WaitGroup
+	retrier.Go(func() { s.retry(ctx) })
 	for range s.opts.Writers {
 		wg.Go(func() {
 			for p := range s.out {
@@ -239,8 +236,10 @@ func (s *Sink) Run(ctx context.Context) error {
 	_ = s.sendLocked(ctx)
 	s.mu.Unlock()
 	close(s.out)
-	stopReplay() // what is in the spool is durable; it is replayed after the restart
+	stopReplay()
 	wg.Wait()
+	close(s.held)
+	retrier.Wait()
 	return nil
 }
 
@@ -269,54 +268,9 @@ func (s *Sink) tick(ctx context.Context) {
 	}
 }
 
-// flush makes p durable, then acknowledges its messages. It gives up only when ctx is done.
-func (s *Sink) flush(ctx context.Context, p *pending) {
-	backoff := 100 * time.Millisecond
-	for {
-		err := s.w.Write(ctx, p.body, p.points)
-		switch {
-		case err == nil:
-			s.done(p)
-			return
-		case !Retryable(err):
-			s.writeOneByOne(ctx, p)
-			s.done(p)
-			return
-		}
-		if s.opts.Spool != nil {
-			serr := s.spoolBatch(p, p.acked, len(p.msgs))
-			if serr == nil {
-				s.warnSpooled(err, p.points)
-				s.done(p)
-				return
-			}
-			if !errors.Is(serr, spool.ErrFull) {
-				s.log.Error("spool append failed; holding acknowledgements", "err", serr)
-			} else {
-				s.log.Warn("spool full; holding acknowledgements (backpressure) until InfluxDB takes data")
-			}
-		}
-		s.log.Warn("InfluxDB unavailable; retrying", "err", err, "points", p.points, "retry_in", backoff)
-		if we := (*WriteError)(nil); errors.As(err, &we) && we.RetryAfter > backoff {
-			backoff = we.RetryAfter
-		}
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return
-		}
-		backoff = min(backoff*2, 10*time.Second)
-	}
-}
-
-// warnSpooled says why data went to the spool, at most every few seconds.
-func (s *Sink) warnSpooled(err error, points int) {
-	s.warnEvery("spooled", "InfluxDB write failed; data spooled", "err", err, "points", points)
-}
-
 // warnEvery logs msg at most once per 5 seconds per key: an outage must be visible in the
 // log without flooding it.
-func (s *Sink) warnEvery(key, msg string, args ...any) {
+func (s *Sink) warnEvery(level slog.Level, key, msg string, args ...any) {
 	now := time.Now()
 	s.warnMu.Lock()
 	if s.lastWarn == nil {
@@ -328,129 +282,29 @@ func (s *Sink) warnEvery(key, msg string, args ...any) {
 	}
 	s.lastWarn[key] = now
 	s.warnMu.Unlock()
-	s.log.Warn(msg, args...)
+	s.log.Log(context.Background(), level, msg, args...)
 }
 
-// done acknowledges every message of a durable batch not acknowledged yet.
-func (s *Sink) done(p *pending) { s.ackUpTo(p, len(p.msgs)) }
-
-// ackUpTo acknowledges the messages of p before index to, which are durable.
-func (s *Sink) ackUpTo(p *pending, to int) {
-	var points, readings int
-	for _, m := range p.msgs[p.acked:to] {
-		if m.ack != nil {
-			m.ack()
-		}
-		points += m.points
-		readings += m.readings
-	}
-	s.pendingPoints.Sub(float64(points))
-	s.pendingReadings.Sub(float64(readings))
-	s.durable.Add(float64(readings))
-	p.acked = max(p.acked, to)
-}
-
-// writeOneByOne writes a refused batch message by message, so one bad message cannot block
-// the others; the lines InfluxDB refuses for good go to rejected_messages.
-func (s *Sink) writeOneByOne(ctx context.Context, p *pending) {
-	for _, m := range p.msgs {
-		lines := p.body[m.start:m.end]
-		err := s.w.Write(ctx, lines, m.points)
-		if err == nil || Retryable(err) && s.spoolOrWait(ctx, lines) {
-			continue
-		}
-		s.quarantined.Add(float64(m.points))
-		s.log.Warn("InfluxDB refused a message's points; quarantined", "topic", m.topic, "err", err)
-		q := AppendRejection(nil, rejectionOf(m, lines, err))
-		if qerr := s.w.Write(ctx, q, 1); qerr != nil {
-			s.log.Error("could not quarantine refused points", "topic", m.topic, "err", qerr)
-		}
+// sleep waits d or until ctx is done; it reports whether the wait ran to its end.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
-// spoolOrWait tries the spool for lines after a retryable failure in the one-by-one path.
-func (s *Sink) spoolOrWait(ctx context.Context, lines []byte) bool {
-	for s.opts.Spool != nil && ctx.Err() == nil {
-		if err := s.opts.Spool.Append(lines); err == nil {
-			return true
-		}
-		select {
-		case <-time.After(time.Second):
-		case <-ctx.Done():
-		}
-	}
-	return false
-}
+// backoff is a retry delay doubling from 100 ms to 10 s, or longer when InfluxDB asks for it.
+type backoff time.Duration
 
-// spoolBatch appends the messages msgs[from:to] of p to the spool as one record, or split in
-// halves when the record is too large for a spool segment, and acknowledges each part once
-// it is on disk. On ErrFull the parts spooled so far stay acknowledged; a retry continues
-// after them.
-func (s *Sink) spoolBatch(p *pending, from, to int) error {
-	body := p.body[p.msgs[from].start:p.msgs[to-1].end]
-	err := s.opts.Spool.Append(body)
-	if errors.Is(err, spool.ErrTooLarge) && to-from > 1 {
-		mid := (from + to) / 2
-		if err := s.spoolBatch(p, from, mid); err != nil {
-			return err
-		}
-		return s.spoolBatch(p, mid, to)
+func (b *backoff) next(err error) time.Duration {
+	d := max(time.Duration(*b), 100*time.Millisecond)
+	if we := (*WriteError)(nil); errors.As(err, &we) && we.RetryAfter > d {
+		d = we.RetryAfter
 	}
-	if err == nil {
-		for _, m := range p.msgs[from:to] {
-			s.spooled.Add(float64(m.points))
-		}
-		s.ackUpTo(p, to)
-	}
-	return err
-}
-
-// replay drains the spool into InfluxDB, oldest first, whenever InfluxDB takes writes.
-func (s *Sink) replay(ctx context.Context) {
-	backoff := 100 * time.Millisecond
-	for {
-		rec, err := s.opts.Spool.Next(ctx)
-		if err != nil {
-			return // ctx done or spool closed
-		}
-		err = s.w.Write(ctx, rec.Data, bytes.Count(rec.Data, []byte{'\n'}))
-		if err != nil && !Retryable(err) {
-			s.writeLinesOneByOne(ctx, rec.Data)
-			err = nil
-		}
-		if err != nil {
-			s.warnEvery("replay", "InfluxDB write of spooled data failed; retrying", "err", err, "retry_in", backoff)
-			select {
-			case <-time.After(backoff):
-			case <-ctx.Done():
-				return
-			}
-			backoff = min(backoff*2, 10*time.Second)
-			continue
-		}
-		backoff = 100 * time.Millisecond
-		if err := s.opts.Spool.Confirm(rec.Seq); err != nil {
-			s.log.Error("spool confirm failed", "seq", rec.Seq, "err", err)
-		}
-	}
-}
-
-// writeLinesOneByOne writes a spooled record InfluxDB refused line by line; the lines it
-// refuses for good are quarantined.
-func (s *Sink) writeLinesOneByOne(ctx context.Context, data []byte) {
-	for line := range bytes.Lines(data) {
-		err := s.w.Write(ctx, line, 1)
-		for err != nil && Retryable(err) && ctx.Err() == nil {
-			time.Sleep(time.Second)
-			err = s.w.Write(ctx, line, 1)
-		}
-		if err == nil || ctx.Err() != nil {
-			continue
-		}
-		s.quarantined.Inc()
-		q := AppendRejection(nil, rejectionOf(msgSpan{topic: "(spool)"}, line, err))
-		if qerr := s.w.Write(ctx, q, 1); qerr != nil {
-			s.log.Error("could not quarantine refused point", "err", qerr)
-		}
-	}
+	*b = backoff(min(2*d, 10*time.Second))
+	return d
 }

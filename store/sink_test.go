@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 	"github.com/quantrac/quantrac/internal/testenv"
 )
 
-func newTestSink(t *testing.T, in *testenv.Influx, batch int, spool Spool) (*Sink, *Writer, *prometheus.Registry) {
+func newTestSink(t *testing.T, in *testenv.Influx, batch int, spool Spool) (*Sink, *InfluxWriter, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	w, err := NewWriter(WriterOptions{URL: in.URL(), Bucket: "quantrac/autogen", Timeout: 5 * time.Second}, reg)
@@ -39,11 +40,7 @@ func TestSinkAcksAfterWrite(t *testing.T) {
 	var acked atomic.Int64
 	const n = 1000
 	for i := range n {
-		line := fmt.Sprintf("air,station=S pm25=%d %d\n", i, int64(i)*int64(time.Second))
-		ack := func() {
-			acked.Add(1)
-		}
-		if err := s.Put(context.Background(), Batch{Lines: []byte(line), Points: 1, Ack: ack}); err != nil {
+		if err := s.Put(context.Background(), envelope(i+1, false, &acked)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -54,7 +51,7 @@ func TestSinkAcksAfterWrite(t *testing.T) {
 	if got := in.Count("quantrac", "SELECT count(pm25) FROM air"); got != n {
 		t.Errorf("InfluxDB holds %d points, want %d", got, n)
 	}
-	if got := testutil.ToFloat64(s.pendingPoints); got != 0 {
+	if got := testutil.ToFloat64(s.m.pendingPoints); got != 0 {
 		t.Errorf("pending points = %v after flush", got)
 	}
 	_ = reg
@@ -68,16 +65,13 @@ func TestSinkQuarantinesRefusedMessage(t *testing.T) {
 	in.Write("quantrac/autogen", `air,station=S pm25=1 1`)
 	s, _, _ := newTestSink(t, in, 10, nil)
 	stop := run(t, s)
+	in.Write("quantrac/autogen", `air,station=S BAD="text" 1`) // BAD is a string field: a float is a type conflict
 	var acked atomic.Int64
-	ack := func() { acked.Add(1) }
-	put := func(line string) {
-		if err := s.Put(context.Background(), Batch{Lines: []byte(line), Points: 1, Ack: ack, Topic: "stations/S/air", Station: "S"}); err != nil {
+	for i, bad := range []bool{false, true, false} {
+		if err := s.Put(context.Background(), envelope(i+2, bad, &acked)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	put("air,station=S pm25=2 2\n")
-	put("air,station=S pm25=\"text\" 3\n") // type conflict: pm25 is a float field
-	put("air,station=S pm25=4 4\n")
 	stop()
 	if acked.Load() != 3 {
 		t.Errorf("acked %d of 3", acked.Load())
@@ -88,7 +82,10 @@ func TestSinkQuarantinesRefusedMessage(t *testing.T) {
 	if got := in.Count("quantrac", `SELECT count(payload) FROM rejected_messages WHERE reason='write_rejected'`); got != 1 {
 		t.Errorf("rejected_messages holds %d write_rejected entries, want 1", got)
 	}
-	if got := testutil.ToFloat64(s.quarantined); got != 1 {
+	if n := in.Count("quantrac", `SELECT count(payload) FROM rejected_messages WHERE reason='write_rejected' AND payload = '{"n": 3}'`); n != 1 {
+		t.Errorf("the quarantine entry does not hold the message's payload")
+	}
+	if got := testutil.ToFloat64(s.m.quarantinedPoints); got != 1 {
 		t.Errorf("quarantined = %v", got)
 	}
 }
@@ -103,8 +100,7 @@ func TestSinkHoldsAcksWhileInfluxDown(t *testing.T) {
 	in.Stop()
 	var acked atomic.Int64
 	for i := range 5 {
-		line := fmt.Sprintf("air,station=S pm25=%d %d\n", i, i+1)
-		_ = s.Put(context.Background(), Batch{Lines: []byte(line), Points: 1, Ack: func() { acked.Add(1) }})
+		_ = s.Put(context.Background(), envelope(i+1, false, &acked))
 	}
 	time.Sleep(500 * time.Millisecond) // several flush intervals: nothing may be acknowledged
 	if acked.Load() != 0 {
@@ -117,5 +113,55 @@ func TestSinkHoldsAcksWhileInfluxDown(t *testing.T) {
 	stop()
 	if got := in.Count("quantrac", "SELECT count(pm25) FROM air"); got != 5 {
 		t.Errorf("InfluxDB holds %d points, want 5", got)
+	}
+}
+
+// InfluxDB answering 503 with no spool configured: nothing is acknowledged, and nothing is
+// lost once it recovers — every message is then written once and acknowledged. (The 503
+// comes from a fault proxy in front of the real InfluxDB.)
+func TestSinkInflux503NoSpool(t *testing.T) {
+	in := testenv.InfluxDB(t, testenv.InfluxOptions{DisableFlux: true})
+	in.CreateDatabase("quantrac")
+	proxy := testenv.NewFaultProxy(t, in.URL())
+	var refused atomic.Int64
+	proxy.Intercept(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if r.URL.Path != "/api/v2/write" {
+			return false
+		}
+		refused.Add(1)
+		w.Header().Set("Retry-After", "0")
+		http.Error(w, `{"code":"unavailable","message":"overloaded"}`, http.StatusServiceUnavailable)
+		return true
+	})
+	w, err := NewWriter(WriterOptions{URL: proxy.URL(), Bucket: "quantrac/autogen", Timeout: 5 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	s := NewSink(w, SinkOptions{BatchSize: 50, FlushInterval: 20 * time.Millisecond})
+	stop := run(t, s)
+	var acked atomic.Int64
+	const n = 300
+	for i := range n {
+		if err := s.Put(context.Background(), envelope(i+1, false, &acked)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		return refused.Load() >= 10, fmt.Sprintf("%d writes refused", refused.Load())
+	})
+	if got := acked.Load(); got != 0 {
+		t.Fatalf("acknowledged %d messages while InfluxDB answered 503 and there is no spool", got)
+	}
+	proxy.Intercept(nil)
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		return acked.Load() == n, fmt.Sprintf("acknowledged %d of %d", acked.Load(), n)
+	})
+	stop()
+	if got := in.Count("quantrac", "SELECT count(pm25) FROM air"); got != n {
+		t.Errorf("InfluxDB holds %d points, want %d", got, n)
+	}
+	if got := testutil.ToFloat64(s.m.durable) + testutil.ToFloat64(s.m.pendingReadings); got != n {
+		t.Errorf("durable + pending = %v, want %d", got, n)
 	}
 }

@@ -55,9 +55,9 @@ func (o WriterOptions) HTTPClient() (*http.Client, error) {
 	return &http.Client{Timeout: max(o.Timeout, 30*time.Second), Transport: tr}, nil
 }
 
-// Writer sends line protocol to InfluxDB's v2 write API, served by InfluxDB 1.8+, 2.x and
+// InfluxWriter sends line protocol to InfluxDB's v2 write API, served by InfluxDB 1.8+, 2.x and
 // 3.x, with influxdb-client-go/v2. It does not retry: the caller decides (see WriteError).
-type Writer struct {
+type InfluxWriter struct {
 	client   influxdb2.Client
 	api      api.WriteAPIBlocking
 	points   prometheus.Counter
@@ -65,8 +65,8 @@ type Writer struct {
 	duration prometheus.Histogram
 }
 
-// NewWriter builds a Writer and registers its metrics; it does no I/O.
-func NewWriter(o WriterOptions, reg prometheus.Registerer) (*Writer, error) {
+// NewWriter builds an InfluxWriter and registers its metrics; it does no I/O.
+func NewWriter(o WriterOptions, reg prometheus.Registerer) (*InfluxWriter, error) {
 	opts := influxdb2.DefaultOptions().
 		SetHTTPRequestTimeout(uint(max(o.Timeout, time.Second) / time.Second)).
 		SetPrecision(time.Nanosecond).
@@ -79,7 +79,7 @@ func NewWriter(o WriterOptions, reg prometheus.Registerer) (*Writer, error) {
 		opts.SetTLSConfig(tc)
 	}
 	client := influxdb2.NewClientWithOptions(o.URL, o.Token, opts)
-	w := &Writer{
+	w := &InfluxWriter{
 		client: client,
 		api:    client.WriteAPIBlocking(o.Org, o.Bucket),
 		points: prometheus.NewCounter(prometheus.CounterOpts{
@@ -102,7 +102,7 @@ func NewWriter(o WriterOptions, reg prometheus.Registerer) (*Writer, error) {
 }
 
 // Write sends one body of line protocol holding points points. A failure is a *WriteError.
-func (w *Writer) Write(ctx context.Context, body []byte, points int) error {
+func (w *InfluxWriter) Write(ctx context.Context, body []byte, points int) error {
 	if len(body) == 0 {
 		return nil
 	}
@@ -119,13 +119,13 @@ func (w *Writer) Write(ctx context.Context, body []byte, points int) error {
 }
 
 // Ping reports whether InfluxDB answers.
-func (w *Writer) Ping(ctx context.Context) bool {
+func (w *InfluxWriter) Ping(ctx context.Context) bool {
 	ok, err := w.client.Ping(ctx)
 	return err == nil && ok
 }
 
 // Close releases the client's connections.
-func (w *Writer) Close() { w.client.Close() }
+func (w *InfluxWriter) Close() { w.client.Close() }
 
 // Write error classes, the values of the class label of quantrac_write_errors_total.
 const (

@@ -16,6 +16,7 @@ import (
 
 	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/ingest/payload"
+	"github.com/quantrac/quantrac/internal/mqttpub"
 	"github.com/quantrac/quantrac/internal/sim"
 	"github.com/quantrac/quantrac/internal/sim/tt10dir"
 )
@@ -36,7 +37,7 @@ func (r *recorder) Publish(_ context.Context, topic string, payload []byte) erro
 	defer r.mu.Unlock()
 	r.n++
 	if r.n == r.fail {
-		return ErrNoAck
+		return mqttpub.ErrNoAck
 	}
 	r.msgs = append(r.msgs, message{topic, string(payload)})
 	return nil
@@ -211,7 +212,7 @@ func TestUnacknowledgedFilesStay(t *testing.T) {
 	pub := &recorder{fail: 4}
 	w, _ := testWatcher(t, dir, reg, pub, start.Add(time.Hour), nil)
 	sum, err := w.Scan(t.Context())
-	if !errors.Is(err, ErrNoAck) || sum.Results[ResultDone] != 3 || sum.Failed != 1 || sum.Waiting != 6 {
+	if !errors.Is(err, mqttpub.ErrNoAck) || sum.Results[ResultDone] != 3 || sum.Failed != 1 || sum.Waiting != 6 {
 		t.Fatalf("scan with a lost PUBACK: %v, %v", sum, err)
 	}
 	for i, rel := range rels {

@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/quantrac/quantrac"
+	"log/slog"
+
 	"github.com/quantrac/quantrac/config"
-	"github.com/quantrac/quantrac/rules"
+	"github.com/quantrac/quantrac/internal/daemon"
 )
 
-// checkCommand validates what `quantrac run` would load, with the same code, and prints one
-// line per problem naming file, line or key, and reason.
+// checkCommand validates what `quantrac run` would load, with the same code (daemon.LoadRules,
+// daemon.LoadStations, which SIGHUP reload uses too), and prints one line per problem naming
+// file, line or key, and reason.
 func checkCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -24,15 +26,14 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 		printProblems(stderr, err)
 		return 1
 	}
-	reg, err := quantrac.LoadRegistry(cfg.StationsFile)
+	cat, err := daemon.LoadRules(cfg)
 	if err != nil {
 		printProblems(stderr, err)
 		return 1
 	}
-	if errs := checkRules(cfg, reg); len(errs) > 0 {
-		for _, e := range errs {
-			printProblems(stderr, e)
-		}
+	reg, err := daemon.LoadStations(cfg, cat, slog.New(slog.DiscardHandler))
+	if err != nil {
+		printProblems(stderr, err)
 		return 1
 	}
 	name := cfg.File
@@ -41,14 +42,4 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d stations in %s)\n", name, reg.Len(), cfg.StationsFile)
 	return 0
-}
-
-// checkRules loads the catalog with the configured rule files and checks every station's
-// regulations and permit limits against it.
-func checkRules(cfg *config.Config, reg *quantrac.Registry) []error {
-	cat, err := rules.LoadCatalog(cfg.Rules.Files...)
-	if err != nil {
-		return []error{err}
-	}
-	return rules.Check(cat, reg)
 }

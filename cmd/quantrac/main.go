@@ -148,7 +148,7 @@ func runCommand(args []string, stderr io.Writer) int {
 	go func() {
 		for range hup {
 			if err := d.Reload(); err != nil {
-				log.Error("registry reload failed; keeping the old one", "err", err)
+				log.Error("SIGHUP", "err", err)
 			}
 		}
 	}()

@@ -14,10 +14,10 @@ import (
 	"github.com/quantrac/quantrac/internal/daemon"
 )
 
-// replayCommand re-ingests quarantined messages (rejected_messages) through the same
-// pipeline, e.g. after adding a station that was unknown when they arrived. Readings that
-// were already accepted land on the same points again, so nothing is duplicated; messages
-// rejected again are counted but not quarantined a second time.
+// replayCommand republishes quarantined messages (rejected_messages) to the broker, where the
+// running quantrac ingests them like live data — rules and AQI included — e.g. after adding a
+// station that was unknown when they arrived (reload quantrac with SIGHUP first). Readings
+// that were already accepted land on the same points again, so nothing is duplicated.
 func replayCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -19,7 +19,6 @@ import (
 	"github.com/quantrac/quantrac/internal/daemon"
 	"github.com/quantrac/quantrac/internal/i18n"
 	"github.com/quantrac/quantrac/report"
-	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
 )
 
@@ -85,11 +84,11 @@ func reportCommand(args []string, stdout, stderr io.Writer) int {
 }
 
 func buildReport(ctx context.Context, cfg *config.Config, m report.Month, station string) (*report.Report, *quantrac.Registry, error) {
-	reg, err := daemon.LoadRegistry(cfg, slog.New(slog.DiscardHandler))
+	cat, err := daemon.LoadRules(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	cat, err := rules.LoadCatalog(cfg.Rules.Files...)
+	reg, err := daemon.LoadStations(cfg, cat, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, nil, err
 	}

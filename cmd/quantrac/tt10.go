@@ -8,18 +8,19 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/config"
 	"github.com/quantrac/quantrac/httpapi"
 	"github.com/quantrac/quantrac/ingest/payload"
+	"github.com/quantrac/quantrac/internal/mqttpub"
 	"github.com/quantrac/quantrac/internal/tlsfiles"
 	"github.com/quantrac/quantrac/tt10"
 )
@@ -85,7 +86,7 @@ func tt10Command(args []string, stdout, stderr io.Writer) int {
 }
 
 // build makes the publisher and the watcher; r gathers their metrics.
-func (f *tt10Flags) build(cfg *config.Config, registry func() *quantrac.Registry, log *slog.Logger, r prometheus.Registerer) (*tt10.MQTT, *tt10.Watcher, error) {
+func (f *tt10Flags) build(cfg *config.Config, registry func() *quantrac.Registry, log *slog.Logger, r prometheus.Registerer) (*mqttpub.Publisher, *tt10.Watcher, error) {
 	m := cfg.MQTT
 	tc, err := tlsfiles.Files{CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile, ServerName: m.TLS.ServerName, InsecureSkipVerify: m.TLS.InsecureSkipVerify}.Config("mqtt")
 	if err != nil {
@@ -95,8 +96,9 @@ func (f *tt10Flags) build(cfg *config.Config, registry func() *quantrac.Registry
 	if id == "" {
 		id = m.ClientID + "-tt10" // never the daemon's own id: the broker would drop one of them
 	}
-	pub := tt10.NewMQTT(tt10.MQTTOptions{Broker: m.Broker, ClientID: id, Username: m.Username, Password: m.Password.Value(),
-		TLS: tc, Logger: log, Registerer: r})
+	pub := mqttpub.New(mqttpub.Options{Broker: m.Broker, ClientID: id, Username: m.Username, Password: m.Password.Value(),
+		TLS: tc, Logger: log, Registerer: r,
+		GaugeName: "quantrac_tt10_mqtt_connected", GaugeHelp: "1 while the tt10 watcher is connected to the MQTT broker."})
 	w, err := tt10.New(tt10.Options{
 		Dir: f.watch, Registry: registry, Publisher: pub, TopicTemplate: m.TopicTemplate,
 		Settle: f.settle, Interval: f.interval, Rate: f.rate,
@@ -156,21 +158,28 @@ func (f *tt10Flags) runWatch(ctx context.Context, cfg *config.Config, reg *quant
 		printProblems(stderr, err)
 		return 1
 	}
-	var wg sync.WaitGroup
 	httpCtx, httpStop := context.WithCancel(context.Background())
-	wg.Go(func() {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
 		if err := srv.Run(httpCtx); err != nil {
-			log.Error("HTTP server failed", "err", err)
+			return fmt.Errorf("HTTP server on %s: %w", srv.Addr(), err)
 		}
+		return nil
 	})
-	wg.Go(func() { reloadOnHUP(ctx, cfg.StationsFile, &current, log) })
-	log.Info("tt10 watcher running", "dir", f.watch, "broker", cfg.MQTT.Broker, "stations", reg.Len(), "web", srv.Addr())
-	if err := pub.ConnectRetry(ctx); err == nil {
-		_ = w.Run(ctx)
+	g.Go(func() error { reloadOnHUP(gctx, cfg.StationsFile, &current, log); return nil })
+	g.Go(func() error {
+		defer httpStop()
+		log.Info("tt10 watcher running", "dir", f.watch, "broker", cfg.MQTT.Broker, "stations", reg.Len(), "web", srv.Addr())
+		defer pub.Close()
+		if err := pub.ConnectRetry(gctx); err != nil {
+			return nil // stopped before the broker answered
+		}
+		return w.Run(gctx)
+	})
+	if err := g.Wait(); err != nil {
+		log.Error("tt10 watcher failed", "err", err)
+		return 1
 	}
-	pub.Close()
-	httpStop()
-	wg.Wait()
 	log.Info("tt10 watcher stopped")
 	return 0
 }

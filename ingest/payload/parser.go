@@ -76,6 +76,10 @@ func RejectedReadingReasons() []string {
 		ReasonFutureTime, ReasonTooOld, ReasonBadTime, ReasonDuplicate, ReasonTooMany}
 }
 
+// MaxRejectedDetails is the number of rejected readings of one message that are itemized in
+// Result.Rejected (and counted by reason); the rest are only counted in Result.RejectedMore.
+const MaxRejectedDetails = 100
+
 // RejectedReading is one reading of a message that was not accepted.
 type RejectedReading struct {
 	Reason string `json:"reason"` // one of the Reason… reading-level constants
@@ -90,6 +94,10 @@ type RejectedReading struct {
 type Result struct {
 	Readings []quantrac.Reading
 	Rejected []RejectedReading
+	// RejectedMore counts the rejected readings beyond the first MaxRejectedDetails, which are
+	// neither itemized nor counted by reason: one hostile message of 40,000 unknown keys must
+	// not cost 40,000 explanations (it is kept whole in rejected_messages all the same).
+	RejectedMore int
 	// Charset is "" for UTF-8 payloads and "windows-1258" when a data line payload was not
 	// valid UTF-8 and was decoded as the Vietnamese Windows code page instead.
 	Charset string
@@ -101,6 +109,7 @@ func (r *Result) Reset() {
 	r.Readings = r.Readings[:0]
 	clear(r.Rejected)
 	r.Rejected = r.Rejected[:0]
+	r.RejectedMore = 0
 	r.Charset = ""
 }
 
@@ -175,7 +184,7 @@ func (p *Parser) Parse(f Format, st *quantrac.Station, kind quantrac.Kind, paylo
 		f = Detect(payload)
 	}
 	p.begin(st, now, out)
-	nr, nj, cs := len(out.Readings), len(out.Rejected), out.Charset
+	nr, nj, nm, cs := len(out.Readings), len(out.Rejected), out.RejectedMore, out.Charset
 	var err error
 	switch f {
 	case JSON:
@@ -194,6 +203,7 @@ func (p *Parser) Parse(f Format, st *quantrac.Station, kind quantrac.Kind, paylo
 		out.Readings = out.Readings[:nr]
 		clear(out.Rejected[nj:])
 		out.Rejected = out.Rejected[:nj]
+		out.RejectedMore = nm
 		out.Charset = cs
 	}
 	p.end()

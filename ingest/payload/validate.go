@@ -120,6 +120,10 @@ func (p *Parser) emit(c *candidate) {
 }
 
 func (p *Parser) reject(reason, prm, format string, args ...any) {
+	if len(p.out.Rejected) >= MaxRejectedDetails {
+		p.out.RejectedMore++
+		return
+	}
 	p.out.Rejected = append(p.out.Rejected, RejectedReading{Reason: reason, Param: prm, Err: fmt.Sprintf(format, args...)})
 }
 

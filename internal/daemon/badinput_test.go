@@ -29,7 +29,7 @@ func publishInOrder(t *testing.T, brokerURL string, msgs [][2]string) {
 // A corpus of bad messages never stops quantrac: each is counted under its reason and kept
 // verbatim in rejected_messages, and a good message after them is accepted.
 func TestBadInputCountedKeptAndHarmless(t *testing.T) {
-	s := startStack(t, testStations, func(c *configT) { c.Limits.MaxPayloadBytes = 4096 })
+	s := startStack(t, testStations, func(c *configT) { c.Limits.MaxPayloadBytes = 64 << 10 })
 	now := time.Now().UTC().Truncate(time.Second)
 	ts := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
 	bad := []struct{ topic, payload, result, reason string }{
@@ -40,7 +40,9 @@ func TestBadInputCountedKeptAndHarmless(t *testing.T) {
 		{"stations/LC-AQ-01/air", `{"time": "` + ts(2*time.Hour) + `", "readings": {"pm25": 10}}`, "invalid", "future_time"},
 		{"stations/LC-AQ-01/air", `{"time": "` + ts(0) + `", "readings": {"pm25": "NaN"}}`, "invalid", "not_a_number"},
 		{"stations/LC-AQ-01/air", `{"time": "` + ts(0) + `", "readings": {"pm25": -5}}`, "invalid", "out_of_range"},
-		{"stations/LC-AQ-01/air", `{"time": "` + ts(0) + `", "readings": {"pm25": 10, "pad": "` + strings.Repeat("x", 5000) + `"}}`, "too_large", "too_large"},
+		{"stations/LC-AQ-01/air", `{"time": "` + ts(0) + `", "readings": {"pm25": 10, "pad": "` + strings.Repeat("x", 70_000) + `"}}`, "too_large", "too_large"},
+		{"stations/LC-AQ-01/status", `{"battery": "low"}`, "malformed", "malformed"},
+		{"stations/LC-AQ-01/air", hostile(now), "invalid", "unknown_parameter"},
 	}
 	var msgs [][2]string
 	for _, b := range bad {
@@ -70,13 +72,24 @@ func TestBadInputCountedKeptAndHarmless(t *testing.T) {
 	for _, b := range bad {
 		want := b.payload
 		if b.result == "too_large" {
-			want = b.payload[:4096]
+			want = b.payload[:64<<10]
 		}
 		if reason, ok := kept[want]; !ok || reason != b.reason {
 			t.Errorf("%s: kept=%v reason=%q, want verbatim payload with reason %q", b.result, ok, reason, b.reason)
 		}
 	}
-	for result, n := range map[string]int{"accepted": 1, "malformed": 1, "unknown_station": 1, "forbidden": 2, "invalid": 3, "too_large": 1} {
+	for _, r := range s.influx.Query("quantrac", `SELECT reason, station, error FROM rejected_messages`)[0].Rows() {
+		if r["reason"] == "too_large" && r["station"] != "LC-AQ-01" {
+			t.Errorf("the too_large message of a registered station is kept without its station tag: %v", r["station"])
+		}
+		if e, _ := r["error"].(string); len(e) > 8192 {
+			t.Errorf("%s: error field of %d bytes, want it bounded", r["reason"], len(e))
+		}
+	}
+	if want := `quantrac_readings_rejected_total{reason="unknown_parameter"} 100`; !strings.Contains(metrics, want) {
+		t.Errorf("/metrics lacks %q: the rejected readings of one message are counted with a cap", want)
+	}
+	for result, n := range map[string]int{"accepted": 1, "malformed": 2, "unknown_station": 1, "forbidden": 2, "invalid": 4, "too_large": 1} {
 		want := fmt.Sprintf(`quantrac_messages_total{result="%s"} %d`, result, n)
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
@@ -112,4 +125,19 @@ func TestFlaggedReadingsGoApart(t *testing.T) {
 	if rows[0]["pm25_status"] != "01" || rows[1]["pm25_status"] != "02" || rows[1]["pm25"] != 20.0 {
 		t.Errorf("flagged rows = %v", rows)
 	}
+}
+
+// hostile is a message of 3,000 unknown keys (30 KB): it must not cost 3,000 explanations in
+// the error field nor 3,000 counter increments.
+func hostile(now time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"time": %q, "readings": {`, now.Format(time.RFC3339))
+	for i := range 3000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"k%d": 1`, i)
+	}
+	b.WriteString("}}")
+	return b.String()
 }

@@ -1,20 +1,19 @@
 // Package daemon wires quantrac's parts into the running ingester (`quantrac run`).
 //
-//	Source (MQTT) ──> Pipeline (decode workers) ──> Sink ──> Writer (InfluxDB) / spool
-//	                              └──> Observer (rules engine, AQI) ──> /metrics
+//	Source (MQTT) ──> Pipeline (decode workers) ──> envelope ──> Sink ──> InfluxDB / spool
+//	                              └──> Observer (rules engine, AQI) adds transitions, indices
+//	/metrics, /api/v1 read the engine's state; they are not in the message's path.
 //
 // Parts are built sink-first and stopped source-first, so each stage drains when its input
 // closes: on shutdown the source stops consuming, the workers finish the messages taken, the
-// sink flushes them and acknowledges, and only then the broker connection closes.
+// sink flushes them and acknowledges, and only then the broker connection closes. The parts
+// run under one group: the first to fail stops the others, and Run returns its error.
 package daemon
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +29,6 @@ import (
 	"github.com/quantrac/quantrac/ingest"
 	"github.com/quantrac/quantrac/ingest/payload"
 	"github.com/quantrac/quantrac/internal/derive"
-	"github.com/quantrac/quantrac/param"
 	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
 	"github.com/quantrac/quantrac/store/spool"
@@ -53,11 +51,13 @@ type Daemon struct {
 	opts     Options
 	log      *slog.Logger
 	reg      *prometheus.Registry
+	cat      *rules.Catalog
 	registry atomic.Pointer[quantrac.Registry]
+	rebuilt  atomic.Bool // rule state restored from InfluxDB: messages may be consumed
 
 	source   ingest.Source
 	pipeline *ingest.Pipeline
-	writer   *store.Writer
+	writer   *store.InfluxWriter
 	spool    *spool.Spool
 	sink     *store.Sink
 	http     *httpapi.Server
@@ -68,83 +68,65 @@ type Daemon struct {
 }
 
 // New builds every part from cfg and binds the HTTP listener. It does no other I/O than
-// loading the station registry.
-func New(cfg *config.Config, o Options) (*Daemon, error) {
+// loading the station registry and opening the spool; when a part fails to build, what was
+// built is closed again.
+func New(cfg *config.Config, o Options) (d *Daemon, err error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 15 * time.Second
 	}
-	d := &Daemon{cfg: cfg, opts: o, log: o.Logger, reg: prometheus.NewRegistry()}
-	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "quantrac_build_info", Help: "Build information.", ConstLabels: prometheus.Labels{"version": o.Version},
-	}, func() float64 { return 1 }))
-	d.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "quantrac_registry_reloads_total", Help: "Station registry reloads, by result (success, failure).",
-	}, []string{"result"})
-	d.reg.MustRegister(d.reloads)
-
-	reg, err := LoadRegistry(cfg, d.log)
+	d = &Daemon{cfg: cfg, opts: o, log: o.Logger, reg: prometheus.NewRegistry()}
+	d.registerOwnMetrics()
+	if d.cat, err = LoadRules(cfg); err != nil {
+		return nil, err
+	}
+	reg, err := LoadStations(cfg, d.cat, d.log)
 	if err != nil {
 		return nil, err
 	}
 	d.registry.Store(reg)
-	if err := d.build(); err != nil {
-		return nil, err
+	defer func() {
+		if err != nil {
+			d.close()
+			d = nil
+		}
+	}()
+	if err = d.buildStore(); err != nil {
+		return d, err
 	}
-	return d, nil
-}
-
-// LoadRegistry loads the configured station registry; a missing default stations.yaml gives
-// an empty registry (every message is then quarantined as unknown_station, and can be
-// replayed once the stations are registered).
-func LoadRegistry(cfg *config.Config, log *slog.Logger) (*quantrac.Registry, error) {
-	reg, err := quantrac.LoadRegistry(cfg.StationsFile)
-	if err != nil && !cfg.StationsFileRequired() && errors.Is(err, fs.ErrNotExist) {
-		log.Warn("no station registry; every message will be rejected as unknown_station", "stations_file", cfg.StationsFile)
-		return quantrac.NewRegistry()
-	}
-	return reg, err
-}
-
-func (d *Daemon) build() error {
-	if err := d.buildStore(true); err != nil {
-		return err
-	}
-	cat, err := rules.LoadCatalog(d.cfg.Rules.Files...)
-	if err != nil {
-		return err
-	}
-	if errs := rules.Check(cat, d.registry.Load()); len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	d.engine = rules.NewEngine(cat, d.registry.Load(), time.Now)
-	d.derive = derive.New(d.engine, d.registry.Load(), time.Now)
+	d.engine = rules.NewEngine(d.cat, reg, time.Now)
+	d.derive = derive.New(d.engine, reg, time.Now)
 	d.reg.MustRegister(d.derive.Collector()) // the engine's metrics are too many for the registry: see httpapi.Exposition
-	if d.pipeline, err = d.newPipeline(false); err != nil {
-		return err
+	if d.pipeline, err = d.newPipeline(); err != nil {
+		return d, err
 	}
-	m := d.cfg.MQTT
-	d.source = ingest.NewMQTTSource(ingest.MQTTOptions{
-		Broker: m.Broker, ClientID: m.ClientID, Topics: m.Topics, QoS: byte(m.QoS),
-		Username: m.Username, Password: m.Password.Value(),
-		CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile, ServerName: m.TLS.ServerName,
-		InsecureSkipVerify: m.TLS.InsecureSkipVerify,
-		MaxInflight:        m.MaxInflight, Logger: d.log, Registerer: d.reg,
-	})
-	routes, err := d.webRoutes(cat)
-	if err != nil {
-		return err
+	d.source = d.newSource()
+	var routes []httpapi.Routes
+	if routes, err = d.webRoutes(d.cat); err != nil {
+		return d, err
 	}
 	d.http, err = httpapi.New(httpapi.Options{
-		Address: d.opts.WebListenAddress, ConfigFile: d.opts.WebConfigFile, Logger: d.log,
+		Address: o.WebListenAddress, ConfigFile: o.WebConfigFile, Logger: d.log,
 		Gatherer: d.reg, Expositions: []httpapi.Exposition{d.engine.Exporter()},
-		Ready:  map[string]httpapi.Check{"mqtt": d.mqttReady, "influxdb": d.influxReady},
+		Ready:  map[string]httpapi.Check{"mqtt": d.mqttReady, "influxdb": d.influxReady, "rules": d.rulesReady},
 		Routes: routes,
 	})
-	return err
+	return d, err
+}
+
+func (d *Daemon) registerOwnMetrics() {
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "quantrac_build_info", Help: "Build information.", ConstLabels: prometheus.Labels{"version": d.opts.Version},
+	}, func() float64 { return 1 }))
+	d.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "quantrac_registry_reloads_total", Help: "Station registry reloads (SIGHUP), by result (success, error).",
+	}, []string{"result"})
+	d.reloads.WithLabelValues("success")
+	d.reloads.WithLabelValues("error")
+	d.reg.MustRegister(d.reloads)
 }
 
 // webRoutes builds the JSON API and the console over the engine's state and InfluxDB.
@@ -159,8 +141,10 @@ func (d *Daemon) webRoutes(cat *rules.Catalog) ([]httpapi.Routes, error) {
 }
 
 // writerOptions is the InfluxDB connection of the configuration.
-func (d *Daemon) writerOptions() store.WriterOptions {
-	in := d.cfg.Influx
+func (d *Daemon) writerOptions() store.WriterOptions { return writerOptionsOf(d.cfg) }
+
+func writerOptionsOf(cfg *config.Config) store.WriterOptions {
+	in := cfg.Influx
 	return store.WriterOptions{
 		URL: in.URL, Org: in.Org, Bucket: in.Bucket, Token: in.Token.Value(), Timeout: in.Timeout,
 		CAFile: in.TLS.CAFile, CertFile: in.TLS.CertFile, KeyFile: in.TLS.KeyFile, ServerName: in.TLS.ServerName,
@@ -168,33 +152,28 @@ func (d *Daemon) writerOptions() store.WriterOptions {
 	}
 }
 
-// buildStore builds the InfluxDB writer and the sink, with the disk spool when withSpool
-// (the daemon; a replay runs beside it and waits for InfluxDB instead).
-func (d *Daemon) buildStore(withSpool bool) error {
+// buildStore builds the InfluxDB writer, opens the disk spool and builds the sink.
+func (d *Daemon) buildStore() error {
 	var err error
 	if d.writer, err = store.NewWriter(d.writerOptions(), d.reg); err != nil {
 		return err
 	}
-	opts := store.SinkOptions{
+	d.spool, err = spool.Open(spool.Options{
+		Dir: d.cfg.Spool.Dir, MaxBytes: int64(d.cfg.Spool.MaxBytes),
+		SegmentBytes: min(int64(d.cfg.Spool.MaxBytes)/4, spool.DefaultSegmentBytes),
+		Logger:       d.log, Registerer: d.reg,
+	})
+	if err != nil {
+		return fmt.Errorf("spool.dir %s: %w", d.cfg.Spool.Dir, err)
+	}
+	d.sink = store.NewSink(d.writer, store.SinkOptions{
 		BatchSize: d.cfg.Influx.BatchSize, FlushInterval: d.cfg.Influx.FlushInterval,
-		Logger: d.log, Registerer: d.reg,
-	}
-	if withSpool {
-		d.spool, err = spool.Open(spool.Options{
-			Dir: d.cfg.Spool.Dir, MaxBytes: int64(d.cfg.Spool.MaxBytes),
-			SegmentBytes: min(int64(d.cfg.Spool.MaxBytes)/4, spool.DefaultSegmentBytes),
-			Logger:       d.log, Registerer: d.reg,
-		})
-		if err != nil {
-			return fmt.Errorf("spool.dir %s: %w", d.cfg.Spool.Dir, err)
-		}
-		opts.Spool = d.spool
-	}
-	d.sink = store.NewSink(d.writer, opts)
+		Spool: d.spool, Logger: d.log, Registerer: d.reg,
+	})
 	return nil
 }
 
-func (d *Daemon) newPipeline(noQuarantine bool) (*ingest.Pipeline, error) {
+func (d *Daemon) newPipeline() (*ingest.Pipeline, error) {
 	cfg := d.cfg
 	tmpl, err := ingest.ParseTemplate(cfg.MQTT.TopicTemplate)
 	if err != nil {
@@ -215,12 +194,38 @@ func (d *Daemon) newPipeline(noQuarantine bool) (*ingest.Pipeline, error) {
 		},
 		MaxPayloadBytes: cfg.Limits.MaxPayloadBytes,
 		Formats:         formats,
-		Sink:            d.sink,
-		Observer:        d.observer(),
-		NoQuarantine:    noQuarantine,
+		Store:           d.sink,
+		Observer:        d.derive,
+		Status:          d.derive,
 		Logger:          d.log,
 		Registerer:      d.reg,
 	}), nil
+}
+
+func (d *Daemon) newSource() ingest.Source {
+	m := d.cfg.MQTT
+	return ingest.NewMQTTSource(ingest.MQTTOptions{
+		Broker: m.Broker, ClientID: m.ClientID, Topics: m.Topics, QoS: byte(m.QoS),
+		Username: m.Username, Password: m.Password.Value(),
+		CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile, ServerName: m.TLS.ServerName,
+		InsecureSkipVerify: m.TLS.InsecureSkipVerify,
+		MaxInflight:        m.MaxInflight, Logger: d.log, Registerer: d.reg,
+	})
+}
+
+// close releases what New built: the InfluxDB client, the spool (and its lock), the listener.
+func (d *Daemon) close() {
+	if d.writer != nil {
+		d.writer.Close()
+	}
+	if d.spool != nil {
+		if err := d.spool.Close(); err != nil && !errors.Is(err, spool.ErrClosed) {
+			d.log.Error("closing the spool", "err", err)
+		}
+	}
+	if d.http != nil {
+		_ = d.http.Close()
+	}
 }
 
 // Addr is the HTTP listen address (useful with port 0).
@@ -228,102 +233,3 @@ func (d *Daemon) Addr() string { return d.http.Addr() }
 
 // Registry returns the current station registry.
 func (d *Daemon) Registry() *quantrac.Registry { return d.registry.Load() }
-
-// Run runs until ctx is done, then drains as described in the package doc.
-func (d *Daemon) Run(ctx context.Context) error {
-	hard, hardStop := context.WithCancel(context.Background())
-	defer hardStop()
-	httpCtx, httpStop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := d.http.Run(httpCtx); err != nil {
-			d.log.Error("HTTP server failed", "err", err)
-		}
-	})
-	sinkDone := make(chan struct{})
-	go func() { _ = d.sink.Run(hard); close(sinkDone) }()
-	d.rebuild(ctx)
-	pipeDone := make(chan struct{})
-	go func() { _ = d.pipeline.Run(hard, d.source.Messages()); close(pipeDone) }()
-	srcErr := make(chan error, 1)
-	go func() { srcErr <- d.source.Run(ctx) }()
-	d.log.Info("quantrac running", "broker", d.cfg.MQTT.Broker, "influx", d.cfg.Influx.URL, "stations", d.registry.Load().Len(), "web", d.http.Addr())
-
-	err := <-srcErr
-	d.log.Info("stopping: draining messages already taken", "timeout", d.opts.DrainTimeout)
-	timer := time.AfterFunc(d.opts.DrainTimeout, func() {
-		d.log.Warn("drain timeout; leaving the rest unacknowledged for the broker to redeliver")
-		hardStop()
-	})
-	defer timer.Stop()
-	<-pipeDone
-	d.sink.Close()
-	<-sinkDone
-	d.source.Close()
-	httpStop()
-	wg.Wait()
-	d.writer.Close()
-	if err := d.spool.Close(); err != nil {
-		d.log.Error("closing the spool", "err", err)
-	}
-	d.log.Info("stopped")
-	return err
-}
-
-// Reload reloads the station registry (SIGHUP). On error the old registry stays.
-func (d *Daemon) Reload() error {
-	reg, err := LoadRegistry(d.cfg, d.log)
-	if err != nil {
-		d.reloads.WithLabelValues("failure").Inc()
-		return err
-	}
-	d.registry.Store(reg)
-	d.derive.SetRegistry(reg)
-	d.reloads.WithLabelValues("success").Inc()
-	d.log.Info("station registry reloaded", "stations", reg.Len())
-	return nil
-}
-
-func (d *Daemon) mqttReady(context.Context) error {
-	if !d.source.Connected() {
-		return errors.New("not connected to the MQTT broker")
-	}
-	return nil
-}
-
-// influxReady holds while InfluxDB answers or the spool can take data for it.
-func (d *Daemon) influxReady(ctx context.Context) error {
-	if d.writer.Ping(ctx) {
-		return nil
-	}
-	if d.spool.Bytes() < int64(d.cfg.Spool.MaxBytes)*9/10 {
-		return nil
-	}
-	return errors.New("InfluxDB does not answer and the spool is full")
-}
-
-// observer is the pipeline's Observer: nil when the daemon has no rules (replay).
-func (d *Daemon) observer() ingest.Observer {
-	if d.derive == nil {
-		return nil
-	}
-	return d.derive
-}
-
-// rebuild restores rule windows and AQI trackers from InfluxDB before consuming, so that a
-// violation in progress is reported again after a restart. If InfluxDB is unreachable the
-// daemon starts anyway, with empty windows, and says so.
-func (d *Daemon) rebuild(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	start := time.Now()
-	h := store.NewHistory(store.NewQuerier(d.writerOptions(), nil), d.registry.Load, func(name string) bool {
-		p, ok := param.Lookup(name)
-		return ok && p.ID == name
-	})
-	if err := d.derive.Rebuild(ctx, h, time.Now()); err != nil {
-		d.log.Error("could not rebuild rule windows from InfluxDB; starting with empty windows", "err", err)
-		return
-	}
-	d.log.Info("rule windows rebuilt from InfluxDB", "took", time.Since(start).Round(time.Millisecond), "active_violations", len(d.engine.Active()))
-}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -190,4 +191,33 @@ func rowTime(t *testing.T, row map[string]any) time.Time {
 	}
 	t.Fatalf("time column %T %v", row["time"], row["time"])
 	return time.Time{}
+}
+
+// A part that fails to build (here the HTTP listener: its port is taken) makes New return
+// the error and close what it built before — the spool, whose lock would otherwise keep the
+// next New (a restart in the same process, a test) from opening it.
+func TestNewClosesWhatItBuiltOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Spool.Dir = filepath.Join(dir, "spool")
+	cfg.StationsFile = filepath.Join(dir, "stations.yaml")
+	if err := os.WriteFile(cfg.StationsFile, []byte(testStations), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	if _, err := New(cfg, Options{WebListenAddress: taken.Addr().String()}); err == nil {
+		t.Fatal("New succeeded on a taken port")
+	}
+	d, err := New(cfg, Options{WebListenAddress: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatalf("New after a failed New: %v (the spool lock leaked?)", err)
+	}
+	d.close()
 }

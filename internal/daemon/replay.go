@@ -2,14 +2,15 @@ package daemon
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/quantrac/quantrac/config"
 	"github.com/quantrac/quantrac/ingest"
+	"github.com/quantrac/quantrac/internal/mqttpub"
+	"github.com/quantrac/quantrac/internal/tlsfiles"
 	"github.com/quantrac/quantrac/store"
 )
 
@@ -22,72 +23,108 @@ type ReplayFilter struct {
 
 // ReplayReport says what a replay did.
 type ReplayReport struct {
-	Messages int            `json:"messages"`
-	Results  map[string]int `json:"results"`
+	Quarantined int `json:"quarantined"` // entries matching the filter
+	Republished int `json:"republished"` // distinct messages handed back to the broker
 }
 
-// Replay re-ingests the quarantined messages that match f through the ingest pipeline and
-// waits until their data is written.
+// quarantinedMessage is one rejected_messages entry to replay.
+type quarantinedMessage struct {
+	topic   string
+	payload []byte
+}
+
+// Replay republishes the quarantined messages that match f to the broker, on their original
+// topics at QoS 1, so that the running quantrac ingests them exactly like live data: rules and
+// AQI included, acknowledged only once durable. Each distinct message (topic and exact bytes)
+// is published once, oldest first; Replay returns when the broker has acknowledged them all.
+// Messages refused again are quarantined again by the daemon.
 func Replay(ctx context.Context, cfg *config.Config, f ReplayFilter, log *slog.Logger) (*ReplayReport, error) {
-	d := &Daemon{cfg: cfg, opts: Options{Logger: log, WebListenAddress: "127.0.0.1:0"}, log: log, reg: prometheus.NewRegistry()}
-	reg, err := LoadRegistry(cfg, log)
+	tmpl, err := ingest.ParseTemplate(cfg.MQTT.TopicTemplate)
 	if err != nil {
 		return nil, err
 	}
-	d.registry.Store(reg)
-	if err := d.buildStore(false); err != nil {
-		return nil, err
-	}
-	pipe, err := d.newPipeline(true)
+	q := store.NewQuerier(writerOptionsOf(cfg), nil)
+	all, err := quarantined(ctx, q, f)
 	if err != nil {
 		return nil, err
 	}
-	tmpl, _ := ingest.ParseTemplate(cfg.MQTT.TopicTemplate)
-	msgs, err := quarantined(ctx, store.NewQuerier(d.writerOptions(), nil), f)
+	rep := &ReplayReport{Quarantined: len(all)}
+	msgs := distinct(all, func(m quarantinedMessage) bool {
+		station, _, _ := tmpl.Match(m.topic)
+		return f.Station == "" || station == f.Station
+	})
+	if len(msgs) == 0 {
+		return rep, nil
+	}
+	pub, err := replayPublisher(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	sinkDone := make(chan struct{})
-	go func() { _ = d.sink.Run(ctx); close(sinkDone) }()
-	rep := &ReplayReport{Results: map[string]int{}}
-	h := pipe.Handler()
+	defer pub.Close()
+	if err := pub.ConnectRetry(ctx); err != nil {
+		return rep, err
+	}
 	for _, m := range msgs {
-		if station, _, _ := tmpl.Match(m.Topic); f.Station != "" && station != f.Station {
+		if err := pub.Publish(ctx, m.topic, m.payload); err != nil {
+			return rep, fmt.Errorf("publishing to %s: %w", m.topic, err)
+		}
+		rep.Republished++
+	}
+	return rep, nil
+}
+
+// distinct keeps the first of each (topic, payload) that keep accepts, in order.
+func distinct(msgs []quarantinedMessage, keep func(quarantinedMessage) bool) []quarantinedMessage {
+	seen := map[string]bool{}
+	var out []quarantinedMessage
+	for _, m := range msgs {
+		k := m.topic + "\x00" + string(m.payload)
+		if seen[k] || !keep(m) {
 			continue
 		}
-		res, err := h.Handle(ctx, m)
-		if err != nil {
-			break
-		}
-		rep.Messages++
-		rep.Results[res]++
+		seen[k] = true
+		out = append(out, m)
 	}
-	d.sink.Close()
-	<-sinkDone
-	d.writer.Close()
-	return rep, ctx.Err()
+	return out
 }
 
-// quarantined reads the matching rejected_messages entries, oldest first.
-func quarantined(ctx context.Context, q *store.Querier, f ReplayFilter) ([]ingest.Message, error) {
+func replayPublisher(cfg *config.Config, log *slog.Logger) (*mqttpub.Publisher, error) {
+	m := cfg.MQTT
+	tc, err := tlsfiles.Files{CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile,
+		ServerName: m.TLS.ServerName, InsecureSkipVerify: m.TLS.InsecureSkipVerify}.Config("mqtt")
+	if err != nil {
+		return nil, err
+	}
+	return mqttpub.New(mqttpub.Options{Broker: m.Broker, ClientID: m.ClientID + "-replay", // never the daemon's own id
+		Username: m.Username, Password: m.Password.Value(), TLS: tc, Logger: log}), nil
+}
+
+// quarantined reads the matching rejected_messages entries, oldest first, with their exact
+// bytes (payload_encoding base64 for payloads that were not UTF-8).
+func quarantined(ctx context.Context, q *store.Querier, f ReplayFilter) ([]quarantinedMessage, error) {
 	where := fmt.Sprintf("time > now() - %ds", int64(f.Since.Seconds()))
 	if f.Reason != "" {
 		where += " AND reason = " + store.QuoteString(f.Reason)
 	}
-	series, err := q.Query(ctx, "SELECT topic, payload FROM "+store.MeasurementRejected+" WHERE "+where+" ORDER BY time ASC")
+	series, err := q.Query(ctx, "SELECT topic, payload, payload_encoding FROM "+store.MeasurementRejected+" WHERE "+where+" ORDER BY time ASC")
 	if err != nil {
 		return nil, err
 	}
-	var msgs []ingest.Message
-	now := time.Now()
+	var msgs []quarantinedMessage
 	for _, s := range series {
 		for _, row := range s.Values {
-			if len(row) < 3 {
+			if len(row) < 4 {
 				continue
 			}
 			topic, _ := row[1].(string)
-			payload, _ := row[2].(string)
-			msgs = append(msgs, ingest.Message{Topic: topic, Payload: []byte(payload), Received: now})
+			text, _ := row[2].(string)
+			payload := []byte(text)
+			if enc, _ := row[3].(string); enc == store.PayloadBase64 {
+				if payload, err = base64.StdEncoding.DecodeString(text); err != nil {
+					return nil, fmt.Errorf("rejected_messages entry on %s: payload is not base64: %w", topic, err)
+				}
+			}
+			msgs = append(msgs, quarantinedMessage{topic: topic, payload: payload})
 		}
 	}
 	return msgs, nil

@@ -1,14 +1,14 @@
-// Package derive computes what quantrac derives from accepted readings — violation events
-// from the rules engine and air-quality indices — and encodes them as InfluxDB points that
-// travel with the message that caused them.
+// Package derive adds to each accepted message's envelope what quantrac derives from its
+// readings — violation transitions from the rules engine and air-quality indices — so that
+// they travel with the message that caused them.
 //
-//	readings ──> rules.Engine.Observe ──> transitions ──> violations points
-//	         └─> aqi.Tracker per station ──> on each completed hour/day ──> aqi points
-//	                                                                   └──> quantrac_aqi
+//	envelope.Readings ──> rules.Engine.Observe ──> envelope.Transitions
+//	                  └─> aqi.Tracker per station ──> on each completed hour/day ──> envelope.Indices
+//	                                                                            └──> quantrac_aqi
 //
-// Because the derived points are written in the same batch as the readings, a message is
-// acknowledged only when its violations and indices are durable too; after a crash the
-// broker redelivers it and they are derived again.
+// The store writes them in the same batch as the readings, so a message is acknowledged only
+// when its violations and indices are durable too; after a crash the broker redelivers it and
+// they are derived again.
 package derive
 
 import (
@@ -18,7 +18,6 @@ import (
 	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/rules/aqi"
-	"github.com/quantrac/quantrac/store"
 )
 
 // Deriver feeds readings to the rules engine and the AQI trackers. It is safe for concurrent
@@ -89,22 +88,19 @@ func (d *Deriver) SetRegistry(reg *quantrac.Registry) {
 	d.aqi = next
 }
 
-// Observe evaluates one message's readings (all of one station) and appends the derived
-// points to lines; it returns the extended buffer and the number of points appended.
-func (d *Deriver) Observe(rs []quantrac.Reading, lines []byte) ([]byte, int) {
-	n := 0
-	for _, t := range d.engine.Observe(rs) {
-		lines = store.AppendPoint(lines, violationPoint(&t))
-		n++
-	}
+// Observe evaluates one message's readings (all of one station) and adds the transitions and
+// indices they cause to e.
+func (d *Deriver) Observe(e *quantrac.Envelope) {
+	rs := e.Readings
+	e.Transitions = append(e.Transitions, d.engine.Observe(rs)...)
 	if len(rs) == 0 {
-		return lines, n
+		return
 	}
 	d.mu.RLock()
 	sa := d.aqi[rs[0].Station]
 	d.mu.RUnlock()
 	if sa == nil {
-		return lines, n
+		return
 	}
 	sa.mu.Lock()
 	defer sa.mu.Unlock()
@@ -113,7 +109,7 @@ func (d *Deriver) Observe(rs []quantrac.Reading, lines []byte) ([]byte, int) {
 			sa.tracker.Observe(rs[i].Param, rs[i].Time, rs[i].Value)
 		}
 	}
-	return sa.emit(rs[0].Station, newest(rs), lines, n)
+	e.Indices = sa.emit(rs[0].Station, newest(rs), e.Indices)
 }
 
 // SetStationStatus forwards a station's online/offline status to the rules engine.
@@ -133,74 +129,48 @@ func newest(rs []quantrac.Reading) time.Time {
 }
 
 // emit computes the indices of the hour (and day) that completed before at, once per hour
-// (day), and appends them as aqi points.
-func (sa *stationAQI) emit(station string, at time.Time, lines []byte, n int) ([]byte, int) {
+// (day), and appends them to out.
+func (sa *stationAQI) emit(station string, at time.Time, out []quantrac.Index) []quantrac.Index {
 	if at.UnixNano() < sa.nextHour {
-		return lines, n // still in the newest hour seen, or earlier
+		return out // still in the newest hour seen, or earlier
 	}
 	l := at.In(sa.loc)
 	hour := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), 0, 0, 0, sa.loc)
 	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, sa.loc)
 	newHour, newDay := hour.After(sa.lastHour), day.After(sa.lastDay)
 	if !newHour {
-		return lines, n
+		return out
 	}
 	sa.lastHour = hour
 	sa.nextHour = time.Date(l.Year(), l.Month(), l.Day(), l.Hour()+1, 0, 0, 0, sa.loc).UnixNano()
 	for _, s := range sa.schemes {
 		if idx, ok := sa.tracker.Hourly(s, at); ok {
 			sa.latest[key{s, PeriodHourly}] = idx
-			lines = store.AppendPoint(lines, aqiPoint(station, s, PeriodHourly, &idx))
-			n++
+			out = append(out, indexOf(station, s, PeriodHourly, &idx))
 		}
 		if !newDay {
 			continue
 		}
 		if idx, ok := sa.tracker.Daily(s, at); ok {
 			sa.latest[key{s, PeriodDaily}] = idx
-			lines = store.AppendPoint(lines, aqiPoint(station, s, PeriodDaily, &idx))
-			n++
+			out = append(out, indexOf(station, s, PeriodDaily, &idx))
 		}
 	}
 	if newDay {
 		sa.lastDay = day
 	}
-	return lines, n
+	return out
 }
 
-func violationPoint(t *rules.Transition) *store.Point {
-	return &store.Point{
-		Measurement: store.MeasurementViolations,
-		Tags: []store.Tag{
-			{Key: "parameter", Value: t.Parameter}, {Key: "period", Value: t.Period},
-			{Key: "regulation", Value: t.Regulation}, {Key: "station", Value: t.Station},
-		},
-		Fields: []store.Field{
-			{Key: "state", Value: t.State}, {Key: "value", Value: t.Value}, {Key: "limit", Value: t.Limit},
-			{Key: "ratio", Value: t.Ratio}, {Key: "coverage", Value: t.Coverage}, {Key: "count", Value: int64(t.Count)},
-			{Key: "window_start", Value: t.WindowStart.UTC().Format(time.RFC3339)},
-			{Key: "window_end", Value: t.WindowEnd.UTC().Format(time.RFC3339)},
-			{Key: "version", Value: t.Version},
-		},
-		Time: t.WindowEnd,
-	}
-}
-
-func aqiPoint(station string, s aqi.Scheme, period string, idx *aqi.Index) *store.Point {
-	p := &store.Point{
-		Measurement: store.MeasurementAQI,
-		Tags:        []store.Tag{{Key: "period", Value: period}, {Key: "scheme", Value: string(s)}, {Key: "station", Value: station}},
-		Fields: []store.Field{
-			{Key: "aqi", Value: int64(idx.Value)}, {Key: "category", Value: idx.Category.Name},
-			{Key: "category_vi", Value: idx.Category.NameVI}, {Key: "color", Value: idx.Category.Color},
-			{Key: "dominant", Value: idx.Dominant},
-		},
-		Time: idx.End,
-	}
+// indexOf is the domain form of an index, sub-indices in a fixed order.
+func indexOf(station string, s aqi.Scheme, period string, idx *aqi.Index) quantrac.Index {
+	out := quantrac.Index{Station: station, Scheme: string(s), Period: period, Value: idx.Value,
+		Category: idx.Category.Name, CategoryVI: idx.Category.NameVI, Color: idx.Category.Color,
+		Dominant: idx.Dominant, End: idx.End}
 	for _, pol := range []string{"pm25", "pm10", "o3", "no2", "so2", "co"} {
 		if v, ok := idx.Sub[pol]; ok {
-			p.Fields = append(p.Fields, store.Field{Key: pol, Value: int64(v)})
+			out.Sub = append(out.Sub, quantrac.SubIndex{Pollutant: pol, Value: v})
 		}
 	}
-	return p
+	return out
 }

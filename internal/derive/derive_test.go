@@ -9,6 +9,7 @@ import (
 
 	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/rules"
+	"github.com/quantrac/quantrac/store"
 )
 
 func TestAQIEmittedPerCompletedHourAndDay(t *testing.T) {
@@ -24,12 +25,11 @@ func TestAQIEmittedPerCompletedHourAndDay(t *testing.T) {
 	end := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC) // 16:00 local
 	d := New(rules.NewEngine(cat, reg, func() time.Time { return end }), reg, func() time.Time { return end })
 	var lines []byte
-	points := 0
 	for i := 54 * 12; i >= 0; i-- {
-		r := []quantrac.Reading{{Station: "A1", Kind: quantrac.Air, Param: "pm25", Value: 35.5, Time: end.Add(-time.Duration(i) * 5 * time.Minute), Status: "00"}}
-		var n int
-		lines, n = d.Observe(r, lines)
-		points += n
+		e := &quantrac.Envelope{Station: st, Readings: []quantrac.Reading{{Station: "A1", Kind: quantrac.Air, Param: "pm25", Value: 35.5, Time: end.Add(-time.Duration(i) * 5 * time.Minute), Status: "00"}}}
+		d.Observe(e)
+		e.Readings = nil // only what was derived
+		lines, _ = store.AppendEnvelope(lines, e)
 	}
 	text := string(lines)
 	if !strings.Contains(text, "aqi,period=1h,scheme=vn,station=A1 aqi=71i") || !strings.Contains(text, "aqi,period=24h,scheme=us,station=A1 aqi=101i") {

@@ -76,14 +76,15 @@ func (s *services) writeConfig(t *testing.T, stations string, extra string) stri
 	if strings.Contains(extra, "spool:") {
 		spool = "" // the test sets its own
 	}
+	influx := fmt.Sprintf("influx:\n  url: %s\n  flush_interval: 200ms\n", s.influx.URL())
+	if strings.Contains(extra, "influx:") {
+		influx = "" // the test sets its own
+	}
 	cfg := fmt.Sprintf(`mqtt:
   broker: %s
   client_id: quantrac-e2e
-influx:
-  url: %s
-  flush_interval: 200ms
-stations_file: stations.yaml
-%s%s`, s.broker.URL(), s.influx.URL(), spool, extra)
+%sstations_file: stations.yaml
+%s%s`, s.broker.URL(), influx, spool, extra)
 	path := filepath.Join(s.dir, "quantrac.yaml")
 	write(t, path, cfg)
 	return path
@@ -114,6 +115,21 @@ func startQuantrac(t *testing.T, cfgPath string) *quantrac {
 
 func (q *quantrac) start() {
 	q.t.Helper()
+	q.startNotReady()
+	testenv.Eventually(q.t, 60*time.Second, func() (bool, string) {
+		select {
+		case <-q.exited:
+			q.t.Fatalf("quantrac exited at start:\n%s", tail(q.logPath, 30))
+		default:
+		}
+		body, code := q.get("/readyz")
+		return code == http.StatusOK, fmt.Sprintf("readyz %d %s", code, body)
+	})
+}
+
+// startNotReady starts the binary and waits only for its HTTP server to answer.
+func (q *quantrac) startNotReady() {
+	q.t.Helper()
 	logf, err := os.OpenFile(q.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		q.t.Fatal(err)
@@ -131,11 +147,20 @@ func (q *quantrac) start() {
 			q.t.Fatalf("quantrac exited at start:\n%s", tail(q.logPath, 30))
 		default:
 		}
-		body, code := q.get("/readyz")
-		return code == http.StatusOK, fmt.Sprintf("readyz %d %s", code, body)
+		body, code := q.get("/healthz")
+		return code == http.StatusOK, fmt.Sprintf("healthz %d %s", code, body)
 	})
 }
 
+// send sends sig without waiting for anything.
+func (q *quantrac) send(sig syscall.Signal) {
+	q.t.Helper()
+	if err := q.cmd.Process.Signal(sig); err != nil {
+		q.t.Fatal(err)
+	}
+}
+
+// signal sends sig and waits for the process to exit.
 func (q *quantrac) signal(sig syscall.Signal) {
 	if q.cmd != nil && q.cmd.Process != nil {
 		_ = q.cmd.Process.Signal(sig)

@@ -302,9 +302,6 @@ func tlsBroker(t *testing.T, dir string, listeners ...[]string) *testenv.Broker 
 	return testenv.Mosquitto(t, o)
 }
 
-// writeErrorLine returns the first log line with a failed InfluxDB write (store.WriteError).
-func writeErrorLine(log string) string { return firstLineWith(log, "influxdb write (") }
-
 // firstLineWith returns the first line of text containing every one of subs, or "".
 func firstLineWith(text string, subs ...string) string {
 	for _, l := range strings.Split(text, "\n") {

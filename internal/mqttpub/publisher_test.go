@@ -1,4 +1,4 @@
-package tt10
+package mqttpub
 
 import (
 	"context"
@@ -32,7 +32,8 @@ func TestMQTTPublish(t *testing.T) {
 	}
 
 	reg := prometheus.NewRegistry()
-	pub := NewMQTT(MQTTOptions{Broker: b.URL(), ClientID: "tt10-test", AckTimeout: 5 * time.Second, Registerer: reg})
+	pub := New(Options{Broker: b.URL(), ClientID: "tt10-test", AckTimeout: 5 * time.Second, Registerer: reg,
+		GaugeName: "quantrac_tt10_mqtt_connected", GaugeHelp: "1 while connected."})
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	if err := pub.Publish(ctx, "stations/LC-WW-01/wastewater", []byte("x")); err == nil {
@@ -45,7 +46,7 @@ func TestMQTTPublish(t *testing.T) {
 	if !pub.Connected() {
 		t.Error("not reported connected")
 	}
-	const connected = `# HELP quantrac_tt10_mqtt_connected 1 while the tt10 watcher is connected to the MQTT broker.
+	const connected = `# HELP quantrac_tt10_mqtt_connected 1 while connected.
 # TYPE quantrac_tt10_mqtt_connected gauge
 quantrac_tt10_mqtt_connected 1
 `

@@ -1,4 +1,7 @@
-package tt10
+// Package mqttpub publishes messages at QoS 1 and waits for each PUBACK: the TT10 file
+// watcher and `quantrac replay` hand their messages to the broker with it, so that the
+// daemon ingests them like any station's.
+package mqttpub
 
 import (
 	"context"
@@ -13,22 +16,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// MQTTOptions configures the MQTT publisher.
-type MQTTOptions struct {
+// Options configures a Publisher.
+type Options struct {
 	Broker             string
 	ClientID           string
 	Username, Password string
 	TLS                *tls.Config   // nil: paho's default for ssl:// brokers, none for tcp://
 	AckTimeout         time.Duration // how long a publish waits for its PUBACK (default 30s)
 	Logger             *slog.Logger
-	Registerer         prometheus.Registerer // for quantrac_tt10_mqtt_connected; may be nil
+	Registerer         prometheus.Registerer // for the connected gauge; may be nil
+	// GaugeName names the 0/1 connected gauge registered with Registerer.
+	GaugeName, GaugeHelp string
 }
 
-// MQTT publishes data files at QoS 1 and waits for each PUBACK. It uses a clean session:
-// what is in flight lives in the file system (a file stays in place until acknowledged), so a
-// restarted watcher simply publishes again what was not acknowledged.
-type MQTT struct {
-	o         MQTTOptions
+// Publisher publishes at QoS 1 and waits for each PUBACK. It uses a clean session: what is in
+// flight lives with the caller (a file stays in place, a quarantined message in InfluxDB,
+// until acknowledged), so a restarted caller simply publishes again what was not
+// acknowledged.
+type Publisher struct {
+	o         Options
 	client    mqtt.Client
 	connected atomic.Bool
 }
@@ -36,15 +42,15 @@ type MQTT struct {
 // ErrNoAck is returned when the broker did not acknowledge a publish within AckTimeout.
 var ErrNoAck = errors.New("no PUBACK from the broker in time")
 
-// NewMQTT builds the publisher and registers its gauge; it does no I/O.
-func NewMQTT(o MQTTOptions) *MQTT {
+// New builds the publisher and registers its gauge; it does no I/O.
+func New(o Options) *Publisher {
 	if o.AckTimeout <= 0 {
 		o.AckTimeout = 30 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &MQTT{o: o}
+	m := &Publisher{o: o}
 	opts := mqtt.NewClientOptions().
 		AddBroker(o.Broker).
 		SetClientID(o.ClientID).
@@ -73,7 +79,7 @@ func NewMQTT(o MQTTOptions) *MQTT {
 	m.client = mqtt.NewClient(opts)
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "quantrac_tt10_mqtt_connected", Help: "1 while the tt10 watcher is connected to the MQTT broker.",
+			Name: o.GaugeName, Help: o.GaugeHelp,
 		}, func() float64 {
 			if m.connected.Load() {
 				return 1
@@ -85,7 +91,7 @@ func NewMQTT(o MQTTOptions) *MQTT {
 }
 
 // Connect makes one connection attempt.
-func (m *MQTT) Connect(ctx context.Context) error {
+func (m *Publisher) Connect(ctx context.Context) error {
 	tok := m.client.Connect()
 	select {
 	case <-tok.Done():
@@ -102,7 +108,7 @@ func (m *MQTT) Connect(ctx context.Context) error {
 
 // ConnectRetry connects, retrying with backoff (1 s doubling to 30 s) until it succeeds or
 // ctx is done; after that paho reconnects by itself.
-func (m *MQTT) ConnectRetry(ctx context.Context) error {
+func (m *Publisher) ConnectRetry(ctx context.Context) error {
 	for backoff := time.Second; ; backoff = min(2*backoff, 30*time.Second) {
 		err := m.Connect(ctx)
 		if err == nil || ctx.Err() != nil {
@@ -120,10 +126,10 @@ func (m *MQTT) ConnectRetry(ctx context.Context) error {
 }
 
 // Connected reports whether the connection is up.
-func (m *MQTT) Connected() bool { return m.connected.Load() }
+func (m *Publisher) Connected() bool { return m.connected.Load() }
 
 // Publish sends payload to topic at QoS 1 and waits for the broker's PUBACK.
-func (m *MQTT) Publish(ctx context.Context, topic string, payload []byte) error {
+func (m *Publisher) Publish(ctx context.Context, topic string, payload []byte) error {
 	tok := m.client.Publish(topic, 1, false, payload)
 	t := time.NewTimer(m.o.AckTimeout)
 	defer t.Stop()
@@ -138,7 +144,7 @@ func (m *MQTT) Publish(ctx context.Context, topic string, payload []byte) error 
 }
 
 // Close disconnects, waiting up to half a second for the connection to close cleanly.
-func (m *MQTT) Close() {
+func (m *Publisher) Close() {
 	if m.client.IsConnectionOpen() {
 		m.client.Disconnect(500)
 	}

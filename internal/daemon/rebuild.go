@@ -1,0 +1,69 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/quantrac/quantrac/param"
+	"github.com/quantrac/quantrac/store"
+)
+
+// rebuild restores rule state and AQI trackers from InfluxDB before any message is consumed,
+// so that a violation in progress before a restart is still in progress after it (and is not
+// started a second time). The spool is drained first: what it holds was acknowledged and
+// belongs to the history. Both wait for InfluxDB as long as it takes — the broker keeps the
+// messages meanwhile — and /readyz says why. It returns only ctx's error.
+func (d *Daemon) rebuild(ctx context.Context) error {
+	if err := d.waitSpoolDrained(ctx); err != nil {
+		return err
+	}
+	h := store.NewHistory(store.NewQuerier(d.writerOptions(), nil), d.registry.Load, func(name string) bool {
+		p, ok := param.Lookup(name)
+		return ok && p.ID == name
+	})
+	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
+		start := time.Now()
+		err := d.derive.Rebuild(ctx, h, start)
+		if err == nil {
+			d.rebuilt.Store(true)
+			d.log.Info("rule state rebuilt from InfluxDB", "took", time.Since(start).Round(time.Millisecond), "active_violations", len(d.engine.Active()))
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		d.log.Error("cannot rebuild rule state from InfluxDB; not consuming messages until it can (the broker keeps them)", "err", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+// waitSpoolDrained waits until the spool has replayed everything into InfluxDB.
+func (d *Daemon) waitSpoolDrained(ctx context.Context) error {
+	if d.spool.Len() == 0 {
+		return nil
+	}
+	d.log.Info("replaying the spool into InfluxDB before rebuilding rule state", "records", d.spool.Len(), "bytes", d.spool.Bytes())
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for d.spool.Len() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// rulesReady holds once the rule state is rebuilt.
+func (d *Daemon) rulesReady(context.Context) error {
+	if !d.rebuilt.Load() {
+		return errors.New("rebuilding rule state from InfluxDB (after the spool is replayed); messages wait in the broker")
+	}
+	return nil
+}

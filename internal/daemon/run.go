@@ -1,0 +1,65 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Run runs until ctx is done or a part fails, then drains as described in the package doc and
+// returns the first failure (nil after a clean stop). Run may be called once.
+func (d *Daemon) Run(ctx context.Context) error {
+	defer d.close()
+	// hard ends the drain: what is not durable by then stays unacknowledged.
+	hard, hardStop := context.WithCancel(context.Background())
+	defer hardStop()
+	httpCtx, httpStop := context.WithCancel(context.Background())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := d.http.Run(httpCtx); err != nil {
+			return fmt.Errorf("HTTP server on %s: %w", d.http.Addr(), err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		defer httpStop() // the HTTP server goes last: /metrics shows the drain
+		return d.runMessages(gctx, hard, hardStop)
+	})
+	return g.Wait()
+}
+
+// runMessages runs the message path — sink, rule rebuild, pipeline, source — until ctx is
+// done or one of them fails, then stops it source-first.
+func (d *Daemon) runMessages(ctx, hard context.Context, hardStop func()) error {
+	sinkDone := make(chan error, 1)
+	go func() { sinkDone <- d.sink.Run(hard) }()
+	var srcErr, pipeErr error
+	if d.rebuild(ctx) == nil {
+		pipeDone := make(chan error, 1)
+		go func() { pipeDone <- d.pipeline.Run(hard, d.source.Messages()) }()
+		d.log.Info("quantrac running", "broker", d.cfg.MQTT.Broker, "influx", d.cfg.Influx.URL,
+			"stations", d.registry.Load().Len(), "web", d.http.Addr())
+		if srcErr = d.source.Run(ctx); srcErr != nil {
+			srcErr = fmt.Errorf("message source: %w", srcErr)
+		}
+		d.log.Info("stopping: draining messages already taken", "timeout", d.opts.DrainTimeout)
+		timer := time.AfterFunc(d.opts.DrainTimeout, func() {
+			d.log.Warn("drain timeout; leaving the rest unacknowledged for the broker to redeliver")
+			hardStop()
+		})
+		defer timer.Stop()
+		if pipeErr = <-pipeDone; pipeErr != nil && hard.Err() == nil {
+			pipeErr = fmt.Errorf("pipeline: %w", pipeErr)
+		} else {
+			pipeErr = nil // a drain cut short by the timeout is not a failure
+		}
+	}
+	d.sink.Close()
+	sinkErr := <-sinkDone
+	d.source.Close()
+	d.log.Info("stopped")
+	return errors.Join(srcErr, pipeErr, sinkErr)
+}

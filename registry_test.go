@@ -20,7 +20,7 @@ func TestParseRegistry(t *testing.T) {
     interval: 1m
     timezone: UTC
     coefficients: {kq: 0.9, kf: 1.0}
-`), "stations.yaml")
+`), "stations.yaml", RegistryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestParseRegistryErrorsNameLineAndKey(t *testing.T) {
   - id: OK-1
     kind: air
     tags: {station: x}
-`), "stations.yaml")
+`), "stations.yaml", RegistryOptions{})
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -70,7 +70,52 @@ func TestParseRegistryErrorsNameLineAndKey(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	if _, err := ParseRegistry([]byte("stations:\n  - id: A\n    kind: air\n    colour: red\n"), "s.yaml"); err == nil || !strings.Contains(err.Error(), "colour") {
+	if _, err := ParseRegistry([]byte("stations:\n  - id: A\n    kind: air\n    colour: red\n"), "s.yaml", RegistryOptions{}); err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Errorf("unknown key: %v", err)
+	}
+}
+
+// TestParseRegistryRefusesWhatLineProtocolCannotCarry: tag values and names that would make
+// every InfluxDB write of the station fail, or come back changed, are refused with
+// file:line: key: reason (store's TestRegistryTagsRoundTrip shows why against InfluxDB).
+func TestParseRegistryRefusesWhatLineProtocolCannotCarry(t *testing.T) {
+	for _, tc := range []struct {
+		tags string // YAML flow mapping
+		want string
+	}{
+		{`{site: 'ends\'}`, `stations.yaml:2: stations[0].tags.site: value "ends\\" ends in a backslash`},
+		{`{site: '\'}`, `stations.yaml:2: stations[0].tags.site: value "\\" ends in a backslash`},
+		{`{site: "new\nline"}`, `stations.yaml:2: stations[0].tags.site: value "new\nline" contains the control character U+000A`},
+		{`{site: "cr\rx"}`, `stations.yaml:2: stations[0].tags.site: value "cr\rx" contains the control character U+000D`},
+		{`{site: "tab\tx"}`, `stations.yaml:2: stations[0].tags.site: value "tab\tx" contains the control character U+0009`},
+		{`{site: "nul\0x"}`, `contains the control character U+0000`},
+		{`{time: x}`, `stations.yaml:2: stations[0].tags.time: tag name must match`},
+		{`{_field: x}`, `stations.yaml:2: stations[0].tags._field: tag name must match`},
+		{`{__name__: x}`, `stations.yaml:2: stations[0].tags.__name__: tag name must match`},
+	} {
+		yml := "stations:\n  - id: X-1\n    kind: air\n    tags: " + tc.tags + "\n"
+		_, err := ParseRegistry([]byte(yml), "stations.yaml", RegistryOptions{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("tags %s: error %v, want %q", tc.tags, err, tc.want)
+		}
+	}
+	// What line protocol carries, escaped, stays accepted.
+	yml := "stations:\n  - id: X-1\n    kind: air\n    tags: {a: 'Lai Châu, VN = x', b: 'a\\b', c: ' lead', d: 'q\"d', e: ''}\n"
+	if _, err := ParseRegistry([]byte(yml), "stations.yaml", RegistryOptions{}); err != nil {
+		t.Errorf("carriable tag values refused: %v", err)
+	}
+}
+
+func TestParseRegistryEmpty(t *testing.T) {
+	for _, yml := range []string{"", "stations: []\n", "# nothing yet\n", "stations:\n"} {
+		_, err := ParseRegistry([]byte(yml), "stations.yaml", RegistryOptions{})
+		if err == nil || !strings.Contains(err.Error(), "stations.yaml: stations: no station registered") ||
+			!strings.Contains(err.Error(), "stations_allow_empty") {
+			t.Errorf("%q: error %v, want no station registered, naming stations_allow_empty", yml, err)
+		}
+		reg, err := ParseRegistry([]byte(yml), "stations.yaml", RegistryOptions{AllowEmpty: true})
+		if err != nil || reg.Len() != 0 {
+			t.Errorf("%q with AllowEmpty: %v, %d stations", yml, err, reg.Len())
+		}
 	}
 }

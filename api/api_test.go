@@ -48,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	in := testenv.InfluxDB(t, testenv.InfluxOptions{DisableFlux: true})
 	in.CreateDatabase("quantrac")
-	reg, err := quantrac.ParseRegistry([]byte(registryYAML), "stations.yaml")
+	reg, err := quantrac.ParseRegistry([]byte(registryYAML), "stations.yaml", quantrac.RegistryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

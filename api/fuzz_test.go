@@ -16,7 +16,7 @@ func FuzzParseQueries(f *testing.F) {
 		"active=false&from=2026-11-01T00:00:00%2B07:00", "station=NOPE", "period=%00", "to=9999-12-31T23:59:59Z&from=0001-01-01T00:00:00Z"} {
 		f.Add(s)
 	}
-	reg, err := quantrac.ParseRegistry([]byte(registryYAML), "stations.yaml")
+	reg, err := quantrac.ParseRegistry([]byte(registryYAML), "stations.yaml", quantrac.RegistryOptions{})
 	if err != nil {
 		f.Fatal(err)
 	}

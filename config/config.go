@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/quantrac/quantrac"
 )
 
 // Config is the whole configuration file.
@@ -20,9 +22,11 @@ type Config struct {
 	Influx       Influx `yaml:"influx"`
 	Spool        Spool  `yaml:"spool"`
 	StationsFile string `yaml:"stations_file"`
-	Rules        Rules  `yaml:"rules"`
-	Limits       Limits `yaml:"limits"`
-	Web          Web    `yaml:"web"`
+	// StationsAllowEmpty lets the registry hold no station (quantrac.RegistryOptions).
+	StationsAllowEmpty bool   `yaml:"stations_allow_empty"`
+	Rules              Rules  `yaml:"rules"`
+	Limits             Limits `yaml:"limits"`
+	Web                Web    `yaml:"web"`
 
 	// File is the path the configuration was loaded from ("" for defaults).
 	File string `yaml:"-"`
@@ -40,8 +44,9 @@ type MQTT struct {
 	Username      string   `yaml:"username"`
 	PasswordFile  string   `yaml:"password_file"`
 	TLS           TLS      `yaml:"tls"`
-	// Formats forces a payload format for topics matching an MQTT filter
-	// (json, senml, line, dataline); other topics are detected from content.
+	// Formats forces a payload format for topics matching an MQTT filter, by the name
+	// payload.Format prints (json, senml, line, tt10; payload.ParseFormat accepts them and
+	// older aliases); other topics are detected from content.
 	Formats map[string]string `yaml:"formats"`
 	// MaxInflight bounds the messages decoded but not yet acknowledged.
 	MaxInflight int `yaml:"max_inflight"`
@@ -166,6 +171,12 @@ func Load(path string) (*Config, error) {
 // file was named in the configuration.
 func (c *Config) StationsFileRequired() bool { return !c.stationsDefaulted }
 
+// RegistryOptions returns how the station registry is to be loaded, for every command that
+// loads it (run, check, reload, tt10).
+func (c *Config) RegistryOptions() quantrac.RegistryOptions {
+	return quantrac.RegistryOptions{AllowEmpty: c.StationsAllowEmpty}
+}
+
 func decode(data []byte, file string, cfg *Config) error {
 	defaultStations := cfg.StationsFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -203,9 +214,6 @@ var brokerSchemes = []string{"tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss"}
 
 // tlsSchemes are the broker URL schemes that use TLS, the only ones mqtt.tls applies to.
 var tlsSchemes = []string{"ssl", "tls", "mqtts", "wss"}
-
-// Formats accepted in mqtt.formats.
-var formats = []string{"auto", "json", "senml", "line", "dataline"}
 
 // BrokerURL returns the parsed broker URL.
 func (m *MQTT) BrokerURL() (*url.URL, error) { return url.Parse(m.Broker) }

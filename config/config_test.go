@@ -1,10 +1,13 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/quantrac/quantrac/ingest/payload"
 )
 
 func write(t *testing.T, dir, name, content string, mode os.FileMode) string {
@@ -62,6 +65,7 @@ func TestLoadErrorsNameFileLineKey(t *testing.T) {
 	}{
 		{"unknown key", "mqtt:\n  brokr: tcp://x:1\n", []string{"q.yaml", "line 2", "brokr"}},
 		{"bad qos", "mqtt:\n  qos: 3\n", []string{"q.yaml:2", "mqtt.qos", "not an MQTT QoS"}},
+		{"qos 0", "mqtt:\n  qos: 0\n", []string{"q.yaml:2", "mqtt.qos: 0 is refused", "no acknowledgement", "use 1 or 2"}},
 		{"missing stations", "stations_file: nope.yaml\n", []string{"q.yaml:1", "stations_file", "no such file"}},
 		{"bad broker", "mqtt:\n  broker: http://x:1\n", []string{"q.yaml:2", "mqtt.broker", "scheme"}},
 		{"bad size", "spool:\n  max_bytes: lots\n", []string{"q.yaml", "lots"}},
@@ -130,5 +134,21 @@ func TestWebMapTiles(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "q.yaml:3: web.map_tiles")):
 			t.Errorf("%s: error %v, want %q at q.yaml:3: web.map_tiles", tc.tiles, err, tc.want)
 		}
+	}
+}
+
+// Every payload format name quantrac prints (payload.Format.String) is accepted in
+// mqtt.formats as printed, and an unknown one is refused naming those names.
+func TestFormatNamesAsPrinted(t *testing.T) {
+	dir := t.TempDir()
+	for f := payload.Auto; f <= payload.DataLine; f++ {
+		yml := fmt.Sprintf("mqtt:\n  formats: {\"legacy/%d/#\": %s}\n", f, f)
+		if _, err := Load(write(t, dir, "q.yaml", yml, 0o644)); err != nil {
+			t.Errorf("format %s as printed is refused: %v", f, err)
+		}
+	}
+	_, err := Load(write(t, dir, "q.yaml", "mqtt:\n  formats: {\"legacy/#\": csv}\n", 0o644))
+	if err == nil || !strings.Contains(err.Error(), `q.yaml:2: mqtt.formats: format "csv" for "legacy/#": unknown payload format "csv" (want auto, json, senml, line or tt10)`) {
+		t.Errorf("unknown format: %v", err)
 	}
 }

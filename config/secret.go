@@ -33,9 +33,8 @@ func (s Secret) GoString() string { return s.String() }
 // MarshalText redacts the secret in JSON, YAML and slog output.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
-// resolveSecret reads a secret from file (preferred) or the environment. A file readable by
-// everyone is refused: a secret file must be chmod 0600 or 0640 (as Prometheus and Mosquitto
-// users expect), because anyone on the host could read it otherwise.
+// resolveSecret reads a secret from file (preferred) or the environment. A file other users
+// can read or write is refused (openToOthers).
 func resolveSecret(p *problems, key, file, env string, getenv func(string) string) Secret {
 	if file == "" {
 		return Secret{getenv(env)}
@@ -45,8 +44,8 @@ func resolveSecret(p *problems, key, file, env string, getenv func(string) strin
 		p.add(key, "%v", unwrapPathError(err))
 		return Secret{}
 	}
-	if info.Mode().Perm()&0o004 != 0 {
-		p.add(key, "%s is readable by everyone (mode %v); chmod 600 it", file, info.Mode().Perm())
+	if why := openToOthers(file, info.Mode()); why != "" {
+		p.add(key, "%s", why)
 		return Secret{}
 	}
 	data, err := os.ReadFile(file)
@@ -59,6 +58,25 @@ func resolveSecret(p *problems, key, file, env string, getenv func(string) strin
 		p.add(key, "%s is empty", file)
 	}
 	return Secret{v}
+}
+
+// openToOthers says why a secret or private key file with this mode is refused, or returns
+// "": "others" (every user of the host) must neither read it nor write it. Readable, anyone
+// learns the secret; writable, anyone can replace it (a password or key of their choosing).
+// Owner and group access are the operator's choice: 0600, or 0640 with a dedicated group.
+func openToOthers(path string, mode os.FileMode) string {
+	var how string
+	switch perm := mode.Perm(); perm & 0o006 {
+	case 0:
+		return ""
+	case 0o004:
+		how = "readable"
+	case 0o002:
+		how = "writable"
+	default:
+		how = "readable and writable"
+	}
+	return fmt.Sprintf("%s is %s by everyone (mode %#o); chmod 600 it (or 640 with a dedicated group)", path, how, mode.Perm())
 }
 
 var _ fmt.Stringer = Secret{}

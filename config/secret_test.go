@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,43 @@ func TestSecurityConfigProblems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Secret and key files accessible by "others" — readable or writable — are refused with the
+// mode and the chmod that fixes it; owner and group access is the operator's choice.
+func TestSecretFileModes(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "c.crt", "-", 0o644)
+	for _, tc := range []struct {
+		mode os.FileMode
+		want string // "" when accepted
+	}{
+		{0o600, ""}, {0o640, ""}, {0o660, ""}, {0o400, ""},
+		{0o604, "readable by everyone (mode 0604)"},
+		{0o644, "readable by everyone (mode 0644)"},
+		{0o602, "writable by everyone (mode 0602)"},
+		{0o622, "writable by everyone (mode 0622)"},
+		{0o606, "readable and writable by everyone (mode 0606)"},
+		{0o666, "readable and writable by everyone (mode 0666)"},
+	} {
+		for _, f := range []struct{ key, yaml string }{
+			{"mqtt.password_file", "mqtt: {username: q, password_file: secret}\n"},
+			{"influx.token_file", "influx: {token_file: secret}\n"},
+			{"mqtt.tls.key_file", "mqtt: {broker: \"ssl://b:8883\", tls: {cert_file: c.crt, key_file: secret}}\n"},
+		} {
+			path := write(t, dir, "secret", "s3cret", tc.mode)
+			if err := os.Chmod(path, tc.mode); err != nil { // not reduced by the umask
+				t.Fatal(err)
+			}
+			_, err := Load(write(t, dir, "q.yaml", f.yaml, 0o644))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s mode %#o refused: %v", f.key, tc.mode, err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), f.key) ||
+				!strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "chmod 600")):
+				t.Errorf("%s mode %#o: error %v, want %q and chmod 600", f.key, tc.mode, err, tc.want)
+			}
+		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/quantrac/quantrac/ingest/payload"
 )
 
 // problems collects validation errors, each naming file, line, key and reason.
@@ -139,8 +141,15 @@ func (c *Config) validateMQTT(p *problems, getenv func(string) string) {
 	if !strings.Contains(m.TopicTemplate, "{station}") {
 		p.add("mqtt.topic_template", "%q must contain {station}", m.TopicTemplate)
 	}
-	if m.QoS < 0 || m.QoS > 2 {
-		p.add("mqtt.qos", "%d is not an MQTT QoS (0, 1 or 2)", m.QoS)
+	switch {
+	case m.QoS == 0:
+		// DESIGN §9: a message is acknowledged only once its data is durable. At QoS 0 the
+		// broker gets no acknowledgement and keeps nothing: a message in flight when quantrac
+		// stops or disconnects is lost for good.
+		p.add("mqtt.qos", "0 is refused: QoS 0 has no acknowledgement, so a message in flight when quantrac "+
+			"restarts or loses the broker is lost for good; use 1 or 2")
+	case m.QoS < 0 || m.QoS > 2:
+		p.add("mqtt.qos", "%d is not an MQTT QoS quantrac accepts (1 or 2)", m.QoS)
 	}
 	if m.MaxInflight < 1 {
 		p.add("mqtt.max_inflight", "must be at least 1")
@@ -149,8 +158,8 @@ func (c *Config) validateMQTT(p *problems, getenv func(string) string) {
 		if !validFilter(filter) {
 			p.add("mqtt.formats", "%q is not a valid MQTT topic filter", filter)
 		}
-		if !slices.Contains(formats, f) {
-			p.add("mqtt.formats", "format %q for %q unknown (want one of %v)", f, filter, formats)
+		if _, err := payload.ParseFormat(f); err != nil {
+			p.add("mqtt.formats", "format %q for %q: %v", f, filter, err)
 		}
 	}
 	validateTLS(p, "mqtt.tls", m.TLS)
@@ -215,9 +224,11 @@ func validateTLS(p *problems, key string, t TLS) {
 		switch {
 		case err != nil:
 			p.add(key+"."+f.name, "%v", unwrapPathError(err))
-		case f.name == "key_file" && info.Mode().Perm()&0o004 != 0:
+		case f.name == "key_file":
 			// A client certificate's private key is a credential like a password.
-			p.add(key+".key_file", "%s is readable by everyone (mode %v); chmod 600 it", f.path, info.Mode().Perm())
+			if why := openToOthers(f.path, info.Mode()); why != "" {
+				p.add(key+".key_file", "%s", why)
+			}
 		}
 	}
 	if (t.CertFile == "") != (t.KeyFile == "") {

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -43,11 +44,14 @@ type MQTTSource struct {
 	connected atomic.Bool
 	// reconnecting is true from a lost connection until paho's reconnect succeeds.
 	reconnecting atomic.Bool
-	mu           sync.RWMutex // guards stopped against sends on the closed channel
-	stopped      bool
-	client       mqtt.Client
-	gauge        prometheus.GaugeFunc
-	log          *slog.Logger
+	// conns counts connections made and lost: a subscribe retry loop runs only while the
+	// connection it started on is the current one.
+	conns   atomic.Uint64
+	mu      sync.RWMutex // guards stopped against sends on the closed channel
+	stopped bool
+	client  mqtt.Client
+	gauge   prometheus.GaugeFunc
+	log     *slog.Logger
 }
 
 // NewMQTTSource builds an MQTTSource; it does no I/O.
@@ -116,16 +120,93 @@ func (s *MQTTSource) stopConsuming() {
 	}
 }
 
+// closeQuiesce bounds Close. paho's Disconnect returns as soon as the connection is closed,
+// which mqttconn does only once the broker has closed its side (mqttconn.CloseTimeout at most).
+const closeQuiesce = mqttconn.CloseTimeout + time.Second
+
 // Close disconnects from the broker, after Run has returned and the messages taken have been
-// acknowledged.
+// acknowledged. It returns once the broker has closed the connection, so it has read every
+// acknowledgement sent before: a clean stop leaves nothing for the broker to redeliver, even
+// to a client that reconnects at once with the same session.
 func (s *MQTTSource) Close() {
 	s.mu.Lock()
 	client := s.client
 	s.mu.Unlock()
 	if client != nil && client.IsConnectionOpen() {
-		client.Disconnect(500)
+		client.Disconnect(uint(closeQuiesce / time.Millisecond))
 	}
 	s.connected.Store(false)
+}
+
+// Subscription retries: a refused or unanswered SUBSCRIBE is sent again after subscribeRetry,
+// doubling up to maxSubscribeRetry, for as long as the connection lasts (a new connection
+// subscribes anew). subscribeTimeout bounds the wait for the broker's SUBACK.
+const (
+	subscribeRetry    = time.Second
+	maxSubscribeRetry = 30 * time.Second
+	subscribeTimeout  = 10 * time.Second
+)
+
+// subscribe subscribes to the topics on connection conn of c, retrying with backoff until the
+// broker grants every filter, the connection is lost or replaced, or ctx is done. The source
+// is Connected (and /readyz ready) only once subscribed: a station publishing as soon as
+// quantrac is ready must not publish into a subscription that does not exist.
+func (s *MQTTSource) subscribe(ctx context.Context, c mqtt.Client, conn uint64) {
+	current := func() bool { return s.conns.Load() == conn && c.IsConnectionOpen() }
+	for backoff := subscribeRetry; ; backoff = min(2*backoff, maxSubscribeRetry) {
+		err := s.subscribeOnce(ctx, c)
+		if err == nil {
+			if current() {
+				s.connected.Store(true)
+				s.log.Info("subscribed", "topics", s.opts.Topics)
+			}
+			return
+		}
+		if ctx.Err() != nil || !current() {
+			return
+		}
+		s.log.Error("MQTT subscribe failed; retrying", "topics", s.opts.Topics, "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// subscribeOnce sends one SUBSCRIBE for every topic and waits for the SUBACK. It fails when no
+// SUBACK comes, or when the SUBACK refuses a filter (return code 0x80, as Mosquitto answers a
+// subscription its ACL denies): paho reports the latter only in the token's Result.
+func (s *MQTTSource) subscribeOnce(ctx context.Context, c mqtt.Client) error {
+	filters := make(map[string]byte, len(s.opts.Topics))
+	for _, t := range s.opts.Topics {
+		filters[t] = s.opts.QoS
+	}
+	tok := c.SubscribeMultiple(filters, s.handler(ctx))
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(subscribeTimeout):
+		return fmt.Errorf("no SUBACK within %v", subscribeTimeout)
+	}
+	if err := tok.Error(); err != nil {
+		return err
+	}
+	st, ok := tok.(*mqtt.SubscribeToken)
+	if !ok {
+		return nil
+	}
+	var refused []string
+	for _, t := range s.opts.Topics {
+		if code, ok := st.Result()[t]; !ok || code >= 0x80 {
+			refused = append(refused, t)
+		}
+	}
+	if len(refused) > 0 {
+		return fmt.Errorf("the broker refused the subscription to %v (is quantrac's account allowed to read them in the broker's ACL?)", refused)
+	}
+	return nil
 }
 
 func (s *MQTTSource) clientOptions(ctx context.Context) (*mqtt.ClientOptions, error) {
@@ -146,8 +227,7 @@ func (s *MQTTSource) clientOptions(ctx context.Context) (*mqtt.ClientOptions, er
 		SetMaxReconnectInterval(30 * time.Second).
 		SetKeepAlive(30 * time.Second).
 		SetConnectTimeout(10 * time.Second).
-		SetWriteTimeout(10 * time.Second).
-		SetMessageChannelDepth(uint(max(s.opts.MaxInflight, 100)))
+		SetWriteTimeout(10 * time.Second)
 	if s.opts.Username != "" {
 		o.SetUsername(s.opts.Username)
 		o.SetPassword(s.opts.Password)
@@ -160,27 +240,14 @@ func (s *MQTTSource) clientOptions(ctx context.Context) (*mqtt.ClientOptions, er
 		o.SetTLSConfig(tc)
 	}
 	o.SetOnConnectHandler(func(c mqtt.Client) {
+		conn := s.conns.Add(1)
 		s.reconnecting.Store(false)
 		s.log.Info("connected to MQTT broker", "broker", s.opts.Broker)
-		filters := map[string]byte{}
-		for _, t := range s.opts.Topics {
-			filters[t] = s.opts.QoS
-		}
 		// Subscribe on every connect: a broker that lost the session still gets our filters.
-		tok := c.SubscribeMultiple(filters, s.handler(ctx))
-		go func() {
-			if tok.Wait(); tok.Error() != nil {
-				s.log.Error("subscribe failed", "topics", s.opts.Topics, "err", tok.Error())
-				return
-			}
-			// Connected (and /readyz ready) only once subscribed: a station publishing as soon
-			// as quantrac is ready must not publish into a subscription that does not exist yet.
-			if c.IsConnectionOpen() {
-				s.connected.Store(true)
-			}
-		}()
+		go s.subscribe(ctx, c, conn)
 	})
 	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+		s.conns.Add(1) // ends the lost connection's subscribe retries
 		s.connected.Store(false)
 		s.log.Warn("lost MQTT connection; reconnecting", "err", err)
 	})

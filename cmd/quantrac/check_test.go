@@ -33,9 +33,19 @@ func TestCheck(t *testing.T) {
 		{"valid", "stations_file: stations.yaml\n", validStations, 0, []string{"ok (2 stations"}},
 		{"unknown key", "stations_file: stations.yaml\nmqtt:\n  qos: 1\n  brokerr: tcp://x:1\n", validStations, 1, []string{"quantrac.yaml", "brokerr"}},
 		{"bad qos", "stations_file: stations.yaml\nmqtt:\n  qos: 7\n", validStations, 1, []string{"quantrac.yaml:3: mqtt.qos: 7 is not an MQTT QoS"}},
+		{"qos 0", "stations_file: stations.yaml\nmqtt:\n  qos: 0\n", validStations, 1, []string{"quantrac.yaml:3: mqtt.qos: 0 is refused"}},
+		{"format as printed", "stations_file: stations.yaml\nmqtt:\n  formats: {\"legacy/#\": tt10}\n", validStations, 0, []string{"ok (2 stations"}},
+		{"format alias", "stations_file: stations.yaml\nmqtt:\n  formats: {\"legacy/#\": dataline}\n", validStations, 0, []string{"ok (2 stations"}},
+		{"qos 2", "stations_file: stations.yaml\nmqtt:\n  qos: 2\n", validStations, 0, []string{"ok (2 stations"}},
 		{"missing stations file", "stations_file: nowhere.yaml\n", "", 1, []string{"quantrac.yaml:1: stations_file:", "nowhere.yaml", "no such file"}},
 		{"unknown kind", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: river\n", 1, []string{"stations.yaml:2: stations[0].kind: unknown kind \"river\""}},
 		{"unknown regulation", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: air\n    regulations: [QCVN-99:2099]\n", 1, []string{"QCVN-99:2099"}},
+		{"tag value line protocol cannot carry", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: air\n    tags: {site: 'ends\\'}\n", 1,
+			[]string{`stations.yaml:2: stations[0].tags.site: value "ends\\" ends in a backslash`}},
+		{"tag key InfluxDB refuses", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: air\n    tags: {time: x}\n", 1,
+			[]string{"stations.yaml:2: stations[0].tags.time: tag name must match"}},
+		{"empty registry", "stations_file: stations.yaml\n", "stations: []\n", 1, []string{"stations.yaml: stations: no station registered", "stations_allow_empty"}},
+		{"empty registry allowed", "stations_file: stations.yaml\nstations_allow_empty: true\n", "stations: []\n", 0, []string{"ok (0 stations"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

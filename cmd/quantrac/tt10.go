@@ -70,7 +70,7 @@ func tt10Command(args []string, stdout, stderr io.Writer) int {
 	if code != 0 {
 		return code
 	}
-	reg, err := quantrac.LoadRegistry(cfg.StationsFile)
+	reg, err := quantrac.LoadRegistry(cfg.StationsFile, cfg.RegistryOptions())
 	if err != nil {
 		// Without the registry every file would be moved to .rejected/ as unknown_station.
 		fmt.Fprintln(stderr, "quantrac tt10 needs the station registry:")
@@ -166,7 +166,7 @@ func (f *tt10Flags) runWatch(ctx context.Context, cfg *config.Config, reg *quant
 		}
 		return nil
 	})
-	g.Go(func() error { reloadOnHUP(gctx, cfg.StationsFile, &current, log); return nil })
+	g.Go(func() error { reloadOnHUP(gctx, cfg.StationsFile, cfg.RegistryOptions(), &current, log); return nil })
 	g.Go(func() error {
 		defer httpStop()
 		log.Info("tt10 watcher running", "dir", f.watch, "broker", cfg.MQTT.Broker, "stations", reg.Len(), "web", srv.Addr())
@@ -186,7 +186,7 @@ func (f *tt10Flags) runWatch(ctx context.Context, cfg *config.Config, reg *quant
 
 // reloadOnHUP swaps in a new registry on each SIGHUP until ctx is done; a registry that does
 // not load is logged and the old one kept.
-func reloadOnHUP(ctx context.Context, file string, current *atomic.Pointer[quantrac.Registry], log *slog.Logger) {
+func reloadOnHUP(ctx context.Context, file string, opts quantrac.RegistryOptions, current *atomic.Pointer[quantrac.Registry], log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -195,7 +195,7 @@ func reloadOnHUP(ctx context.Context, file string, current *atomic.Pointer[quant
 		case <-ctx.Done():
 			return
 		case <-hup:
-			reg, err := quantrac.LoadRegistry(file)
+			reg, err := quantrac.LoadRegistry(file, opts)
 			if err != nil {
 				log.Error("registry reload failed; keeping the old one", "err", err)
 				continue

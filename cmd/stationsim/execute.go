@@ -68,7 +68,7 @@ func (c *config) execute(ctx context.Context, stdout, stderr io.Writer, now func
 // registry loads the registry file or generates the stations.
 func (c *config) registry() (*quantrac.Registry, error) {
 	if c.stationsFile != "" {
-		return quantrac.LoadRegistry(c.stationsFile)
+		return quantrac.LoadRegistry(c.stationsFile, quantrac.RegistryOptions{})
 	}
 	stations, err := sim.Stations(c.stations, c.seed)
 	if err != nil {

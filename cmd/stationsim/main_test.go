@@ -23,7 +23,7 @@ func TestPrintRegistry(t *testing.T) {
 	if err := run([]string{"-stations", "9", "-print-registry", "-seed", "5"}, &out, &errOut); err != nil {
 		t.Fatalf("%v: %s", err, errOut.String())
 	}
-	reg, err := quantrac.ParseRegistry(out.Bytes(), "stdout")
+	reg, err := quantrac.ParseRegistry(out.Bytes(), "stdout", quantrac.RegistryOptions{})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}

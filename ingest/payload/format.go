@@ -28,8 +28,11 @@ func (f Format) String() string {
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
-// ParseFormat returns the format named s (as printed by String; also "", "lineprotocol",
-// "influx", "dataline" and "circular10"), case-insensitively.
+// ParseFormat returns the format named s, case-insensitively: the name String prints, which
+// is the one to write (configuration mqtt.formats, stationsim -format), or an older alias
+// ("", "senml+json", "lineprotocol", "line_protocol", "influx", "dataline", "data_line",
+// "circular10"). The configuration is validated with it, so `quantrac check` accepts exactly
+// what quantrac parses.
 func ParseFormat(s string) (Format, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "auto":

@@ -34,7 +34,7 @@ func LoadStations(cfg *config.Config, cat *rules.Catalog, log *slog.Logger) (*qu
 // an empty registry (every message is then quarantined as unknown_station, and can be
 // replayed once the stations are registered).
 func loadRegistry(cfg *config.Config, log *slog.Logger) (*quantrac.Registry, error) {
-	reg, err := quantrac.LoadRegistry(cfg.StationsFile)
+	reg, err := quantrac.LoadRegistry(cfg.StationsFile, cfg.RegistryOptions())
 	if err != nil && !cfg.StationsFileRequired() && errors.Is(err, fs.ErrNotExist) {
 		log.Warn("no station registry; every message will be rejected as unknown_station", "stations_file", cfg.StationsFile)
 		return quantrac.NewRegistry()

@@ -35,20 +35,22 @@ type stream struct {
 }
 
 // startStream publishes count messages at rate msg/s with measurement times 1 minute apart,
-// starting far enough in the past that every timestamp is distinct and valid.
-func startStream(t *testing.T, s *services, count, rate int) *stream {
+// starting far enough in the past that every timestamp is distinct and valid; extra are more
+// stationsim flags.
+func startStream(t *testing.T, s *services, count, rate int, extra ...string) *stream {
 	t.Helper()
-	return startStreamN(t, s, count, rate, time.Now().Add(-time.Duration(count)*time.Minute).UTC().Truncate(time.Minute))
+	return startStreamN(t, s, count, rate, time.Now().Add(-time.Duration(count)*time.Minute).UTC().Truncate(time.Minute), extra...)
 }
 
 // startStreamN publishes count messages per station at rate msg/s (0: as fast as the broker
-// takes them) with measurement times 1 minute apart from start.
-func startStreamN(t *testing.T, s *services, count, rate int, start time.Time) *stream {
+// takes them) with measurement times 1 minute apart from start; extra are more stationsim flags.
+func startStreamN(t *testing.T, s *services, count, rate int, start time.Time, extra ...string) *stream {
 	t.Helper()
 	st := &stream{err: make(chan error, 1)}
 	st.cmd = exec.Command(bin.stationsim, "-broker", s.broker.URL(), "-stations-file", s.dir+"/stations.yaml",
 		"-start", start.Format(time.RFC3339), "-step", "1m", "-count", fmt.Sprint(count), "-rate", fmt.Sprint(rate),
 		"-params", "8", "-seed", "7", "-qos", "1", "-client-id-prefix", "faultsim")
+	st.cmd.Args = append(st.cmd.Args, extra...)
 	st.cmd.Stdout, st.cmd.Stderr = &st.out, &st.out
 	if err := st.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -233,4 +235,24 @@ func TestDefaultInflightWindow(t *testing.T) {
 	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
 	st := startStream(t, s, 1300, 0)
 	expectExactly(t, s, q, st.wait(t))
+}
+
+// A clean stop (SIGTERM) once every message is durable leaves nothing for the broker to
+// redeliver: quantrac restarted at once with the same persistent session receives nothing
+// (issue 15: the MQTT client waits for the broker to have its acknowledgements).
+func TestFaultSIGTERMNoRedelivery(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
+	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
+	// No retained status messages: the broker sends those again on every SUBSCRIBE.
+	want := startStream(t, s, 1300, 0, "-status=false").wait(t)
+	testenv.Eventually(t, time.Minute, func() (bool, string) {
+		durable := q.metric("quantrac_readings_durable_total")
+		return durable == want, fmt.Sprintf("%v of %v readings durable", durable, want)
+	})
+	q.signal(syscall.SIGTERM)
+	q.start()
+	time.Sleep(3 * time.Second) // a redelivery arrives right after the session resumes
+	if n := q.metric("quantrac_messages_received_total"); n != 0 {
+		t.Errorf("restarted quantrac received %v messages after a clean stop with all %v readings durable", n, want)
+	}
 }

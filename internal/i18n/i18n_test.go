@@ -48,7 +48,7 @@ func TestDefaults(t *testing.T) {
   - {id: A, kind: air}
   - {id: B, kind: air, timezone: Europe/Paris}
   - {id: C, kind: air, timezone: Europe/Paris}
-`), "s.yaml")
+`), "s.yaml", quantrac.RegistryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,3 +81,59 @@ func TestBufferedConnWriteError(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// After a DISCONNECT, Close half-closes and waits for the peer (the broker) to close its side
+// before closing: everything written before is then read by the peer. A concurrent second
+// Close (paho makes one) waits for the first. Without a DISCONNECT, Close does not wait.
+func TestCloseAfterDisconnectWaitsForPeer(t *testing.T) {
+	b, s := pair(t)
+	go func() { // paho's reader: reads until the peer closes
+		_, _ = io.Copy(io.Discard, b)
+	}()
+	if _, err := b.Write([]byte{0x40, 0x02, 0x00, 0x01}); err != nil { // a PUBACK
+		t.Fatal(err)
+	}
+	if _, err := b.Write(disconnectPacket); err != nil {
+		t.Fatal(err)
+	}
+	peerRead := make(chan []byte)
+	const peerDelay = 300 * time.Millisecond
+	go func() { // the broker: reads to the client's FIN, takes its time, then closes
+		all, _ := io.ReadAll(s)
+		time.Sleep(peerDelay)
+		s.Close()
+		peerRead <- all
+	}()
+	start := time.Now()
+	closed := make(chan error, 2)
+	for range 2 {
+		go func() { closed <- b.Close() }()
+	}
+	for range 2 {
+		if err := <-closed; err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if took := time.Since(start); took < peerDelay {
+			t.Errorf("Close returned after %v, before the peer closed (%v)", took, peerDelay)
+		}
+	}
+	if all := <-peerRead; !bytes.Equal(all, []byte{0x40, 0x02, 0x00, 0x01, 0xe0, 0x00}) {
+		t.Errorf("peer read % x", all)
+	}
+}
+
+func TestCloseWithoutDisconnectDoesNotWait(t *testing.T) {
+	b, s := pair(t)
+	go func() { _, _ = io.Copy(io.Discard, b) }()
+	go func() { _, _ = io.Copy(io.Discard, s) }() // a peer that never closes
+	if _, err := b.Write([]byte{0x40, 0x02, 0x00, 0x01}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > closeLinger/2 {
+		t.Errorf("Close without a DISCONNECT took %v", took)
+	}
+}

@@ -56,7 +56,7 @@ func TestRegistryYAMLLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := quantrac.ParseRegistry(y, "generated.yaml")
+	reg, err := quantrac.ParseRegistry(y, "generated.yaml", quantrac.RegistryOptions{})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, y)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -141,5 +142,24 @@ func (b *Broker) Start() { b.proc.tb.Helper(); b.proc.start() }
 // Kill kills the broker (SIGKILL), as a crash would: nothing is saved.
 func (b *Broker) Kill() { b.proc.kill() }
 
+// Reload sends the broker SIGHUP: it rereads its password_file and acl_file.
+func (b *Broker) Reload() { b.proc.tb.Helper(); b.proc.signal(syscall.SIGHUP) }
+
 // Restart is Stop then Start.
 func (b *Broker) Restart() { b.proc.tb.Helper(); b.proc.restart() }
+
+// DynamicSecurityPlugin returns the path of Mosquitto's dynamic security plugin (shipped with
+// the Debian package beside the broker), for tests whose broker must refuse a SUBSCRIBE at
+// subscribe time: the acl_file plugin only filters what it delivers. It fails the test when
+// the plugin is not installed.
+func DynamicSecurityPlugin(tb testing.TB) string {
+	tb.Helper()
+	for _, pattern := range []string{"/usr/lib/*/mosquitto_dynamic_security.so", "/usr/lib/mosquitto_dynamic_security.so",
+		"/usr/local/lib/mosquitto_dynamic_security.so", "/usr/local/lib/*/mosquitto_dynamic_security.so"} {
+		if m, _ := filepath.Glob(pattern); len(m) > 0 {
+			return m[0]
+		}
+	}
+	tb.Fatal("testenv: mosquitto_dynamic_security.so not found (Debian package mosquitto, scripts/deps.sh)")
+	return ""
+}

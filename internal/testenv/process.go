@@ -151,6 +151,17 @@ func (p *process) kill() {
 	<-p.run.exited
 }
 
+// signal sends sig to the running process.
+func (p *process) signal(sig syscall.Signal) {
+	p.tb.Helper()
+	if !p.running() {
+		p.tb.Fatalf("testenv: %s is not running: cannot send %v", p.name, sig)
+	}
+	if err := p.run.cmd.Process.Signal(sig); err != nil {
+		p.tb.Fatalf("testenv: %s: %v", p.name, err)
+	}
+}
+
 // restart stops the process gracefully and starts it again.
 func (p *process) restart() {
 	p.tb.Helper()

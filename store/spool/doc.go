@@ -43,14 +43,20 @@
 // # Crashes and corruption
 //
 // Only the newest segment can have a torn tail: older ones were fsynced before it was
-// created. Open scans it and truncates it at the first frame that is short, overruns the
-// file, fails its checksum or has an unexpected sequence number; everything after that point
-// was never acknowledged, since acknowledged frames form an fsynced prefix. The truncation is
-// counted in quantrac_spool_corrupt_total and logged; it never makes Open fail.
+// created. Open scans it and truncates a torn tail only: an incomplete last frame (a partial
+// header, a length beyond the end of the file) or zeros after the last intact frame, which is
+// what an interrupted write leaves; it was never acknowledged, since acknowledged frames form
+// an fsynced prefix. The truncation is counted in quantrac_spool_corrupt_total and logged at
+// WARN. Any other damage (a frame that is complete but fails its checksum or sequence number)
+// may lie inside acknowledged data, and intact frames may follow it: nothing is cut. Open logs
+// it at ERROR, keeps a copy of the file as *.corrupt, and seals the segment (new records go
+// to a new one); the segment is then replayed like an older one, below, losing only the
+// damaged frames. Nothing in the content of the files makes Open fail.
 //
 // Damage inside an older segment (bit rot, a disk error) is found when it is replayed: Next
 // scans forward for the next intact frame of a later record in that segment (a plausible
-// sequence number and a matching checksum), skips to it, and logs the records lost. A
+// sequence number and a matching checksum), skips to it, and counts the damage in
+// quantrac_spool_corrupt_total and logs the records lost at ERROR. A
 // segment where nothing intact is left is given up. Either way the file is renamed
 // *.corrupt instead of being deleted, so an operator can inspect it; *.corrupt files are not
 // counted in Bytes and are never deleted by the spool. An invalid checkpoint is ignored and

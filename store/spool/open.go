@@ -20,9 +20,9 @@ const segExt = ".seg"
 const corruptExt = ".corrupt"
 
 // Open opens the spool in opts.Dir, creating it if needed, and recovers it after a crash:
-// the last segment is scanned and a torn or corrupt tail (a partial header, a length beyond
-// the end of the file, a checksum or sequence mismatch) is truncated, counted and logged.
-// Older segments were fsynced before the next one was started and are checked when replayed
+// the last segment is scanned, a torn tail (an incomplete last frame, or zeros after the last
+// intact frame) is truncated, counted and logged, and any other damage seals the segment and
+// keeps a copy of it (see scanTail). Older segments were fsynced before the next one was started and are checked when replayed
 // (see Next). Only I/O errors make Open fail, never the content of the files.
 func Open(opts Options) (*Spool, error) {
 	opts, err := opts.withDefaults()
@@ -83,11 +83,11 @@ func (s *Spool) recover() error {
 	s.nextSeq = 1
 	if len(segs) > 0 {
 		last := segs[len(segs)-1]
-		n, err := s.scanTail(last)
+		next, err := s.scanTail(last)
 		if err != nil {
 			return err
 		}
-		s.nextSeq = last.first + n
+		s.nextSeq = next
 	}
 	s.durable = s.nextSeq
 	cp, seq, err := openCheckpoint(s.opts.Dir, s.opts.noSync)
@@ -155,62 +155,146 @@ func cmpUint(a, b uint64) int {
 	return 0
 }
 
-// scanTail reads every frame of the last segment, checking lengths, checksums and
-// sequence numbers, and truncates the file at the first frame that fails. It returns the
-// number of intact records.
+// scanTail reads every frame of the last segment, checking lengths, checksums and sequence
+// numbers, and returns the sequence number after its last intact record.
+//
+// Only a torn tail is truncated: an incomplete last frame (a partial header, or a length
+// beyond the end of the file) or zeros after the last intact frame, which is what an
+// interrupted write leaves and holds nothing acknowledged. Any other damage may be inside
+// acknowledged data: nothing is cut, a copy of the file is kept as *.corrupt at once, the
+// segment is sealed (never appended to again, see openTail) and replayed like an older
+// segment: Next skips the damaged frames only, counting and logging the loss at ERROR.
 func (s *Spool) scanTail(seg *segment) (uint64, error) {
 	f, err := os.OpenFile(seg.path, os.O_RDWR, 0)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
+	off, next, reason, incomplete, err := scanFrames(f, seg)
+	if err != nil || off == seg.size {
+		return next, err
+	}
+	// The frame at off is damaged: look at the rest of the file for intact frames.
+	rest := make([]byte, seg.size-off)
+	if _, err := f.ReadAt(rest, off); err != nil {
+		return 0, err
+	}
+	end, after := scanRest(rest, next)
+	if end == 0 && (incomplete || allZero(rest)) {
+		return next, s.truncateTail(f, seg, off, reason)
+	}
+	seg.damaged = true
+	s.log.Error("spool: damaged frames in the newest segment: the segment is sealed and kept as "+corruptExt+
+		"; only the damaged frames are skipped", "file", seg.path, "offset", off, "reason", reason,
+		"intact_records_after", after-next, "copy", s.keepCopy(f, seg))
+	if end == 0 {
+		// Nothing intact after the damage: Next never reaches it, so count it now.
+		s.corrupt++
+	}
+	return after, nil
+}
+
+// truncateTail cuts the torn tail of seg at off, counts it and logs it.
+func (s *Spool) truncateTail(f *os.File, seg *segment, off int64, reason string) error {
+	s.corrupt++
+	s.log.Warn("spool: truncating torn tail", "file", seg.path, "offset", off,
+		"dropped_bytes", seg.size-off, "reason", reason)
+	if err := f.Truncate(off); err != nil {
+		return err
+	}
+	if err := s.fsync(f); err != nil {
+		return err
+	}
+	seg.size, seg.synced = off, off
+	return nil
+}
+
+// keepCopy copies the damaged segment f to *.corrupt and returns the copy's path, or why
+// it could not be made: the spool goes on without it.
+func (s *Spool) keepCopy(f *os.File, seg *segment) string {
+	dst := seg.path + corruptExt
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err == nil {
+		_, err = io.Copy(out, io.NewSectionReader(f, 0, seg.size))
+		if serr := s.fsync(out); err == nil {
+			err = serr
+		}
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil && !s.opts.noSync {
+		err = syncDir(s.opts.Dir)
+	}
+	if err != nil {
+		return "not kept: " + err.Error()
+	}
+	return dst
+}
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// scanFrames reads the frames of seg from the start while they are intact and numbered in
+// sequence. It returns the offset where that stops (seg.size when every frame is intact),
+// the sequence number expected there, why it stopped, and whether the frame there is
+// incomplete (it runs past the end of the file).
+func scanFrames(f *os.File, seg *segment) (off int64, next uint64, reason string, incomplete bool, err error) {
 	r := bufio.NewReaderSize(f, 1<<20)
-	var (
-		off  int64
-		n    uint64
-		hb   = make([]byte, headerSize)
-		data []byte
-	)
-	reason := ""
+	hb := make([]byte, headerSize)
+	var data []byte
+	next = seg.first
 	for off < seg.size {
 		if _, err := io.ReadFull(r, hb); err != nil {
-			reason = "partial header"
-			break
+			return off, next, "partial header", true, nil
 		}
 		h := parseHeader(hb)
 		if int64(h.n) > seg.size-off-headerSize {
-			reason = "length beyond end of file"
-			break
+			return off, next, "length beyond end of file", true, nil
 		}
 		data = slices.Grow(data[:0], int(h.n))[:h.n]
 		if _, err := io.ReadFull(r, data); err != nil {
-			return 0, err
+			return 0, 0, "", false, err
 		}
 		if !h.checksum(hb, data) {
-			reason = "checksum mismatch"
-			break
+			return off, next, "checksum mismatch", false, nil
 		}
-		if h.seq != seg.first+n {
-			reason = fmt.Sprintf("sequence number %d, want %d", h.seq, seg.first+n)
-			break
+		if h.seq != next {
+			return off, next, fmt.Sprintf("sequence number %d, want %d", h.seq, next), false, nil
 		}
 		off += frameSize(int(h.n))
-		n++
+		next++
 	}
-	if off == seg.size {
-		return n, nil
+	return off, next, "", false, nil
+}
+
+// scanRest walks b, the rest of a segment from a damaged frame on, where the record numbered
+// want was expected. It skips damaged regions to the next intact frame of a later record and
+// returns the length of b up to the end of its last intact frame (0 when there is none: b is a
+// torn tail) and the sequence number after that frame.
+func scanRest(b []byte, want uint64) (end int, next uint64) {
+	next = want
+	for off := 0; off < len(b); {
+		if h, _, ok := frameAt(b[off:]); ok && h.seq == next {
+			off += int(frameSize(int(h.n)))
+			end, next = off, next+1
+			continue
+		}
+		// Every frame takes at least headerSize bytes: that bounds the plausible numbers.
+		at := resync(b, off+1, next, next+uint64(len(b)-off)/headerSize)
+		if at < 0 {
+			break
+		}
+		off, next = at, seqAt(b[at:])
 	}
-	s.corrupt++
-	s.log.Warn("spool: truncating torn or corrupt tail", "file", seg.path, "offset", off,
-		"dropped_bytes", seg.size-off, "reason", reason, "intact_records", n)
-	if err := f.Truncate(off); err != nil {
-		return 0, err
-	}
-	if err := s.fsync(f); err != nil {
-		return 0, err
-	}
-	seg.size, seg.synced = off, off
-	return n, nil
+	return end, next
 }
 
 // startHead chooses the oldest unconfirmed record from the checkpoint (cp, or cpErr when
@@ -255,7 +339,7 @@ func (s *Spool) dropConfirmed(segs []*segment) error {
 		if end > s.head {
 			break
 		}
-		if err := os.Remove(segs[0].path); err != nil {
+		if err := discardConfirmed(segs[0]); err != nil {
 			return err
 		}
 		segs = segs[1:]
@@ -276,9 +360,19 @@ func (s *Spool) dropConfirmed(segs []*segment) error {
 	return nil
 }
 
-// openTail opens the last segment for appending.
+// discardConfirmed deletes a segment whose records are all confirmed, or renames it
+// *.corrupt when it is damaged, so that the damage can be inspected.
+func discardConfirmed(seg *segment) error {
+	if seg.damaged {
+		return os.Rename(seg.path, seg.path+corruptExt)
+	}
+	return os.Remove(seg.path)
+}
+
+// openTail opens the last segment for appending, unless it is damaged: then the next Append
+// starts a new segment, and the damaged file stays as it was found.
 func (s *Spool) openTail() error {
-	if len(s.segs) == 0 {
+	if len(s.segs) == 0 || s.segs[len(s.segs)-1].damaged {
 		return nil
 	}
 	seg := s.segs[len(s.segs)-1]

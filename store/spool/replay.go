@@ -132,6 +132,15 @@ func (s *Spool) skipCorrupt(cause error) error {
 		rest = nil
 	}
 	at := resync(rest, 0, head, end-1)
+	seg.damaged = true
+	if at >= 0 && seqAt(rest[at:]) == head {
+		// The damage lies before the head, in records replayed before a restart (locateHead
+		// stopped at it): nothing is lost now, and it was counted when first skipped.
+		s.log.Info("spool: skipped a damaged region of records already replayed", "file", seg.path,
+			"offset", s.rOff, "skipped_bytes", at, "cause", cause)
+		s.rOff += int64(at)
+		return nil
+	}
 	s.mu.Lock()
 	s.corrupt++
 	s.mu.Unlock()
@@ -139,13 +148,11 @@ func (s *Spool) skipCorrupt(cause error) error {
 		next := seqAt(rest[at:])
 		s.log.Error("spool: skipped corrupt region", "file", seg.path, "offset", s.rOff,
 			"skipped_bytes", at, "lost_records", next-head, "first_lost", head, "cause", cause)
-		seg.damaged = true
 		s.rOff += int64(at)
 		return s.advance(next)
 	}
 	s.log.Error("spool: no intact record left in segment", "file", seg.path, "offset", s.rOff,
 		"lost_records", end-head, "first_lost", head, "cause", cause)
-	seg.damaged = true
 	if !sealed {
 		s.rOff = limit
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quantrac/quantrac"
+	qpayload "github.com/quantrac/quantrac/ingest/payload"
 	"github.com/quantrac/quantrac/internal/sim"
 )
 
@@ -356,6 +357,21 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := ParseFormat("xml"); err == nil {
 		t.Error("xml accepted")
+	}
+}
+
+// Each stationsim format name is the name quantrac prints for the format it detects in that
+// format's payloads (ingest/payload.Format.String), so one name means one format everywhere.
+func TestFormatNamesMatchQuantrac(t *testing.T) {
+	msgs := messages(t)
+	for _, f := range Formats {
+		got := qpayload.Detect(f.Append(nil, msgs[0]))
+		if got.String() != string(f) {
+			t.Errorf("stationsim -format %s: quantrac detects %s", f, got)
+		}
+		if parsed, err := qpayload.ParseFormat(string(f)); err != nil || parsed != got {
+			t.Errorf("quantrac's ParseFormat(%q) = %v, %v; want %v", f, parsed, err, got)
+		}
 	}
 }
 

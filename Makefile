@@ -12,7 +12,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build deps test test-short demo demo-cluster lint vulncheck fuzz bench bench-go dashboards check-generated clean
+.PHONY: all build deps test test-short demo demo-cluster screenshots lint vulncheck fuzz bench bench-go dashboards check-generated clean
 
 all: build
 
@@ -41,6 +41,10 @@ demo: deps build
 # publishing MQTT to every node and through a relay (README "Scaling out").
 demo-cluster: deps build
 	@scripts/demo-cluster.sh
+# screenshots runs the demo (scripts/demo.sh) under the console's browser test and writes the
+# console's screenshots and page weights into docs/ (shown in the README).
+screenshots: deps
+	@. $(QUANTRAC_CACHE)/env && $(GO) test -count=1 -run '^TestConsoleDemo$$' ./internal/e2e -args -screenshots $(CURDIR)/docs
 
 lint:
 	@scripts/lint.sh

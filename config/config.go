@@ -29,6 +29,7 @@ type Config struct {
 	// Source is where messages come from: "mqtt" (the default) or "nats" (DESIGN §10).
 	Source string `yaml:"source"`
 	NATS   NATS   `yaml:"nats"`
+	Web                Web    `yaml:"web"`
 
 	// File is the path the configuration was loaded from ("" for defaults).
 	File string `yaml:"-"`
@@ -90,6 +91,14 @@ type Spool struct {
 // Rules configures rule files beside the built-in catalog.
 type Rules struct {
 	Files []string `yaml:"files"`
+}
+
+// Web configures the console (the listener and its TLS and basic auth come from flags and the
+// exporter-toolkit web config file).
+type Web struct {
+	// MapTiles is an optional base-map tile URL with {z}, {x} and {y}, e.g.
+	// https://tile.example.org/{z}/{x}/{y}.png; without it the map draws the embedded outline.
+	MapTiles string `yaml:"map_tiles"`
 }
 
 // Limits bound what untrusted input may cost.

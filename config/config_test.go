@@ -113,6 +113,30 @@ func TestParseBytes(t *testing.T) {
 	}
 }
 
+func TestWebMapTiles(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "stations.yaml", "stations: []\n", 0o644)
+	for _, tc := range []struct{ tiles, want string }{
+		{"https://tile.example.org/{z}/{x}/{y}.png", ""},
+		{"http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png", ""},
+		{"tile.example.org/{z}/{x}/{y}.png", "is not an http(s) URL"},
+		{"ftp://tile.example.org/{z}/{x}/{y}.png", "is not an http(s) URL"},
+		{"https://tile.example.org/{z}/{x}.png", "must contain {z}, {x} and {y}"},
+		{"https://user:pw@tile.example.org/{z}/{x}/{y}.png", "credentials in the URL are not allowed"},
+	} {
+		p := write(t, dir, "q.yaml", "stations_file: stations.yaml\nweb:\n  map_tiles: \""+tc.tiles+"\"\n", 0o644)
+		cfg, err := Load(p)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.tiles, err)
+		case tc.want == "" && cfg.Web.MapTiles != tc.tiles:
+			t.Errorf("%s: loaded %q", tc.tiles, cfg.Web.MapTiles)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "q.yaml:3: web.map_tiles")):
+			t.Errorf("%s: error %v, want %q at q.yaml:3: web.map_tiles", tc.tiles, err, tc.want)
+		}
+	}
+}
+
 // Every payload format name quantrac prints (payload.Format.String) is accepted in
 // mqtt.formats as printed, and an unknown one is refused naming those names.
 func TestFormatNamesAsPrinted(t *testing.T) {

@@ -94,7 +94,25 @@ func (c *Config) validate(getenv func(string) string) error {
 	}
 	c.validateLimits(p)
 	c.validateSource(p)
+	c.validateWeb(p)
 	return errors.Join(p.errs...)
+}
+
+// validateWeb checks web.map_tiles: an http(s) URL template with {z}, {x} and {y}.
+func (c *Config) validateWeb(p *problems) {
+	t := c.Web.MapTiles
+	if t == "" {
+		return
+	}
+	u, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0", "{s}", "a").Replace(t))
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		p.add("web.map_tiles", "%q is not an http(s) URL like https://tile.example.org/{z}/{x}/{y}.png", t)
+	case u.User != nil:
+		p.add("web.map_tiles", "credentials in the URL are not allowed: every browser showing the map would see them")
+	case !strings.Contains(t, "{z}") || !strings.Contains(t, "{x}") || !strings.Contains(t, "{y}"):
+		p.add("web.map_tiles", "%q must contain {z}, {x} and {y}", t)
+	}
 }
 
 func (c *Config) validateMQTT(p *problems, getenv func(string) string) {

@@ -49,9 +49,11 @@ type Options struct {
 	// Expositions are written to /metrics after the Gatherer's families; none of their
 	// families may be gathered too.
 	Expositions []Exposition
-	Ready       map[string]Check      // name → condition, all must hold for /readyz
-	API         map[string]func() any // path under /api/v1/ → JSON document
-	Logger      *slog.Logger
+	Ready       map[string]Check // name → condition, all must hold for /readyz
+	// Routes add the other endpoints: the JSON API (/api/v1) and the console (/). They are
+	// served by the same listener with the same web config (TLS, basic auth).
+	Routes []Routes
+	Logger *slog.Logger
 
 	// Timeouts of the server (the Default* constants when zero) and the most connections it
 	// serves at once (DefaultMaxConnections when zero).
@@ -81,6 +83,11 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// Routes is a part of the server that adds its own endpoints (api.API, console.Console).
+type Routes interface {
+	Register(mux *http.ServeMux)
+}
+
 // Server is the HTTP server.
 type Server struct {
 	opts     Options
@@ -105,15 +112,9 @@ func New(o Options) (*Server, error) {
 	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", readyHandler(o.Ready))
-	for path, doc := range o.API {
-		mux.HandleFunc("GET /api/v1/"+path, jsonHandler(doc))
+	for _, r := range o.Routes {
+		r.Register(mux)
 	}
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<html><head><title>quantrac</title></head><body><h1>quantrac</h1><ul>` +
-			`<li><a href="metrics">metrics</a></li><li><a href="readyz">readyz</a></li>` +
-			`<li><a href="api/v1/stations">stations</a></li><li><a href="api/v1/violations">violations</a></li></ul></body></html>`))
-	})
 	ln, err := net.Listen("tcp", o.Address)
 	if err != nil {
 		return nil, err
@@ -162,15 +163,6 @@ func readyHandler(checks map[string]Check) http.HandlerFunc {
 			return
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"ready": true})
-	}
-}
-
-func jsonHandler(doc func() any) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(doc())
 	}
 }
 

@@ -13,6 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// routesFunc adds routes with a function.
+type routesFunc func(*http.ServeMux)
+
+func (f routesFunc) Register(mux *http.ServeMux) { f(mux) }
+
 func TestEndpoints(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "quantrac_test_total", Help: "test"})
@@ -28,7 +33,9 @@ func TestEndpoints(t *testing.T) {
 			}
 			return nil
 		}},
-		API: map[string]func() any{"stations": func() any { return map[string]int{"n": 2} }},
+		Routes: []Routes{routesFunc(func(mux *http.ServeMux) {
+			mux.HandleFunc("GET /api/v1/stations", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"n": 2}`) })
+		})},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,12 +3,14 @@
 #
 #   Mosquitto (persistence on, large queues)   127.0.0.1:${DEMO_MQTT_PORT:-18830}
 #   InfluxDB 1.8.10                             127.0.0.1:${DEMO_INFLUX_PORT:-18086}
-#   quantrac (metrics, API)                     127.0.0.1:${DEMO_WEB_PORT:-19786}
+#   quantrac (console, API, metrics)            127.0.0.1:${DEMO_WEB_PORT:-19786}
 #   Prometheus with quantrac's alert rules      127.0.0.1:${DEMO_PROM_PORT:-19090}
 #   stationsim: the stations of deploy/demo/stations.yaml (Lai Châu), first a day of backlog
 #   so that 24-hour averages exist, then live readings with violation episodes and bad input.
 #
-# Runs until Ctrl-C and leaves nothing running.
+# Runs until Ctrl-C and leaves nothing running. DEMO_DIR (default ./.demo) and QUANTRAC_BIN
+# (default ./bin, where `make build` puts quantrac and stationsim) can be moved; the console
+# test (internal/e2e) runs this script with its own ports, directory and binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=go1.27.3
@@ -22,7 +24,8 @@ INFLUX_RPC_PORT=${DEMO_INFLUX_RPC_PORT:-18088}
 WEB_PORT=${DEMO_WEB_PORT:-19786}
 PROM_PORT=${DEMO_PROM_PORT:-19090}
 TT10_PORT=${DEMO_TT10_PORT:-19787}
-DEMO=$PWD/.demo
+DEMO=${DEMO_DIR:-$PWD/.demo}
+BIN=${QUANTRAC_BIN:-$PWD/bin}
 mkdir -p "$DEMO"/{mosquitto,influxdb,spool,prometheus,logs,ftp}
 
 pids=()
@@ -35,7 +38,7 @@ cleanup() {
 	for pid in "${pids[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
-	echo "demo: stopped; data kept in .demo/ (rm -rf .demo to start afresh)"
+	echo "demo: stopped; data kept in $DEMO (rm -rf it to start afresh)"
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
@@ -47,7 +50,7 @@ wait_for() { # wait_for NAME CMD...
 		if "$@" >/dev/null 2>&1; then return 0; fi
 		sleep 0.2
 	done
-	echo "demo: $name did not start; see .demo/logs/" >&2
+	echo "demo: $name did not start; see $DEMO/logs/" >&2
 	exit 1
 }
 
@@ -109,12 +112,14 @@ influx:
 spool: {dir: $DEMO/spool, max_bytes: 1GiB}
 stations_file: $DEMO/stations.yaml
 CONF
-bin/quantrac check -config "$DEMO/quantrac.yaml"
-bin/quantrac run -config "$DEMO/quantrac.yaml" -web.listen-address "127.0.0.1:$WEB_PORT" >"$DEMO/logs/quantrac.log" 2>&1 &
+"$BIN/quantrac" check -config "$DEMO/quantrac.yaml"
+"$BIN/quantrac" run -config "$DEMO/quantrac.yaml" -web.listen-address "127.0.0.1:$WEB_PORT" >"$DEMO/logs/quantrac.log" 2>&1 &
 pids+=($!)
 wait_for quantrac curl -sf "http://127.0.0.1:$WEB_PORT/readyz"
 
+prometheus=0
 if [ -n "${QUANTRAC_PROMETHEUS:-}" ] && [ -x "$QUANTRAC_PROMETHEUS" ] && [ -f deploy/prometheus/alerts.yml ]; then
+	prometheus=1
 	cat >"$DEMO/prometheus/prometheus.yml" <<CONF
 global: {scrape_interval: 5s, evaluation_interval: 5s}
 rule_files: ["$PWD/deploy/prometheus/alerts.yml"]
@@ -131,38 +136,44 @@ fi
 
 # A day of backlog (as a station's datalogger sends after an outage), then live data.
 start=$(date -u -d '-24 hours' +%Y-%m-%dT%H:%M:00Z)
-bin/stationsim -broker "tcp://127.0.0.1:$MQTT_PORT" -stations-file deploy/demo/stations.yaml \
+"$BIN/stationsim" -broker "tcp://127.0.0.1:$MQTT_PORT" -stations-file deploy/demo/stations.yaml \
 	-start "$start" -step 5m -count $((288 * 4)) -rate 2000 -violate 0.3 -seed 1 >"$DEMO/logs/backfill.log" 2>&1
-bin/stationsim -broker "tcp://127.0.0.1:$MQTT_PORT" -stations-file deploy/demo/stations.yaml \
+"$BIN/stationsim" -broker "tcp://127.0.0.1:$MQTT_PORT" -stations-file deploy/demo/stations.yaml \
 	-rate 2 -duration 8760h -violate 0.2 -bad 0.02 -seed 2 >"$DEMO/logs/stationsim.log" 2>&1 &
 pids+=($!)
 
 # The TT10 station: a day of files already on the FTP server, then one file every 5 minutes.
 t0=$(($(date +%s) / 300 * 300))
-bin/stationsim -stations-file "$DEMO/tt10-station.yaml" -format tt10 -out "$DEMO/ftp" \
+"$BIN/stationsim" -stations-file "$DEMO/tt10-station.yaml" -format tt10 -out "$DEMO/ftp" \
 	-start "$(date -u -d @$((t0 - 287 * 300)) +%Y-%m-%dT%H:%M:%SZ)" -step 5m -count 288 -rate 0 -seed 3 \
 	>"$DEMO/logs/tt10-backfill.log" 2>&1
-bin/quantrac tt10 -watch "$DEMO/ftp" -config "$DEMO/quantrac.yaml" -settle 2s \
+"$BIN/quantrac" tt10 -watch "$DEMO/ftp" -config "$DEMO/quantrac.yaml" -settle 2s \
 	-web.listen-address "127.0.0.1:$TT10_PORT" >"$DEMO/logs/tt10.log" 2>&1 &
 pids+=($!)
 wait_for tt10 curl -sf "http://127.0.0.1:$TT10_PORT/readyz"
-bin/stationsim -stations-file "$DEMO/tt10-station.yaml" -format tt10 -out "$DEMO/ftp" \
+"$BIN/stationsim" -stations-file "$DEMO/tt10-station.yaml" -format tt10 -out "$DEMO/ftp" \
 	-start "$(date -u -d @$((t0 + 300)) +%Y-%m-%dT%H:%M:%SZ)" -step 5m -rate 0.0033334 -duration 8760h \
 	-bad 0.05 -seed 4 >"$DEMO/logs/tt10-station.log" 2>&1 &
 pids+=($!)
 
-cat <<TXT
-
-quantrac demo is running (Ctrl-C stops everything):
-  metrics      http://127.0.0.1:$WEB_PORT/metrics
-  stations     http://127.0.0.1:$WEB_PORT/api/v1/stations
-  violations   http://127.0.0.1:$WEB_PORT/api/v1/violations
-  prometheus   http://127.0.0.1:$PROM_PORT/alerts
-  influxdb     curl -G http://127.0.0.1:$INFLUX_PORT/query --data-urlencode db=quantrac \\
-                 --data-urlencode "q=SELECT last(*) FROM air GROUP BY station"
-  tt10 watcher http://127.0.0.1:$TT10_PORT/metrics   files: .demo/ftp (.done/, .rejected/)
-  logs         .demo/logs/
-TXT
+# Every URL printed here answers 200 in a browser (internal/e2e TestConsoleDemo opens each).
+month=$(date +%Y-%m)
+echo
+echo "quantrac demo is running (Ctrl-C stops everything):"
+echo "  console      http://127.0.0.1:$WEB_PORT/        (map; ?lang=en for English)"
+echo "  station      http://127.0.0.1:$WEB_PORT/stations/LC-AQ-01"
+echo "  violations   http://127.0.0.1:$WEB_PORT/violations"
+echo "  report       http://127.0.0.1:$WEB_PORT/reports/$month   (printable; CSV linked from the page)"
+echo "  API          http://127.0.0.1:$WEB_PORT/api/v1/stations   http://127.0.0.1:$WEB_PORT/api/v1/violations"
+echo "  metrics      http://127.0.0.1:$WEB_PORT/metrics"
+if [ "$prometheus" -eq 1 ]; then
+	echo "  prometheus   http://127.0.0.1:$PROM_PORT/api/v1/alerts   (alerts as JSON; the Debian binary has no web UI)"
+fi
+echo "  influxdb     http://127.0.0.1:$INFLUX_PORT/query?db=quantrac&q=SELECT%20last(*)%20FROM%20air%20GROUP%20BY%20station"
+echo "  tt10 watcher http://127.0.0.1:$TT10_PORT/metrics   files: $DEMO/ftp (.done/, .rejected/)"
+echo "  logs         $DEMO/logs/"
+echo "  report CLI   $BIN/quantrac report -config $DEMO/quantrac.yaml -month $month -format csv"
+echo
 
 while sleep 5; do
 	now=$(date +%H:%M:%S)

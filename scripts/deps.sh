@@ -10,6 +10,7 @@
 #   nats-server    NATS 2.15.3 (JetStream cluster, MQTT listener: DESIGN §10), built with
 #                  `go install` into $CACHE/bin (about 20 s); the machine's own nats-server,
 #                  if any, is neither used nor touched
+#   chromium       Debian package `chromium`, for the console's browser tests (chromedp)
 #
 # CACHE is ${QUANTRAC_CACHE:-$HOME/.cache/quantrac}. The script writes $CACHE/env with the
 # QUANTRAC_* variables that internal/testenv reads; with --env it also prints them, so
@@ -177,10 +178,37 @@ ensure_prometheus() {
 	[ -x "$PROMETHEUS" ] && [ -x "$PROMTOOL" ] || die "prometheus package has no usr/bin/{prometheus,promtool}"
 }
 
+find_chromium() {
+	if [ -n "${QUANTRAC_CHROMIUM:-}" ] && [ -x "$QUANTRAC_CHROMIUM" ]; then
+		echo "$QUANTRAC_CHROMIUM"
+		return
+	fi
+	local p
+	for p in /usr/bin/chromium "$(command -v chromium 2>/dev/null || true)" /usr/bin/chromium-browser; do
+		if [ -n "$p" ] && [ -x "$p" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 0
+}
+
+# ensure_chromium installs the Debian package when no chromium is found (the browser tests of
+# the console drive it headless through the DevTools protocol).
+ensure_chromium() {
+	CHROMIUM=$(find_chromium)
+	[ -n "$CHROMIUM" ] && return
+	say "installing chromium (Debian package)"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	CHROMIUM=$(find_chromium)
+	[ -n "$CHROMIUM" ] || die "chromium still missing after apt-get install"
+}
+
 write_env() {
 	local env
-	env=$(printf "export QUANTRAC_MOSQUITTO='%s'\nexport QUANTRAC_INFLUXD='%s'\nexport QUANTRAC_PROMETHEUS='%s'\nexport QUANTRAC_PROMTOOL='%s'\nexport QUANTRAC_NATS_SERVER='%s'\n" \
-		"$MOSQUITTO" "$INFLUXD" "$PROMETHEUS" "$PROMTOOL" "$NATS_SERVER")
+	env=$(printf "export QUANTRAC_MOSQUITTO='%s'\nexport QUANTRAC_INFLUXD='%s'\nexport QUANTRAC_PROMETHEUS='%s'\nexport QUANTRAC_PROMTOOL='%s'\nexport QUANTRAC_NATS_SERVER='%s'\nexport QUANTRAC_CHROMIUM='%s'\n" \
+		"$MOSQUITTO" "$INFLUXD" "$PROMETHEUS" "$PROMTOOL" "$NATS_SERVER" "$CHROMIUM")
 	if [ ! -f "$CACHE/env" ] || [ "$(cat "$CACHE/env")" != "$env" ]; then
 		printf '%s\n' "$env" >"$CACHE/env.tmp"
 		mv -f "$CACHE/env.tmp" "$CACHE/env"
@@ -194,4 +222,5 @@ ensure_mosquitto
 ensure_influxd
 ensure_prometheus
 ensure_nats_server
+ensure_chromium
 write_env

@@ -9,6 +9,7 @@
 //	quantrac tt10 -watch /srv/ftp/tt10 -config quantrac.yaml
 //	quantrac relay -config relay.yaml       station-facing Mosquitto → NATS JetStream (DESIGN §10)
 //	quantrac cluster init|members|status -config quantrac.yaml
+//	quantrac report -config quantrac.yaml -month 2026-11 [-station ID] [-format html|csv]
 //	quantrac version
 package main
 
@@ -44,6 +45,7 @@ commands:
   tt10     publish Circular 10/2021 station data files from an FTP folder (-watch DIR -config F ...)
   relay    forward a station-facing MQTT broker to the NATS JetStream stream, acking MQTT once stored (-config)
   cluster  create the NATS stream and consumer group, change its members, show who owns what (init|members|status)
+  report   the monthly compliance report (-config F -month YYYY-MM [-station ID] [-format html|csv])
   version  print the version
 Run "quantrac <command> -h" for a command's flags.
 `
@@ -71,6 +73,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return relayCommand(rest, stderr)
 	case "cluster":
 		return clusterCommand(rest, stdout, stderr)
+	case "report":
+		return reportCommand(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "quantrac %s\n", version)
 		return 0

@@ -26,7 +26,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/api"
+	"github.com/quantrac/quantrac/archive"
 	"github.com/quantrac/quantrac/config"
+	"github.com/quantrac/quantrac/console"
 	"github.com/quantrac/quantrac/httpapi"
 	"github.com/quantrac/quantrac/ingest"
 	"github.com/quantrac/quantrac/ingest/natsjs"
@@ -109,11 +112,15 @@ func New(cfg *config.Config, o Options) (d *Daemon, err error) {
 	if d.source, err = d.newSource(); err != nil {
 		return d, err
 	}
+	var routes []httpapi.Routes
+	if routes, err = d.webRoutes(d.cat); err != nil {
+		return d, err
+	}
 	d.http, err = httpapi.New(httpapi.Options{
 		Address: o.WebListenAddress, ConfigFile: o.WebConfigFile, Logger: d.log,
 		Gatherer: d.reg, Expositions: []httpapi.Exposition{d.engine.Exporter()},
-		Ready: map[string]httpapi.Check{d.cfg.Source: d.sourceReady, "influxdb": d.influxReady, "rules": d.rulesReady},
-		API:   map[string]func() any{"stations": d.stationsDoc, "violations": d.violationsDoc},
+		Ready:  map[string]httpapi.Check{d.cfg.Source: d.sourceReady, "influxdb": d.influxReady, "rules": d.rulesReady},
+		Routes: routes,
 	})
 	return d, err
 }
@@ -129,6 +136,17 @@ func (d *Daemon) registerOwnMetrics() {
 	d.reloads.WithLabelValues("success")
 	d.reloads.WithLabelValues("error")
 	d.reg.MustRegister(d.reloads)
+}
+
+// webRoutes builds the JSON API and the console over the engine's state and InfluxDB.
+func (d *Daemon) webRoutes(cat *rules.Catalog) ([]httpapi.Routes, error) {
+	a := api.New(api.Options{State: d.engine, Registry: d.registry.Load, Catalog: cat,
+		Archive: archive.New(store.NewQuerier(d.writerOptions(), nil)), Logger: d.log})
+	c, err := console.New(console.Options{API: a, Registry: d.registry.Load, MapTiles: d.cfg.Web.MapTiles, Logger: d.log})
+	if err != nil {
+		return nil, err
+	}
+	return []httpapi.Routes{a, c}, nil
 }
 
 // writerOptions is the InfluxDB connection of the configuration.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/config"
-	"github.com/quantrac/quantrac/rules"
 )
 
 // sourceReady holds while messages can arrive (/readyz names it after the source).
@@ -29,32 +27,4 @@ func (d *Daemon) influxReady(ctx context.Context) error {
 		return nil
 	}
 	return errors.New("InfluxDB does not answer and the spool is full")
-}
-
-func (d *Daemon) stationsDoc() any {
-	type station struct {
-		ID       string            `json:"id"`
-		Name     string            `json:"name"`
-		Kind     quantrac.Kind     `json:"kind"`
-		Location quantrac.Location `json:"location"`
-		Tags     map[string]string `json:"tags,omitempty"`
-		rules.StationStatus
-	}
-	status := map[string]rules.StationStatus{}
-	for _, s := range d.engine.Stations() {
-		status[s.Station] = s
-	}
-	out := []station{}
-	for _, s := range d.registry.Load().Stations() {
-		out = append(out, station{s.ID, s.Name, s.Kind, s.Location, s.Tags, status[s.ID]})
-	}
-	return map[string]any{"stations": out}
-}
-
-func (d *Daemon) violationsDoc() any {
-	active := d.engine.Active()
-	if active == nil {
-		active = []quantrac.Transition{}
-	}
-	return map[string]any{"violations": active}
 }

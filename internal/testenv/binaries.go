@@ -17,6 +17,7 @@ const (
 	EnvPrometheus = "QUANTRAC_PROMETHEUS"  // path of prometheus
 	EnvPromtool   = "QUANTRAC_PROMTOOL"    // path of promtool
 	EnvNATSServer = "QUANTRAC_NATS_SERVER" // path of nats-server (v2.15.3)
+	EnvChromium   = "QUANTRAC_CHROMIUM"    // path of chromium (Debian package), for browser tests
 	EnvCache      = "QUANTRAC_CACHE"       // cache directory of scripts/deps.sh
 )
 
@@ -50,6 +51,11 @@ func prometheusBinary() binary {
 
 func promtoolBinary() binary {
 	return binary{name: "promtool", env: EnvPromtool, cached: "prometheus/usr/bin/promtool"}
+}
+
+func chromiumBinary() binary {
+	return binary{name: "chromium", env: EnvChromium,
+		fixed: []string{"/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"}}
 }
 
 // cacheDir is the directory scripts/deps.sh installs into.
@@ -129,4 +135,11 @@ func NATSServer(tb testing.TB) string {
 func Influxd(tb testing.TB) string {
 	tb.Helper()
 	return mustFind(tb, influxdBinary())
+}
+
+// Chromium returns the path of chromium (Debian package `chromium`) for the console's browser
+// tests, or fails the test when it is missing.
+func Chromium(tb testing.TB) string {
+	tb.Helper()
+	return mustFind(tb, chromiumBinary())
 }

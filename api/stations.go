@@ -1,0 +1,169 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/archive"
+	"github.com/quantrac/quantrac/report"
+	"github.com/quantrac/quantrac/rules"
+)
+
+// Station states on the map, from the rules engine's state.
+const (
+	StateViolation    = "violation"         // a limit is breached
+	StateSilent       = "silent"            // no valid reading within 3 intervals
+	StateInsufficient = "insufficient_data" // a limit cannot be judged: data capture too low
+	StateOK           = "ok"
+)
+
+// Station is a station with its live state.
+type Station struct {
+	ID              string                 `json:"id"`
+	Name            string                 `json:"name"`
+	Kind            quantrac.Kind          `json:"kind"`
+	Location        Location               `json:"location"`
+	Tags            map[string]string      `json:"tags"`
+	Timezone        string                 `json:"timezone"`
+	IntervalSeconds float64                `json:"interval_seconds"`
+	Regulations     []string               `json:"regulations"`
+	State           string                 `json:"state"`
+	Up              bool                   `json:"up"`
+	LastSeen        time.Time              `json:"last_seen,omitzero"`
+	LastValid       time.Time              `json:"last_valid,omitzero"`
+	ActiveCount     int                    `json:"active_violation_count"`
+	Values          []rules.ParameterValue `json:"values"`
+	Limits          []rules.LimitStatus    `json:"limits"`
+	AQI             []archive.AQI          `json:"aqi"`
+}
+
+// Location is a position in WGS 84 degrees.
+type Location struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+// StationDetail is one station with its limits, active violations and maintenance windows.
+type StationDetail struct {
+	Station
+	Maintenance []report.Maintenance  `json:"maintenance"`
+	LimitLines  []report.Limit        `json:"limit_definitions"`
+	Active      []quantrac.Transition `json:"active_violations"`
+}
+
+// StationsDoc is the document of /api/v1/stations.
+type StationsDoc struct {
+	Stations []Station `json:"stations"`
+}
+
+// StationList returns every station in registry order with its state.
+func (a *API) StationList(ctx context.Context) (*StationsDoc, error) {
+	status := map[string]rules.StationStatus{}
+	for _, s := range a.o.State.Stations() {
+		status[s.Station] = s
+	}
+	active := map[string]int{}
+	for _, t := range a.o.State.Active() {
+		active[t.Station]++
+	}
+	aqi := a.latestAQI(ctx)
+	doc := &StationsDoc{Stations: []Station{}}
+	for _, st := range a.o.Registry().Stations() {
+		doc.Stations = append(doc.Stations, newStation(st, status[st.ID], active[st.ID], aqi[st.ID]))
+	}
+	return doc, nil
+}
+
+// latestAQI returns the last day's hourly indices by station; InfluxDB failing leaves it empty
+// (the map still shows the states).
+func (a *API) latestAQI(ctx context.Context) map[string][]archive.AQI {
+	out := map[string][]archive.AQI{}
+	list, err := a.o.Archive.LatestAQI(ctx, a.o.Now().Add(-24*time.Hour))
+	if err != nil {
+		a.o.Logger.Warn("reading the latest AQI from InfluxDB", "err", err)
+		return out
+	}
+	for _, x := range list {
+		out[x.Station] = append(out[x.Station], x)
+	}
+	return out
+}
+
+func newStation(st *quantrac.Station, ss rules.StationStatus, active int, aqi []archive.AQI) Station {
+	s := Station{ID: st.ID, Name: st.Name, Kind: st.Kind, Location: Location{st.Location.Lat, st.Location.Lon},
+		Tags: st.Tags, Timezone: st.TimeLocation().String(), Regulations: st.Regulations,
+		Up: ss.Up, LastSeen: ss.LastSeen, LastValid: ss.LastValid, ActiveCount: active,
+		Values: ss.Values, Limits: ss.Limits, AQI: aqi}
+	if s.Tags == nil {
+		s.Tags = map[string]string{}
+	}
+	if s.Regulations == nil {
+		s.Regulations = []string{}
+	}
+	if s.Values == nil {
+		s.Values = []rules.ParameterValue{}
+	}
+	if s.Limits == nil {
+		s.Limits = []rules.LimitStatus{}
+	}
+	if s.AQI == nil {
+		s.AQI = []archive.AQI{}
+	}
+	iv := st.Interval
+	if iv <= 0 {
+		iv = quantrac.DefaultInterval
+	}
+	s.IntervalSeconds = iv.Seconds()
+	s.State = stationState(&s)
+	return s
+}
+
+// stationState is the map state: violation first, then silent, then insufficient data.
+func stationState(s *Station) string {
+	insufficient := false
+	for _, l := range s.Limits {
+		if l.Violating {
+			return StateViolation
+		}
+		insufficient = insufficient || l.State == rules.StateInsufficient || l.State == "unknown"
+	}
+	switch {
+	case s.ActiveCount > 0:
+		return StateViolation
+	case !s.Up:
+		return StateSilent
+	case insufficient:
+		return StateInsufficient
+	}
+	return StateOK
+}
+
+// StationDetail returns one station's document.
+func (a *API) StationDetail(ctx context.Context, id string) (*StationDetail, error) {
+	st, err := a.station(id)
+	if err != nil {
+		return nil, err
+	}
+	var ss rules.StationStatus
+	for _, s := range a.o.State.Stations() {
+		if s.Station == id {
+			ss = s
+		}
+	}
+	d := &StationDetail{Active: []quantrac.Transition{}, Maintenance: []report.Maintenance{}}
+	for _, t := range a.o.State.Active() {
+		if t.Station == id {
+			d.Active = append(d.Active, t)
+		}
+	}
+	d.Station = newStation(st, ss, len(d.Active), a.latestAQI(ctx)[id])
+	for _, m := range st.Maintenance {
+		d.Maintenance = append(d.Maintenance, report.Maintenance{From: m.From, Until: m.Until, Reason: m.Reason})
+	}
+	d.LimitLines = report.StationLimits(a.o.Catalog, st)
+	if d.LimitLines == nil {
+		d.LimitLines = []report.Limit{}
+	}
+	return d, nil
+}

@@ -1,0 +1,64 @@
+package i18n
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/quantrac/quantrac"
+)
+
+// Every label the templates ask for exists in both languages.
+func TestTemplateLabels(t *testing.T) {
+	files, _ := filepath.Glob("../../console/templates/*.html")
+	more, _ := filepath.Glob("../../report/templates/*.html")
+	files = append(files, more...)
+	if len(files) < 5 {
+		t.Fatalf("templates not found: %v", files)
+	}
+	key := regexp.MustCompile(`\.T "([a-z0-9_]+)"`)
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range key.FindAllStringSubmatch(string(b), -1) {
+			n++
+			if vi, en := text(m[1]); vi == "" || en == "" {
+				t.Errorf("%s: label %q has no Vietnamese or English text", f, m[1])
+			}
+		}
+	}
+	// Labels built at run time: states, kinds, periods.
+	for _, k := range []string{"air", "wastewater", "started", "ended", "violation", "silent", "insufficient", "ok",
+		"state_ok", "state_exceeded", "state_insufficient_data", "state_no_data", "last_24h", "last_7d", "last_30d"} {
+		if vi, en := text(k); vi == "" || en == "" {
+			t.Errorf("label %q has no Vietnamese or English text", k)
+		}
+	}
+	if n < 50 {
+		t.Errorf("only %d labels found in the templates", n)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	reg, err := quantrac.ParseRegistry([]byte(`stations:
+  - {id: A, kind: air}
+  - {id: B, kind: air, timezone: Europe/Paris}
+  - {id: C, kind: air, timezone: Europe/Paris}
+`), "s.yaml", quantrac.RegistryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ForStation(reg.Station("A")) != VI || ForStation(reg.Station("B")) != EN || ForRegistry(reg) != EN {
+		t.Errorf("defaults: A %s, B %s, registry %s", ForStation(reg.Station("A")), ForStation(reg.Station("B")), ForRegistry(reg))
+	}
+	if l, ok := Parse("en"); !ok || l.T("map") != "Map" || VI.T("map") != "Bản đồ" || EN.T("no-such-key") != "no-such-key" {
+		t.Errorf("T: %v %v", l, ok)
+	}
+	if _, ok := Parse("fr"); ok {
+		t.Error("Parse(fr) accepted")
+	}
+}

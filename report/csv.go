@@ -1,0 +1,112 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// csvHeader is the CSV's columns. Each row has a section: province (one indicator, with the
+// stations met, not met and with insufficient data, or for the network's capture the stations
+// counted), station, capture (one parameter), limit (one limit) or violation (one start or end
+// with its evidence); columns that do not apply to a section are empty.
+var csvHeader = []string{"month", "section", "province", "station", "station_name", "parameter", "unit",
+	"regulation", "period", "hours", "expected_hours", "valid_hours", "excluded_hours", "hour_capture_percent",
+	"days", "expected_days", "valid_days", "excluded_days", "day_capture_percent",
+	"readings_expected", "readings_valid", "readings_excluded", "readings_flagged",
+	"limit_min", "limit_max", "violations_started", "in_force_at_start", "allowed_per_year", "exceedances_year_to_date",
+	"state", "value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version",
+	"verdict", "indicator", "percent", "met", "not_met", "insufficient_data", "stations"}
+
+// WriteCSV writes the report as CSV (RFC 4180, UTF-8, decimal points, times RFC 3339 UTC).
+func (r *Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(csvHeader)
+	row := func(section string, set map[string]string) {
+		rec := make([]string, len(csvHeader))
+		rec[0], rec[1] = r.Month, section
+		for i, h := range csvHeader {
+			if v, ok := set[h]; ok {
+				rec[i] = v
+			}
+		}
+		_ = cw.Write(rec)
+	}
+	for _, p := range r.Provinces {
+		for _, ind := range []struct {
+			name string
+			i    Indicator
+		}{{"wastewater_within_limits", p.Wastewater}, {"air_within_qcvn_05_2023", p.Air}} {
+			row("province", map[string]string{"province": p.Name, "indicator": ind.name, "percent": pct(ind.i.Percent),
+				"met": strings.Join(ind.i.Met, ";"), "not_met": strings.Join(ind.i.NotMet, ";"),
+				"insufficient_data": strings.Join(ind.i.Insufficient, ";")})
+		}
+		row("province", map[string]string{"province": p.Name, "indicator": "network_capture", "percent": pct(p.Capture),
+			"expected_hours": itoa(p.ExpectedHours), "valid_hours": itoa(p.ValidHours), "stations": strings.Join(p.Stations, ";")})
+	}
+	for i := range r.Stations {
+		s := &r.Stations[i]
+		base := func() map[string]string {
+			return map[string]string{"province": s.Province, "station": s.ID, "station_name": s.Name}
+		}
+		m := base()
+		m["verdict"] = s.Verdict
+		row("station", m)
+		for _, c := range s.Parameters {
+			m := base()
+			for k, v := range map[string]string{"parameter": c.Parameter, "unit": c.Unit, "hours": itoa(c.Hours),
+				"expected_hours": itoa(c.ExpectedHours), "valid_hours": itoa(c.ValidHours), "excluded_hours": itoa(c.ExcludedHours),
+				"hour_capture_percent": pct(c.HourCapture), "days": itoa(c.Days), "expected_days": itoa(c.ExpectedDays),
+				"valid_days": itoa(c.ValidDays), "excluded_days": itoa(c.ExcludedDays), "day_capture_percent": pct(c.DayCapture),
+				"readings_expected": itoa(c.ReadingsExpected), "readings_valid": itoa(c.ReadingsValid),
+				"readings_excluded": itoa(c.ReadingsExcluded), "readings_flagged": itoa(c.ReadingsFlagged)} {
+				m[k] = v
+			}
+			row("capture", m)
+		}
+		for _, e := range s.Limits {
+			m := base()
+			for k, v := range map[string]string{"parameter": e.Parameter, "unit": e.Unit, "regulation": e.Regulation,
+				"period": e.Period, "limit_min": optNum(e.Min), "limit_max": optNum(e.Max), "violations_started": itoa(e.Started),
+				"in_force_at_start": strconv.FormatBool(e.InForceAtStart), "allowed_per_year": itoa(e.Allowed)} {
+				m[k] = v
+			}
+			if e.YearToDate != nil {
+				m["exceedances_year_to_date"] = itoa(*e.YearToDate)
+			}
+			row("limit", m)
+		}
+		for _, t := range s.Violations {
+			m := base()
+			for k, v := range map[string]string{"parameter": t.Parameter, "regulation": t.Regulation, "period": t.Period,
+				"state": t.State, "value": num(t.Value), "limit": num(t.Limit), "ratio": num(t.Ratio), "coverage": num(t.Coverage),
+				"count": itoa(t.Count), "window_start": t.WindowStart.UTC().Format(time.RFC3339),
+				"window_end": t.WindowEnd.UTC().Format(time.RFC3339), "version": t.Version} {
+				m[k] = v
+			}
+			row("violation", m)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// pct formats a percentage with one decimal.
+func pct(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+// num formats a value with at most 4 decimals.
+func num(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1e4)/1e4, 'f', -1, 64)
+}
+
+func optNum(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return num(*p)
+}

@@ -1,0 +1,20 @@
+// Package report builds the monthly compliance report (DESIGN §8) from what InfluxDB holds:
+// per station and parameter the valid hours and days against those expected (the data capture
+// the ministry asks for), per limit the violations against the allowance, every violation with
+// its evidence, and per province the indicators its plan is measured by. It renders the report
+// as printable HTML (one station a page), CSV and JSON.
+//
+//	archive.Hours ──> Capture per parameter (hours, days)            ┐
+//	archive.Violations, InForceAt ──> Exceedance per limit            ├─> Report ──> HTML, CSV, JSON
+//	StationLimits (catalog + permit) ─┘   engine counts (current month)┘
+//
+// Definitions (package archive for hours):
+//   - an hour is valid with ≥ 75 % of its expected readings; readings in calibration (status
+//     01) or maintenance are not expected; an hour made only of them is excluded;
+//   - a day (local calendar day, hours ending 01:00 … 24:00) is valid with ≥ 18 valid hours
+//     (DESIGN §7: the 24-h mean needs 18 hourly means); a day with fewer than 18 hours left
+//     after excluded hours could never be valid and is excluded from the days expected;
+//   - data capture = valid ÷ expected, in percent.
+//
+// Every number comes from InfluxDB: the report lists the InfluxQL statements that give them.
+package report

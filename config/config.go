@@ -29,7 +29,7 @@ type Config struct {
 	// Source is where messages come from: "mqtt" (the default) or "nats" (DESIGN §10).
 	Source string `yaml:"source"`
 	NATS   NATS   `yaml:"nats"`
-	Web                Web    `yaml:"web"`
+	Web    Web    `yaml:"web"`
 
 	// File is the path the configuration was loaded from ("" for defaults).
 	File string `yaml:"-"`

@@ -133,7 +133,9 @@ func (s *Source) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 		cc.Stop()
-		<-cc.Done()
+		if err := <-cc.Done(); err != nil {
+			s.log.Debug("consumer group stopped", "err", err)
+		}
 		return nil
 	case err := <-cc.Done():
 		s.consuming.Store(false)

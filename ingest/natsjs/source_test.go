@@ -54,6 +54,7 @@ func TestMQTTPubAckDoesNotWaitForTheStream(t *testing.T) {
 // testSource runs a Source until the test ends.
 type testSource struct {
 	*Source
+	t        *testing.T
 	reg      *prometheus.Registry
 	cancel   context.CancelFunc
 	done     chan error
@@ -63,7 +64,7 @@ type testSource struct {
 
 func startSource(t *testing.T, c *testenv.NATS, l Layout, member string, ackWait time.Duration) *testSource {
 	t.Helper()
-	ts := &testSource{reg: prometheus.NewRegistry(), done: make(chan error, 1)}
+	ts := &testSource{t: t, reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	ts.Source = New(Options{Conn: ConnOptions{URLs: c.URLList()}, Layout: l, Member: member, AckWait: ackWait, MaxInflight: 100,
 		Registerer: ts.reg, OnAcquire: func(_ context.Context, parts []int) error {
 			ts.mu.Lock()
@@ -84,7 +85,9 @@ func (ts *testSource) stop() {
 		return
 	}
 	ts.cancel()
-	<-ts.done
+	if err := <-ts.done; err != nil {
+		ts.t.Errorf("Run: %v", err)
+	}
 	for range ts.Messages() {
 	}
 	ts.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/quantrac/quantrac"
@@ -73,7 +74,7 @@ func (d *Daemon) acquire(ctx context.Context, partitions []int) error {
 	owned, byAlias := d.layout.Partitioning.Stations(reg, partitions)
 	d.log.Info("taking over stations", "partitions", partitions, "stations", len(owned), "ids", sample(owned, 20),
 		"also_by_alias", len(byAlias))
-	ids := append(owned, byAlias...)
+	ids := slices.Concat(owned, byAlias)
 	if len(ids) == 0 {
 		return nil
 	}

@@ -21,6 +21,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 type running struct {
+	t      *testing.T
 	r      *Relay
 	cancel context.CancelFunc
 	done   chan error
@@ -30,7 +31,7 @@ func startRelay(t *testing.T, broker *testenv.Broker, c *testenv.NATS, l natsjs.
 	t.Helper()
 	src := ingest.NewMQTTSource(ingest.MQTTOptions{Broker: broker.URL(), ClientID: "relay-1", Topics: []string{"stations/+/+"}, QoS: 1, MaxInflight: 100})
 	rr := &running{r: New(Options{Source: src, Conn: natsjs.ConnOptions{URLs: c.URLList()}, Layout: l, Registerer: prometheus.NewRegistry()}),
-		done: make(chan error, 1)}
+		done: make(chan error, 1), t: t}
 	ctx, cancel := context.WithCancel(context.Background())
 	rr.cancel = cancel
 	go func() { rr.done <- rr.r.Run(ctx) }()
@@ -42,7 +43,9 @@ func startRelay(t *testing.T, broker *testenv.Broker, c *testenv.NATS, l natsjs.
 func (rr *running) stop() {
 	if rr.cancel != nil {
 		rr.cancel()
-		<-rr.done
+		if err := <-rr.done; err != nil {
+			rr.t.Errorf("Run: %v", err)
+		}
 		rr.cancel = nil
 	}
 }

@@ -247,14 +247,17 @@ func (r *Registry) add(s *Station, key string) []error {
 			bad("coefficients."+name, "%v must be a positive factor", v)
 		}
 	}
+	if s.Basis != "" && s.Basis != BasisSample && s.Basis != Basis1h {
+		bad("basis", "unknown basis %q (want sample or 1h)", s.Basis)
+	}
 	for i, m := range s.Maintenance {
 		if m.From.IsZero() || !m.Until.After(m.From) {
 			bad(fmt.Sprintf("maintenance[%d]", i), "needs from and until, until after from")
 		}
 	}
 	for i, l := range s.Limits {
-		if l.Parameter == "" || (l.Max == nil && l.Min == nil) || l.Period == "" {
-			bad(fmt.Sprintf("limits[%d]", i), "needs parameter, period and max or min")
+		if l.Parameter == "" || (l.Max == nil && l.Min == nil) {
+			bad(fmt.Sprintf("limits[%d]", i), "needs parameter and max or min")
 		}
 	}
 	for _, a := range s.Aliases {

@@ -17,8 +17,12 @@ type Station struct {
 	Regulations  []string           `yaml:"regulations"`
 	AQI          []string           `yaml:"aqi"`
 	Coefficients map[string]float64 `yaml:"coefficients"`
-	Limits       []PermitLimit      `yaml:"limits"`
-	Maintenance  []Maintenance      `yaml:"maintenance"`
+	// Basis is what the station's per-sample limits (QCVN 40:2011, QCVN 14:2008, permit
+	// limits) are compared with: every valid reading (BasisSample, the default) or hourly
+	// means (Basis1h).
+	Basis       string        `yaml:"basis"`
+	Limits      []PermitLimit `yaml:"limits"`
+	Maintenance []Maintenance `yaml:"maintenance"`
 	// Aliases are other names the station is known by, e.g. the station part of its
 	// Circular 10/2021 data file names.
 	Aliases []string `yaml:"aliases"`
@@ -42,7 +46,7 @@ type PermitLimit struct {
 	Max       *float64 `yaml:"max"`
 	Min       *float64 `yaml:"min"`
 	Unit      string   `yaml:"unit"`
-	Period    string   `yaml:"period"`
+	Period    string   `yaml:"period"` // empty: sample, the limit holds for every reading
 	Statistic string   `yaml:"statistic"`
 }
 
@@ -53,6 +57,12 @@ type Maintenance struct {
 	Until  time.Time `yaml:"until"`
 	Reason string    `yaml:"reason"`
 }
+
+// Station bases (DESIGN §4).
+const (
+	BasisSample = "sample"
+	Basis1h     = "1h"
+)
 
 // DefaultInterval is the reporting interval of a station that states none: the 5-minute
 // records of Circular 10/2021/TT-BTNMT.

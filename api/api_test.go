@@ -65,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 		lines = append(lines, fmt.Sprintf("air,station=LC-AQ-01 pm25=60 %d", ts.UnixNano()))
 	}
 	engine.Observe(rs)
-	lines = append(lines, fmt.Sprintf(`violations,parameter=pm25,period=24h,regulation=QCVN-05:2023,station=LC-AQ-01 state="started",value=60,limit=45,ratio=1.3333,coverage=1,count=288i,window_start="%s",window_end="%s",version="QCVN-05:2023 from 2026-01-01" %d`,
+	lines = append(lines, fmt.Sprintf(`violations,parameter=pm25,period=24h,regulation=QCVN-05:2023,station=LC-AQ-01 state="started",value=60,limit=45,ratio=1.3333,coverage=1,count=288i,window_start="%s",window_end="%s",version="QCVN-05:2023 from 2026-01-01",statistic="mean",unit="µg/m³",reference="25 °C, 1 atm" %d`,
 		now.Add(-24*time.Hour).UTC().Format(time.RFC3339), now.Add(-time.Hour).UTC().Format(time.RFC3339), now.Add(-time.Hour).UnixNano()))
 	in.Write("quantrac/autogen", strings.Join(lines, "\n"))
 	a := New(Options{State: engine, Registry: func() *quantrac.Registry { return reg }, Catalog: cat,
@@ -161,7 +161,8 @@ func TestDocuments(t *testing.T) {
 	}
 	var recorded ViolationsDoc
 	decode(t, f, "/api/v1/violations?active=false", &recorded)
-	if len(recorded.Violations) != 1 || recorded.Violations[0].Limit != 45 || recorded.Violations[0].Count != 288 || !strings.Contains(recorded.Query, `FROM "violations"`) {
+	if len(recorded.Violations) != 1 || recorded.Violations[0].Limit != 45 || recorded.Violations[0].Count != 288 ||
+		recorded.Violations[0].Statistic != "mean" || recorded.Violations[0].Unit != "µg/m³" || recorded.Violations[0].Reference != "25 °C, 1 atm" || !strings.Contains(recorded.Query, `FROM "violations"`) {
 		t.Errorf("recorded violations %+v", recorded)
 	}
 	var series SeriesDoc

@@ -126,7 +126,7 @@ func stationState(s *Station) string {
 		if l.Violating {
 			return StateViolation
 		}
-		insufficient = insufficient || l.State == rules.StateInsufficient || l.State == "unknown"
+		insufficient = insufficient || l.State == rules.StateInsufficient || l.State == rules.StateUnknown
 	}
 	switch {
 	case s.ActiveCount > 0:

@@ -78,6 +78,20 @@ func StationLimits(cat *rules.Catalog, st *quantrac.Station) []Limit {
 			out = addVersion(out, l, v)
 		}
 	}
+	if st.Basis == quantrac.Basis1h { // the rules evaluate sample limits on hourly means
+		for i := range out {
+			l := &out[i]
+			if l.Period == rules.Sample && !slices.ContainsFunc(out, func(o Limit) bool {
+				return o.Regulation == l.Regulation && o.Parameter == l.Parameter && o.Period == "1h"
+			}) {
+				l.Period = "1h"
+				l.Statistic = string(rules.Mean) // the hour's mean, or its lowest and highest reading
+				if v := l.Versions[0]; v.Min != nil && v.Max != nil {
+					l.Statistic = string(rules.Range)
+				}
+			}
+		}
+	}
 	for i := range out {
 		slices.SortStableFunc(out[i].Versions, func(a, b Version) int { return a.From.Compare(b.From) })
 	}
@@ -128,6 +142,10 @@ func permitLimit(pl quantrac.PermitLimit) (Limit, Version, error) {
 	if stat == "" {
 		stat = string(rules.Mean)
 	}
-	return Limit{Regulation: rules.PermitRegulation, Parameter: p.ID, Period: pl.Period, Statistic: stat, Unit: p.Unit},
+	period := pl.Period
+	if period == "" {
+		period = rules.Sample // as the rules read a permit limit without a period
+	}
+	return Limit{Regulation: rules.PermitRegulation, Parameter: p.ID, Period: period, Statistic: stat, Unit: p.Unit},
 		Version{Min: lo, Max: hi}, nil
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +128,40 @@ func TestStationLimits(t *testing.T) {
 	}
 	if permit == nil || *permit.Versions[0].Max != 75 || permit.Unit != "mg/L" {
 		t.Errorf("permit COD limit %+v, want 75 mg/L", permit)
+	}
+}
+
+// The periods are those the rules evaluate: sample limits (and permit limits without a
+// period) per sample, or on hourly means for a station with basis 1h (pH on the hour's
+// lowest and highest reading).
+func TestStationLimitsBasis(t *testing.T) {
+	cat, err := rules.LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	permitMax := 80.0
+	for _, c := range []struct {
+		basis string
+		want  []string
+	}{
+		{"", []string{"cod QCVN-40:2011/B sample mean", "ph QCVN-40:2011/B sample mean", "cod permit sample mean"}},
+		{quantrac.Basis1h, []string{"cod QCVN-40:2011/B 1h mean", "ph QCVN-40:2011/B 1h range", "cod permit 1h mean"}},
+	} {
+		reg, err := quantrac.NewRegistry(&quantrac.Station{ID: "WW", Kind: quantrac.Wastewater, Regulations: []string{"QCVN-40:2011/B"},
+			Coefficients: map[string]float64{"kq": 0.9, "kf": 1.1}, Basis: c.basis,
+			Limits: []quantrac.PermitLimit{{Parameter: "cod", Max: &permitMax}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range StationLimits(cat, reg.Station("WW")) {
+			got = append(got, l.Key()+" "+l.Statistic)
+		}
+		for _, w := range c.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("basis %q: no %q in %q", c.basis, w, got)
+			}
+		}
 	}
 }
 

@@ -11,8 +11,8 @@ import "github.com/quantrac/quantrac"
 //	   │                    └────────────── exceeded ──────────────────┘ │
 //	   └──────────────────────────── ok ──────────────────────────────────┘
 //
-// Windows without a verdict (insufficient data, no limit in force) change nothing: a violation
-// ends only when a valid window is back inside the limit (DESIGN §7), and a station that falls
+// Periods without a verdict (insufficient data, no limit in force) change nothing: a violation
+// ends only when a valid period is back inside the limit (DESIGN §7), and a station that falls
 // silent is reported by quantrac_station_up, not by ending its violations.
 type alertState uint8
 
@@ -38,17 +38,22 @@ const (
 	Ended   = quantrac.ViolationEnded
 )
 
-// step is the alert state machine: the next state after verdict v, and the transition to
-// record ("" for none). hysteresis is the fraction of the limit the ratio must fall below 1
-// for a violation to end, so that a value hovering at the limit does not flap.
-func step(s alertState, v *verdict, hysteresis float64) (alertState, string) {
+// step is the alert state machine: the next state after the verdict v of a closed period,
+// and the transition to record ("" for none). hysteresis is the fraction of the limit the
+// ratio must fall below 1 for a violation to end, so that a value hovering at the limit does
+// not flap. For a counted limit (an allowance of hours or days a year) an exceeding period
+// breaches the regulation only beyond the allowance: within it, it changes nothing.
+func step(s alertState, v *verdict, hysteresis float64, counted bool) (alertState, string) {
 	switch v.state {
-	case StateExceeded:
+	case vExceeded:
+		if counted && (v.form == nil || !v.form.beyond) {
+			return s, ""
+		}
 		if s == violating {
 			return violating, ""
 		}
 		return violating, Started
-	case StateOK:
+	case vOK:
 		switch {
 		case s == violating && v.ratio <= 1-hysteresis:
 			return resolved, Ended

@@ -1,15 +1,20 @@
 package rules
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"regexp"
 	"slices"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/param"
 )
 
 //go:embed catalog/*.yaml
@@ -18,8 +23,51 @@ var builtin embed.FS
 // Catalog is an immutable set of regulations: the built-in files plus the extra rule files of
 // the configuration. It is safe for concurrent use.
 type Catalog struct {
-	regs []*Regulation
-	byID map[string]*Regulation
+	regs    []*Regulation
+	byID    map[string]*Regulation
+	sources map[string]SourceKey
+}
+
+// SourceKey is one entry of the source key table shipped beside the catalog
+// (catalog/sources.yaml): what a cited key ([S01], [N03], …) is and where it was read.
+type SourceKey struct {
+	What  string `yaml:"what"`
+	Where string `yaml:"where"`
+}
+
+// sourcesFile is the source key table among the catalog files; it is not a regulation.
+const sourcesFile = "catalog/sources.yaml"
+
+// citedKey matches a source key as limits cite them: S01 … S44, N01 … N05.
+var citedKey = regexp.MustCompile(`\b[SN][0-9]{2}\b`)
+
+// Sources returns the source keys text cites, in order of first citation, with their entries
+// of the source key table; a key the table lacks has an empty entry.
+func (c *Catalog) Sources(text string) (keys []string, entries []SourceKey) {
+	for _, k := range citedKey.FindAllString(text, -1) {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+			entries = append(entries, c.sources[k])
+		}
+	}
+	return keys, entries
+}
+
+// loadSources reads the source key table.
+func loadSources() (map[string]SourceKey, error) {
+	data, err := builtin.ReadFile(sourcesFile)
+	if err != nil {
+		return nil, err
+	}
+	var f struct {
+		Sources map[string]SourceKey `yaml:"sources"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("rules/%s: %w", sourcesFile, err)
+	}
+	return f.Sources, nil
 }
 
 // Regulation is one regulation file: a national standard, a directive or a guideline, with
@@ -35,8 +83,19 @@ type Regulation struct {
 	Source   Source        // the document
 	Limits   []Limit       // in file order
 	File     string        // the file it was read from, for messages
+	// Reference is the temperature at which the regulation states gas concentrations
+	// (QCVN and US 25 °C, EU 20 °C); readings are compared at it (param.Reference).
+	Reference param.Reference
+	// HourCoverage is the share of a station's expected readings an hour needs to be valid
+	// (DefaultHourCoverage unless the file says hour_coverage).
+	HourCoverage float64
+	// AnnualOfDays is set when the calendar-year mean is the mean of the year's valid daily
+	// means (QCVN 05: "annual mean = mean of the values of the days of the year"); otherwise it
+	// is the mean of the year's valid hourly means (EU, WHO, US).
+	AnnualOfDays bool
 
-	rules []*rule // limits grouped by parameter and period, in file order
+	rules  []*rule // limits grouped by parameter and period, in file order
+	hourly []*rule // the same with sample limits on 1-hour means, for stations with basis 1h
 }
 
 // Source cites a regulation or a limit: the document, table and article, and where to read it.
@@ -51,8 +110,8 @@ type Source struct {
 // canonical unit (package param). A limit with both Min and Max is a range (pH 5.5–9).
 type Limit struct {
 	Parameter   string        // canonical parameter id
-	Period      string        // as written: 1h, 8h, 24h, 1y, …; the period label
-	Duration    time.Duration // the window length; Year for 1y
+	Period      string        // as written: sample, 1h, 8h, 24h, 1y, …; the period label
+	Duration    time.Duration // the period's nominal length; Year for 1y, 0 for sample
 	Statistic   Statistic     // mean unless stated
 	Min, Max    *float64      // bounds in Unit; nil when absent
 	Unit        string        // canonical unit of the parameter
@@ -62,13 +121,29 @@ type Limit struct {
 	// AllowedExceedances is the number of exceeding hours or days a calendar year allows;
 	// 0 when the regulation allows none.
 	AllowedExceedances int
-	Hysteresis         float64  // fraction of the limit a value must fall back below it to end a violation
-	Confidence         string   // C2, C1 or U (see rules/README.md); "" when not stated
-	Source             string   // table and row, with the research source keys
-	Note               string   // remarks
-	Coefficients       []string // station coefficients that multiply the limit: [kq, kf], [k]
+	// Percentile is a US NAAQS percentile form (98, 99): the days allowed above the level
+	// follow from the year's valid days (EPA's rank table, Allowance).
+	Percentile int
+	// NthHighest is a US NAAQS "n-th highest" form (ozone: the 4th-highest daily maximum
+	// 8-hour mean): n−1 days a year may exceed.
+	NthHighest int
+	// Years is the number of calendar years a form is averaged over (EU ozone, US NAAQS: 3);
+	// for a 1y limit, the number of annual means averaged. 1 unless stated.
+	Years        int
+	Hysteresis   float64  // fraction of the limit a value must fall back below it to end a violation
+	Confidence   string   // C2, C1 or U (see rules/README.md); "" when not stated
+	Source       string   // table and row, with the research source keys
+	Note         string   // remarks
+	Coefficients []string // station coefficients that multiply the limit: [kq, kf], [k]
 
 	from, until int64 // From and Until in Unix ns, open ends as the extreme values
+	kind        periodKind
+}
+
+// Counted reports whether the limit counts exceeding hours or days against an allowance
+// (allowed_exceedances_per_year, percentile or nth_highest).
+func (l *Limit) Counted() bool {
+	return l.AllowedExceedances > 0 || l.Percentile > 0 || l.NthHighest > 0
 }
 
 // inForceAt reports whether the limit is in force at Unix time ns.
@@ -108,8 +183,14 @@ func LoadCatalog(extraFiles ...string) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.sources, err = loadSources(); err != nil {
+		return nil, err
+	}
 	var errs []error
 	for _, name := range names {
+		if name == sourcesFile {
+			continue
+		}
 		data, err := builtin.ReadFile(name)
 		if err != nil {
 			return nil, err

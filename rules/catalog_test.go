@@ -116,8 +116,8 @@ func checkAgainstResearch(t *testing.T, reg *Regulation, l *Limit, r *researchRo
 	if !dateMatches(r.until, l.Until, reg, true) {
 		t.Errorf("%s: until %v, research %q", where, l.Until, r.until)
 	}
-	if allowed := strconv.Itoa(l.AllowedExceedances); allowed != r.allowed && !(r.allowed == "" && allowed == "0") {
-		t.Errorf("%s: allowed exceedances %s, research %q", where, allowed, r.allowed)
+	if form := formColumn(l); form != r.allowed {
+		t.Errorf("%s: exceedance form %q, research %q", where, form, r.allowed)
 	}
 	if l.Confidence != strings.TrimSuffix(r.confidence, "-T") {
 		t.Errorf("%s: confidence %s, research %s", where, l.Confidence, r.confidence)
@@ -130,6 +130,24 @@ func checkAgainstResearch(t *testing.T, reg *Regulation, l *Limit, r *researchRo
 	if r.source == "-" && !strings.Contains(l.Source, "not found") {
 		t.Errorf("%s: a value without source must say so: %q", where, l.Source)
 	}
+}
+
+// formColumn writes a limit's exceedance form as the research table's allowed column does:
+// 35, p98, 4th, with /3y when averaged over three years.
+func formColumn(l *Limit) string {
+	var s string
+	switch {
+	case l.Percentile > 0:
+		s = "p" + strconv.Itoa(l.Percentile)
+	case l.NthHighest > 0:
+		s = ordinal(l.NthHighest)
+	case l.AllowedExceedances > 0:
+		s = strconv.Itoa(l.AllowedExceedances)
+	}
+	if l.Years > 1 {
+		s += "/" + strconv.Itoa(l.Years) + "y"
+	}
+	return s
 }
 
 func closeTo(a, b float64) bool {
@@ -196,7 +214,9 @@ func TestCatalogCanonicalUnits(t *testing.T) {
 		{"US-NAAQS", "co", "8h", 9 * 28.01 / 24.45 * 1000},
 		{"US-NAAQS", "no2", "1h", 100 * 46.01 / 24.45},
 		{"US-NAAQS", "o3", "8h", 70 * 48.00 / 24.45},
-		{"QCVN-40:2011/B", "cod", "1h", 150},
+		{"QCVN-40:2011/B", "cod", "sample", 150},
+		{"US-NAAQS", "so2", "1h", 75 * 64.07 / 24.45},
+		{"EU-2008/50", "no2", "1h", 200},
 	} {
 		r := cat.Regulation(tc.reg)
 		var got float64
@@ -231,6 +251,17 @@ func TestParseRegulationErrors(t *testing.T) {
 		{"kind", "id: X-1\ntitle: t\nkind: soil\nsource: {document: d}\n", "f.yaml:1: kind: unknown kind \"soil\""},
 		{"permit id", "id: permit\ntitle: t\nkind: air\nsource: {document: d}\n", "f.yaml:1: id:"},
 		{"coefficient", head + "  - {parameter: cod, period: 1h, max: 9, unit: mg/L, coefficients: [Kq]}\n", "coefficient name \"Kq\""},
+		{"sample statistic", head + "  - {parameter: pm25, period: sample, statistic: max, max: 9, unit: µg/m³}\n", "a sample limit compares every reading"},
+		{"running", head + "  - {parameter: pm25, period: 25h, max: 9, unit: µg/m³}\n", "period \"25h\""},
+		{"block", head + "  - {parameter: pm25, period: 7m, max: 9, unit: µg/m³}\n", "period \"7m\""},
+		{"max8 period", head + "  - {parameter: o3, period: 1h, statistic: max_daily_8h, max: 9, unit: µg/m³}\n", "max_daily_8h needs period 8h"},
+		{"dmax1 period", head + "  - {parameter: no2, period: 24h, statistic: daily_max_1h, max: 9, unit: µg/m³}\n", "daily_max_1h needs period 1h"},
+		{"two forms", head + "  - {parameter: pm25, period: 24h, max: 9, unit: µg/m³, percentile: 98, allowed_exceedances_per_year: 3}\n", "give one of"},
+		{"counted running", head + "  - {parameter: o3, period: 8h, max: 9, unit: µg/m³, allowed_exceedances_per_year: 3}\n", "counted in hours or days"},
+		{"percentile hours", head + "  - {parameter: no2, period: 1h, max: 9, unit: µg/m³, percentile: 98}\n", "percentile must be 50-99 on a period counted in days"},
+		{"years", head + "  - {parameter: pm25, period: 24h, max: 9, unit: µg/m³, years: 3}\n", "years averages a counted limit"},
+		{"reference", "id: X-1\ntitle: t\nkind: air\nsource: {document: d}\nreference: {temperature: warm}\n", "f.yaml:1: reference.temperature"},
+		{"annual", "id: X-1\ntitle: t\nkind: air\nsource: {document: d}\nannual_mean_of: weeks\n", "annual_mean_of: \"weeks\""},
 	} {
 		_, err := ParseRegulation([]byte(tc.yaml), "f.yaml")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -13,9 +13,13 @@ import (
 // The engine's metric families (DESIGN §8), in the order they are written: by name.
 const (
 	famExceedances = iota
+	famExceedances3y
 	famAllowed
+	famAllowed3y
 	famRatio
+	famRatioProvisional
 	famValue
+	famRebuilt
 	famInfo
 	famLastReading
 	famUp
@@ -26,13 +30,21 @@ const (
 
 var engineFamilies = []family{
 	famExceedances: newFamily("quantrac_exceedances",
-		"Hours or days of the current calendar year in which the limit was exceeded.", "gauge"),
+		"Hours or days of the current calendar year (at the station's newest reading) above a counted limit's level.", "gauge"),
+	famExceedances3y: newFamily("quantrac_exceedances_3y",
+		"quantrac_exceedances averaged over the calendar years a multi-year form covers (EU ozone, US NAAQS).", "gauge"),
 	famAllowed: newFamily("quantrac_exceedances_allowed",
-		"Exceedances the regulation allows per calendar year.", "gauge"),
+		"Exceedances the regulation allows in the current calendar year (percentile forms: for the valid days the year can still reach).", "gauge"),
+	famAllowed3y: newFamily("quantrac_exceedances_allowed_3y",
+		"quantrac_exceedances_allowed averaged like quantrac_exceedances_3y.", "gauge"),
 	famRatio: newFamily("quantrac_limit_ratio",
-		"Statistic of the current window divided by the limit in force; only while the window has enough data.", "gauge"),
+		"Statistic of the latest closed period divided by the limit in force; only when that period has enough data for a verdict.", "gauge"),
+	famRatioProvisional: newFamily("quantrac_limit_ratio_provisional",
+		"Statistic of the period in progress, as it stands, divided by the limit in force.", "gauge"),
 	famValue: newFamily("quantrac_parameter_value",
 		"Newest valid value of a parameter, in its canonical unit.", "gauge"),
+	famRebuilt: newFamily("quantrac_rules_rebuilt",
+		"1 once the rules' state is rebuilt from InfluxDB (the last rebuild succeeded); until then stations export no verdict.", "gauge"),
 	famInfo: newFamily("quantrac_station_info",
 		"Registered station; 1 per station, with its registry tags.", "gauge"),
 	famLastReading: newFamily("quantrac_station_last_reading_timestamp_seconds",
@@ -40,11 +52,11 @@ var engineFamilies = []family{
 	famUp: newFamily("quantrac_station_up",
 		"1 while the station's newest valid reading is within 3 reporting intervals of now.", "gauge"),
 	famViolation: newFamily("quantrac_violation",
-		"1 while the limit is breached.", "gauge"),
+		"1 while the limit is breached: the latest closed period is outside it (beyond the allowance of a counted limit).", "gauge"),
 	famViolations: newFamily("quantrac_violations_total",
 		"Violations started since the process started.", "counter"),
 	famCoverage: newFamily("quantrac_window_coverage_ratio",
-		"Data capture of the window ending at the newest reading (0-1).", "gauge"),
+		"Data capture of the latest closed period (0-1).", "gauge"),
 }
 
 // infoFixedLabels are quantrac_station_info's labels besides the registry tags; the registry
@@ -81,7 +93,7 @@ func (x *Exporter) Families() []string {
 // WriteTo writes the metrics to w, implementing io.WriterTo. A station is locked only while
 // its samples of one family are appended; w is written to between stations.
 func (x *Exporter) WriteTo(w io.Writer) (int64, error) {
-	stations, info, now := x.e.scrapeList()
+	stations, info, now, rebuilt := x.e.scrapeList()
 	buf, _ := x.bufs.Get().(*[]byte)
 	if buf == nil {
 		buf = new(make([]byte, 0, chunkSize+64<<10))
@@ -89,6 +101,11 @@ func (x *Exporter) WriteTo(w io.Writer) (int64, error) {
 	xp := exposition{w: w, buf: (*buf)[:0]}
 	for f := range engineFamilies {
 		xp.begin(engineFamilies[f])
+		if f == famRebuilt {
+			xp.setLabels()
+			xp.sample(b2f(rebuilt))
+			continue
+		}
 		for _, s := range stations {
 			xp.appendStation(s, f, info, now)
 			xp.flushFull()
@@ -103,28 +120,34 @@ func (x *Exporter) WriteTo(w io.Writer) (int64, error) {
 // scrapeList returns the stations in registry order, the sorted label names of
 // quantrac_station_info and the scrape time. The engine's lock is released at once: a
 // registry reload during a scrape does not wait for a slow client.
-func (e *Engine) scrapeList() (stations []*stationState, info []string, now time.Time) {
+func (e *Engine) scrapeList() (stations []*stationState, info []string, now time.Time, rebuilt bool) {
 	now = e.now()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	info = append(slices.Clone(infoFixedLabels), e.tagKeys()...)
 	slices.Sort(info)
-	return slices.Clone(e.order), info, now
+	return slices.Clone(e.order), info, now, e.rebuilt
 }
 
-// appendStation appends the station's samples of family f, holding the station's lock.
+// appendStation appends the station's samples of family f, holding the station's lock. A
+// station not yet rebuilt exports only quantrac_station_info: nothing that could read as ok.
 func (x *exposition) appendStation(s *stationState, f int, info []string, now time.Time) {
 	id := s.st.ID
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch f {
-	case famInfo:
+	if f == famInfo {
 		x.setInfoLabels(s.st, info)
 		x.sample(1)
+		return
+	}
+	if !s.known {
+		return
+	}
+	switch f {
 	case famLastReading:
-		if s.lastValid > 0 {
+		if s.clock > 0 {
 			x.setLabels("station", id)
-			x.sample(float64(s.lastValid) / 1e9)
+			x.sample(float64(s.clock) / 1e9)
 		}
 	case famUp:
 		x.setLabels("station", id)
@@ -132,20 +155,16 @@ func (x *exposition) appendStation(s *stationState, f int, info []string, now ti
 	case famValue:
 		for _, ser := range s.order {
 			if ser.lastT > 0 {
-				x.setLabels("parameter", ser.param, "station", id, "unit", ser.unit)
+				x.setLabels("parameter", ser.param, "station", id, "unit", ser.unit())
 				x.sample(ser.last)
 			}
 		}
 	default:
-		year := 0
-		if f == famExceedances {
-			year = now.In(s.cal.loc).Year()
-		}
 		for _, ser := range s.order {
 			for i := range ser.rules {
 				r := &ser.rules[i]
-				if v, ok := r.sample(f, now, year); ok {
-					x.setLabels("parameter", ser.param, "period", r.rule.period, "regulation", r.rule.regulation, "station", id)
+				if v, ok := s.metric(ser, r, f); ok {
+					x.setLabels("parameter", ser.param, "period", r.rule.period, "regulation", r.rule.reg.ID, "station", id)
 					x.sample(v)
 				}
 			}
@@ -153,25 +172,31 @@ func (x *exposition) appendStation(s *stationState, f int, info []string, now ti
 	}
 }
 
-// sample returns the rule's value in family f, if it has one there.
-func (r *ruleState) sample(f int, now time.Time, year int) (float64, bool) {
+// metric returns the rule's value in family f, if it has one there.
+func (s *stationState) metric(ser *series, r *ruleState, f int) (float64, bool) {
 	switch f {
 	case famRatio:
-		return r.last.ratio, r.last.state == StateOK || r.last.state == StateExceeded
+		return r.last.ratio, r.lastState.judged()
+	case famRatioProvisional:
+		if v, ok := s.provisional(ser, r); ok && v.version != nil {
+			return v.ratio, true
+		}
 	case famViolation:
 		return b2f(r.alert == violating), true
 	case famViolations:
 		return float64(r.starts), true
 	case famCoverage:
-		return r.last.coverage, true
-	case famExceedances:
-		if r.exc != nil {
-			return float64(r.exc.count(year)), true
+		return r.last.coverage, s.clock > 0
+	case famExceedances, famAllowed, famExceedances3y, famAllowed3y:
+		if !r.rule.counted || (r.rule.years <= 1 && (f == famExceedances3y || f == famAllowed3y)) {
+			return 0, false
 		}
-	case famAllowed:
-		if r.exc != nil {
-			return float64(r.allowed(now)), true
+		fig := s.cachedForm(ser, r)
+		if fig == nil {
+			return 0, false
 		}
+		return [...]float64{famExceedances: float64(fig.exceedances), famAllowed: float64(fig.allowed),
+			famExceedances3y: fig.mean, famAllowed3y: fig.allowedMean}[f], true
 	}
 	return 0, false
 }
@@ -200,15 +225,6 @@ func (x *exposition) setInfoLabels(st *quantrac.Station, names []string) {
 	}
 	b = append(b, '}')
 	x.labels = b
-}
-
-// allowed returns the exceedances allowed per year by the version in force at t, or by the
-// newest version when none is.
-func (r *ruleState) allowed(t time.Time) int {
-	if l := r.rule.at(t); l != nil {
-		return l.AllowedExceedances
-	}
-	return r.rule.versions[len(r.rule.versions)-1].AllowedExceedances
 }
 
 // tagKeys returns the union of the registry's tag names, sorted.

@@ -31,32 +31,54 @@ kind: air
 source: {document: d}
 limits:
   - {parameter: pm10, period: 24h, max: 50, unit: µg/m³, allowed_exceedances_per_year: 35}
+  - {parameter: pm10, period: 1h, max: 100, unit: µg/m³}
 `)
 	now := mar1.Add(24*time.Hour + 5*time.Minute)
 	e := NewEngine(NewCatalog(test), reg, func() time.Time { return now })
+	x := e.Exporter()
+	// Before the rebuild nothing but the registry is exported: no verdict reads as ok.
+	if got := exposeString(t, x); !strings.Contains(got, "quantrac_rules_rebuilt 0\n") ||
+		strings.Contains(got, "quantrac_violation") || strings.Contains(got, "quantrac_station_up") || !strings.Contains(got, "quantrac_station_info") {
+		t.Errorf("before the rebuild:\n%s", got)
+	}
+	if st := e.Stations(); st[0].Rebuilt || st[0].Limits[0].State != StateUnknown {
+		t.Errorf("before the rebuild: %+v", st[0])
+	}
+	rebuildEmpty(t, e, now)
 	e.Observe(day("LC-AQ-01", "pm10", mar1, 288, 60))
 	e.Observe(day("DE-1", "pm10", mar1, 100, 20))
 	// A parameter without limits is still exported; a calibration reading changes nothing.
 	e.Observe([]quantrac.Reading{{Station: "DE-1", Param: "no2", Value: 31.5, Time: mar1.Add(8 * time.Hour), Status: "00"},
 		{Station: "DE-1", Param: "pm10", Value: 900, Time: mar1.Add(9 * time.Hour), Status: "01"}})
-
+	// LC-AQ-01's day (00:00-24:00 local) closed at 24:00 with 60 µg/m³: exceeded, within the
+	// allowance. DE-1 keeps UTC days: its readings from 17:05 UTC on 28 February give that day
+	// 7 valid hours, and 1 March is in progress (hour ending 01:00 UTC closed, at 20).
 	want := `
-# HELP quantrac_exceedances Hours or days of the current calendar year in which the limit was exceeded.
+# HELP quantrac_exceedances Hours or days of the current calendar year (at the station's newest reading) above a counted limit's level.
 # TYPE quantrac_exceedances gauge
 quantrac_exceedances{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0
 quantrac_exceedances{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 1
-# HELP quantrac_exceedances_allowed Exceedances the regulation allows per calendar year.
+# HELP quantrac_exceedances_allowed Exceedances the regulation allows in the current calendar year (percentile forms: for the valid days the year can still reach).
 # TYPE quantrac_exceedances_allowed gauge
 quantrac_exceedances_allowed{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 35
 quantrac_exceedances_allowed{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 35
-# HELP quantrac_limit_ratio Statistic of the current window divided by the limit in force; only while the window has enough data.
+# HELP quantrac_limit_ratio Statistic of the latest closed period divided by the limit in force; only when that period has enough data for a verdict.
 # TYPE quantrac_limit_ratio gauge
+quantrac_limit_ratio{parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0.2
+quantrac_limit_ratio{parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 0.6
 quantrac_limit_ratio{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 1.2
+# HELP quantrac_limit_ratio_provisional Statistic of the period in progress, as it stands, divided by the limit in force.
+# TYPE quantrac_limit_ratio_provisional gauge
+quantrac_limit_ratio_provisional{parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0.2
+quantrac_limit_ratio_provisional{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0.4
 # HELP quantrac_parameter_value Newest valid value of a parameter, in its canonical unit.
 # TYPE quantrac_parameter_value gauge
 quantrac_parameter_value{parameter="no2",station="DE-1",unit="µg/m³"} 31.5
 quantrac_parameter_value{parameter="pm10",station="DE-1",unit="µg/m³"} 20
 quantrac_parameter_value{parameter="pm10",station="LC-AQ-01",unit="µg/m³"} 60
+# HELP quantrac_rules_rebuilt 1 once the rules' state is rebuilt from InfluxDB (the last rebuild succeeded); until then stations export no verdict.
+# TYPE quantrac_rules_rebuilt gauge
+quantrac_rules_rebuilt 1
 # HELP quantrac_station_info Registered station; 1 per station, with its registry tags.
 # TYPE quantrac_station_info gauge
 quantrac_station_info{kind="air",lat="0",lon="0",name="",province="",station="DE-1"} 1
@@ -69,20 +91,25 @@ quantrac_station_last_reading_timestamp_seconds{station="LC-AQ-01"} 1.7723844e+0
 # TYPE quantrac_station_up gauge
 quantrac_station_up{station="DE-1"} 0
 quantrac_station_up{station="LC-AQ-01"} 1
-# HELP quantrac_violation 1 while the limit is breached.
+# HELP quantrac_violation 1 while the limit is breached: the latest closed period is outside it (beyond the allowance of a counted limit).
 # TYPE quantrac_violation gauge
+quantrac_violation{parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0
+quantrac_violation{parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 0
 quantrac_violation{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0
-quantrac_violation{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 1
+quantrac_violation{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 0
 # HELP quantrac_violations_total Violations started since the process started.
 # TYPE quantrac_violations_total counter
+quantrac_violations_total{parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0
+quantrac_violations_total{parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 0
 quantrac_violations_total{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0
-quantrac_violations_total{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 1
-# HELP quantrac_window_coverage_ratio Data capture of the window ending at the newest reading (0-1).
+quantrac_violations_total{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 0
+# HELP quantrac_window_coverage_ratio Data capture of the latest closed period (0-1).
 # TYPE quantrac_window_coverage_ratio gauge
-quantrac_window_coverage_ratio{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0.3472222222222222
+quantrac_window_coverage_ratio{parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 1
+quantrac_window_coverage_ratio{parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 1
+quantrac_window_coverage_ratio{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0.2916666666666667
 quantrac_window_coverage_ratio{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 1
 `
-	x := e.Exporter()
 	if got := canonical(t, parseExposition(t, exposeString(t, x))); got != canonical(t, parseExposition(t, want)) {
 		t.Errorf("exposition differs:\n%s", got)
 	}
@@ -95,24 +122,21 @@ quantrac_window_coverage_ratio{parameter="pm10",period="24h",regulation="TEST-AI
 			n += len(mf.GetMetric())
 		}
 	}
-	if n != 4 {
-		t.Errorf("%d series after removing LC-AQ-01, want 4", n)
+	if n != 5 {
+		t.Errorf("%d series after removing LC-AQ-01, want 5", n)
 	}
-	// A new year shows no exceedances yet.
-	now = time.Date(2027, 1, 1, 12, 0, 0, 0, time.UTC)
-	e.SetRegistry(reg)
-	if got, want := exposeString(t, x), `
-quantrac_exceedances{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 0
-quantrac_exceedances{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0
-`; !strings.Contains(got, want[1:]) {
+	// A new year at the station's clock shows no exceedances yet.
+	e.Observe(day("DE-1", "pm10", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), 1, 20))
+	if got, want := exposeString(t, x), `quantrac_exceedances{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0`; !strings.Contains(got, want) {
 		t.Errorf("in a new year:\n%s\nwant\n%s", got, want)
 	}
 }
 
-// TestExporterMatchesConstMetrics checks the exposition against what the const-metric
-// collector it replaces gathers from the same state: label values that need escaping,
-// several regulations, a permit, exceedance allowances, violations, missing tags.
-func TestExporterMatchesConstMetrics(t *testing.T) {
+// TestExporterMatchesStations checks the exposition, built from each limit's cached verdict,
+// against metrics built the slow way from Stations() (every period judged again), and both
+// against the documented families: label values that need escaping, several regulations, a
+// permit, allowances and a 3-year form, provisional periods, violations, an unknown station.
+func TestExporterMatchesStations(t *testing.T) {
 	air := mustParseRegulation(t, `id: TEST-AIR
 title: t
 kind: air
@@ -121,52 +145,67 @@ limits:
   - {parameter: pm10, period: 24h, max: 50, unit: µg/m³, allowed_exceedances_per_year: 35}
   - {parameter: pm10, period: 1h, max: 40, unit: µg/m³}
   - {parameter: pm25, period: 1h, max: 25, unit: µg/m³}
+  - {parameter: pm25, period: 1y, max: 10, unit: µg/m³}
 `)
 	who := mustParseRegulation(t, `id: TEST-WHO
 title: w
 kind: air
 source: {document: d}
+reference: {temperature: 20C}
 limits:
-  - {parameter: pm10, period: 24h, max: 45, unit: µg/m³, allowed_exceedances_per_year: 3}
+  - {parameter: pm10, period: 24h, max: 45, unit: µg/m³, allowed_exceedances_per_year: 3, years: 3}
   - {parameter: no2, period: 1h, max: 200, unit: µg/m³}
+  - {parameter: no2, period: 8h, max: 100, unit: µg/m³}
+  - {parameter: o3, period: 8h, statistic: max_daily_8h, max: 100, unit: µg/m³, nth_highest: 4}
 `)
 	cod := 75.0
 	sts := []*quantrac.Station{
 		{ID: "Q-1", Name: "Trạm \"Bắc\" \\ số 1\nkhu A", Kind: quantrac.Air, Interval: 5 * time.Minute,
 			Location: quantrac.Location{Lat: -0.000125, Lon: 105.8}, Regulations: []string{"TEST-AIR", "TEST-WHO"},
 			Tags: map[string]string{"province": `Hà "Nội"`, "site": "a\\b\nc\\\\\"", "owner": ""}},
-		{ID: "Q-2", Kind: quantrac.Air, Interval: 5 * time.Minute, Timezone: "UTC", Regulations: []string{"TEST-AIR"},
+		{ID: "Q-2", Kind: quantrac.Air, Interval: 5 * time.Minute, Timezone: "UTC", Regulations: []string{"TEST-AIR", "TEST-WHO"},
 			Tags: map[string]string{"zone": "z\n"}},
 		{ID: "Q.3_idle", Name: `\`, Kind: quantrac.Air, Regulations: []string{"TEST-WHO"}},
 		{ID: "W-1", Name: "Nhà máy", Kind: quantrac.Wastewater, Interval: time.Hour, Timezone: "Asia/Ho_Chi_Minh",
-			Limits: []quantrac.PermitLimit{{Parameter: "cod", Max: &cod, Unit: "mg/L", Period: "1h"}}},
+			Limits: []quantrac.PermitLimit{{Parameter: "cod", Max: &cod, Unit: "mg/L"}}},
 	}
 	now := mar1.Add(24*time.Hour + 5*time.Minute)
 	e := NewEngine(NewCatalog(air, who), mustRegistry(t, sts...), func() time.Time { return now })
+	if err := e.RebuildStations(t.Context(), nil, now, []string{"Q-1", "Q-2", "W-1"}); err != nil {
+		t.Fatal(err)
+	}
 	e.Observe(day("Q-1", "pm10", mar1, 288, 60))
 	e.Observe(day("Q-1", "pm25", mar1, 288, 12.25))
+	e.Observe(day("Q-1", "o3", mar1.Add(-24*time.Hour), 576, 130))
 	e.Observe(day("Q-2", "pm10", mar1, 100, 20))
-	e.Observe(day("Q-2", "no2", mar1, 3, 1e-7))
+	e.Observe(day("Q-2", "no2", mar1, 130, 1e-7))
 	e.Observe([]quantrac.Reading{{Station: "W-1", Kind: quantrac.Wastewater, Param: "cod", Value: 300, Time: mar1.Add(23 * time.Hour), Status: "00"}})
 
 	x := e.Exporter()
 	got := exposeString(t, x)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(e.Collector())
+	reg.MustRegister(e.reference())
 	ref, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{`site="a\\b\nc\\\\\""`, `name="Trạm \"Bắc\" \\ số 1\nkhu A"`, `name="\\"`,
-		`quantrac_violation{parameter="cod",period="1h",regulation="permit",station="W-1"} 1`,
-		`quantrac_exceedances_allowed{parameter="pm10",period="24h",regulation="TEST-WHO",station="Q-1"} 3`} {
+		`quantrac_violation{parameter="cod",period="sample",regulation="permit",station="W-1"} 1`,
+		`quantrac_exceedances_allowed{parameter="pm10",period="24h",regulation="TEST-WHO",station="Q-1"} 3`,
+		`quantrac_exceedances_allowed_3y{parameter="pm10",period="24h",regulation="TEST-WHO",station="Q-1"} 3`,
+		`quantrac_exceedances{parameter="o3",period="8h",regulation="TEST-WHO",station="Q-1"} 2`,
+		`quantrac_limit_ratio_provisional{parameter="pm25",period="1y",regulation="TEST-AIR",station="Q-1"} 1.225`,
+		"quantrac_rules_rebuilt 1\n"} {
 		if !strings.Contains(got, s) {
 			t.Errorf("exposition lacks %s", s)
 		}
 	}
+	if strings.Contains(got, `station="Q.3_idle"}`) && !strings.Contains(got, `quantrac_station_info{`) {
+		t.Error("the unknown station exports more than its info")
+	}
 	want := canonical(t, ref)
 	if c := canonical(t, parseExposition(t, got)); c != want {
-		t.Errorf("exposition:\n%s\nconst metrics:\n%s", c, want)
+		t.Errorf("exposition:\n%s\nfrom Stations():\n%s", c, want)
 	}
 	// Again, from reused buffers, after a station went away.
 	e.SetRegistry(mustRegistry(t, sts[1:]...))
@@ -174,7 +213,7 @@ limits:
 		t.Fatal(err)
 	}
 	if c, want := canonical(t, parseExposition(t, exposeString(t, x))), canonical(t, ref); c != want {
-		t.Errorf("second exposition:\n%s\nconst metrics:\n%s", c, want)
+		t.Errorf("second exposition:\n%s\nfrom Stations():\n%s", c, want)
 	}
 }
 
@@ -237,7 +276,7 @@ func TestExporterChunks(t *testing.T) {
 	for i := range 300 {
 		sts = append(sts, airStation(fmt.Sprintf("S%03d", i), "QCVN-05:2023", "WHO-2021"))
 	}
-	e := NewEngine(mustCatalog(t), mustRegistry(t, sts...), func() time.Time { return mar1.Add(24 * time.Hour) })
+	e := newEngine(t, mustCatalog(t), mustRegistry(t, sts...), func() time.Time { return mar1.Add(24 * time.Hour) })
 	for _, st := range sts {
 		e.Observe(day(st.ID, "pm25", mar1, 288, 80))
 	}
@@ -270,7 +309,7 @@ func (w *chunkWriter) Write(p []byte) (int, error) {
 func TestExporterConcurrent(t *testing.T) {
 	sts := []*quantrac.Station{airStation("A", "QCVN-05:2023"), airStation("B", "QCVN-05:2023", "WHO-2021")}
 	reg, onlyA := mustRegistry(t, sts...), mustRegistry(t, sts[0])
-	e := NewEngine(mustCatalog(t), reg, func() time.Time { return mar1.Add(24 * time.Hour) })
+	e := newEngine(t, mustCatalog(t), reg, func() time.Time { return mar1.Add(24 * time.Hour) })
 	x := e.Exporter()
 	var wg sync.WaitGroup
 	for _, st := range sts {
@@ -381,120 +420,115 @@ func canonical(t testing.TB, mfs []*dto.MetricFamily) string {
 	return b.String()
 }
 
-// Collector returns the prometheus.Collector the Exporter replaced, kept as the reference
-// the exposition is compared with: it builds a const metric per series at scrape time.
-func (e *Engine) Collector() prometheus.Collector { return &collector{e: e} }
+// reference returns a prometheus.Collector that builds the engine's families from
+// Stations(), which judges every period again, as the reference the exposition (cached
+// verdicts, written as text) is compared with.
+func (e *Engine) reference() prometheus.Collector { return referenceCollector{e} }
 
-type collector struct{ e *Engine }
+type referenceCollector struct{ e *Engine }
 
-var ruleLabels = []string{"station", "parameter", "regulation", "period"}
+func (c referenceCollector) Describe(chan<- *prometheus.Desc) {}
 
-var (
-	descLastReading = prometheus.NewDesc("quantrac_station_last_reading_timestamp_seconds",
-		"Time of the station's newest valid reading (measurement time).", []string{"station"}, nil)
-	descUp = prometheus.NewDesc("quantrac_station_up",
-		"1 while the station's newest valid reading is within 3 reporting intervals of now.", []string{"station"}, nil)
-	descValue = prometheus.NewDesc("quantrac_parameter_value",
-		"Newest valid value of a parameter, in its canonical unit.", []string{"station", "parameter", "unit"}, nil)
-	descRatio = prometheus.NewDesc("quantrac_limit_ratio",
-		"Statistic of the current window divided by the limit in force; only while the window has enough data.", ruleLabels, nil)
-	descViolation = prometheus.NewDesc("quantrac_violation",
-		"1 while the limit is breached.", ruleLabels, nil)
-	descViolations = prometheus.NewDesc("quantrac_violations_total",
-		"Violations started since the process started.", ruleLabels, nil)
-	descCoverage = prometheus.NewDesc("quantrac_window_coverage_ratio",
-		"Data capture of the window ending at the newest reading (0-1).", ruleLabels, nil)
-	descExceedances = prometheus.NewDesc("quantrac_exceedances",
-		"Hours or days of the current calendar year in which the limit was exceeded.", ruleLabels, nil)
-	descAllowed = prometheus.NewDesc("quantrac_exceedances_allowed",
-		"Exceedances the regulation allows per calendar year.", ruleLabels, nil)
-)
-
-func (c *collector) Describe(chan<- *prometheus.Desc) {}
-
-func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c.e.snapshot() {
+func (c referenceCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c.e.referenceMetrics() {
 		ch <- m
 	}
 }
 
-// snapshot builds every metric from the current state.
-func (e *Engine) snapshot() []prometheus.Metric {
+func (e *Engine) referenceMetrics() []prometheus.Metric {
+	desc := func(f int, labels ...string) *prometheus.Desc {
+		h := strings.Split(engineFamilies[f].header, "\n")[0]
+		help := strings.TrimPrefix(h, "# HELP "+engineFamilies[f].name+" ")
+		return prometheus.NewDesc(engineFamilies[f].name, help, labels, nil)
+	}
+	ruleLabels := []string{"station", "parameter", "regulation", "period"}
 	now := e.now()
+	statuses := e.Stations()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	tagKeys := e.tagKeys()
-	info := prometheus.NewDesc("quantrac_station_info", "Registered station; 1 per station, with its registry tags.",
-		append([]string{"station", "name", "kind", "lat", "lon"}, tagKeys...), nil)
+	info := desc(famInfo, append([]string{"station", "name", "kind", "lat", "lon"}, tagKeys...)...)
 	var ms []prometheus.Metric
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ms = append(ms, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
 	}
+	gauge(desc(famRebuilt), b2f(e.rebuilt))
 	ftoa := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
-	for _, s := range e.order {
-		st := s.st
+	for i, s := range e.order {
+		st, ss := s.st, statuses[i]
 		labels := []string{st.ID, st.Name, string(st.Kind), ftoa(st.Location.Lat), ftoa(st.Location.Lon)}
 		for _, k := range tagKeys {
 			labels = append(labels, st.Tags[k])
 		}
 		gauge(info, 1, labels...)
-		s.mu.Lock()
-		if s.lastValid > 0 {
-			gauge(descLastReading, float64(s.lastValid)/1e9, st.ID)
+		if !ss.Rebuilt {
+			continue
 		}
-		gauge(descUp, b2f(s.up(now)), st.ID)
-		year := now.In(s.cal.loc).Year()
+		if !ss.LastValid.IsZero() {
+			gauge(desc(famLastReading, "station"), float64(ss.LastValid.UnixNano())/1e9, st.ID)
+		}
+		gauge(desc(famUp, "station"), b2f(!ss.LastValid.IsZero() && now.Sub(ss.LastValid) <= 3*s.interval), st.ID)
+		for _, v := range ss.Values {
+			gauge(desc(famValue, "station", "parameter", "unit"), v.Value, st.ID, v.Parameter, v.Unit)
+		}
+		s.mu.Lock()
+		var starts []int32
 		for _, ser := range s.order {
-			if ser.lastT > 0 {
-				gauge(descValue, ser.last, st.ID, ser.param, ser.unit)
-			}
 			for _, r := range ser.rules {
-				l := []string{st.ID, ser.param, r.rule.regulation, r.rule.period}
-				if r.last.state == StateOK || r.last.state == StateExceeded {
-					gauge(descRatio, r.last.ratio, l...)
-				}
-				gauge(descViolation, b2f(r.alert == violating), l...)
-				ms = append(ms, prometheus.MustNewConstMetric(descViolations, prometheus.CounterValue, float64(r.starts), l...))
-				gauge(descCoverage, r.last.coverage, l...)
-				if r.exc != nil {
-					gauge(descExceedances, float64(r.exc.count(year)), l...)
-					gauge(descAllowed, float64(r.allowed(now)), l...)
-				}
+				starts = append(starts, r.starts)
 			}
 		}
 		s.mu.Unlock()
+		for j, l := range ss.Limits {
+			lv := []string{st.ID, l.Parameter, l.Regulation, l.Period}
+			if l.State == StateOK || l.State == StateExceeded {
+				gauge(desc(famRatio, ruleLabels...), l.Ratio, lv...)
+			}
+			if p := l.Provisional; p != nil && (p.State == StateOK || p.State == StateExceeded) {
+				gauge(desc(famRatioProvisional, ruleLabels...), p.Ratio, lv...)
+			}
+			gauge(desc(famViolation, ruleLabels...), b2f(l.Violating), lv...)
+			ms = append(ms, prometheus.MustNewConstMetric(desc(famViolations, ruleLabels...), prometheus.CounterValue, float64(starts[j]), lv...))
+			if !ss.LastValid.IsZero() {
+				gauge(desc(famCoverage, ruleLabels...), l.Coverage, lv...)
+			}
+			if l.Form != "" {
+				gauge(desc(famExceedances, ruleLabels...), float64(l.Exceedances), lv...)
+				gauge(desc(famAllowed, ruleLabels...), float64(l.Allowed), lv...)
+				if l.Years > 0 {
+					gauge(desc(famExceedances3y, ruleLabels...), l.Exceedances3y, lv...)
+					gauge(desc(famAllowed3y, ruleLabels...), l.Allowed3y, lv...)
+				}
+			}
+		}
 	}
 	return ms
 }
 
-// BenchmarkCollectConst is BenchmarkCollect's state scraped the way it was before the
-// Exporter: const metrics gathered by a registry and encoded as text.
-func BenchmarkCollectConst(b *testing.B) {
-	e := collectBenchEngine(b, 1000)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(e.Collector())
-	b.ReportAllocs()
-	var n int
-	for b.Loop() {
-		mfs, err := reg.Gather()
-		if err != nil {
-			b.Fatal(err)
-		}
-		var c countingWriter
-		for _, mf := range mfs {
-			if _, err := expfmt.MetricFamilyToText(&c, mf); err != nil {
-				b.Fatal(err)
-			}
-		}
-		n = c.n
+// rebuildEmpty starts every station of e empty (nothing stored).
+func rebuildEmpty(t testing.TB, e *Engine, now time.Time) {
+	t.Helper()
+	if err := e.Rebuild(t.Context(), nil, now); err != nil {
+		t.Fatal(err)
 	}
-	b.ReportMetric(float64(n), "out-bytes")
 }
 
-// countingWriter counts the bytes written to it, discarding them.
-type countingWriter struct{ n int }
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	c.n += len(p)
-	return len(p), nil
+// newEngine returns an engine whose stations start empty.
+func newEngine(t testing.TB, cat *Catalog, reg *quantrac.Registry, now func() time.Time) *Engine {
+	t.Helper()
+	e := NewEngine(cat, reg, now)
+	rebuildEmpty(t, e, now())
+	return e
 }
+
+// day returns n 5-minute readings of param at value v after start.
+func day(station, param string, start time.Time, n int, v float64) []quantrac.Reading {
+	rs := make([]quantrac.Reading, n)
+	for i := range rs {
+		rs[i] = quantrac.Reading{Station: station, Kind: quantrac.Air, Param: param, Value: v,
+			Time: start.Add(time.Duration(i+1) * 5 * time.Minute), Status: quantrac.StatusMeasuring}
+	}
+	return rs
+}
+
+var mar1 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.FixedZone("ICT", 7*3600))

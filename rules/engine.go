@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -12,15 +13,21 @@ type Transition = quantrac.Transition
 
 // Engine evaluates readings against the limits of each station's regulations and permit. It is
 // pure: time comes from the readings, and now (given to NewEngine) is read only to report
-// station liveness and the current year's exceedances. Its methods are safe for concurrent use.
+// station liveness. Its methods are safe for concurrent use.
+//
+// A new engine knows no station: their state is unknown until Rebuild (or RebuildStations)
+// restores it from InfluxDB — Rebuild with a nil History starts them empty — and meanwhile
+// nothing is judged or exported for them.
 type Engine struct {
 	cat *Catalog
 	now func() time.Time
 
-	mu       sync.RWMutex // guards reg, stations and order; station states lock themselves
+	mu       sync.RWMutex // guards reg, stations, order and rebuilt; station states lock themselves
 	reg      *quantrac.Registry
 	stations map[string]*stationState
 	order    []*stationState // registry order
+	rebuilt  bool            // the last rebuild succeeded: quantrac_rules_rebuilt
+	started  bool            // a rebuild has succeeded once: stations added later start known
 }
 
 // NewEngine returns an engine for the stations of reg; now is the clock used at scrape time.
@@ -31,8 +38,10 @@ func NewEngine(cat *Catalog, reg *quantrac.Registry, now func() time.Time) *Engi
 }
 
 // SetRegistry swaps the station registry (SIGHUP). Stations and limits that remain keep their
-// windows, alert state and counters; removed ones are dropped and their series disappear. A
-// station whose interval or rules changed has its windows rebuilt from the slots it kept.
+// hours, alert state and counters; removed ones are dropped and their series disappear. A
+// station added after the first rebuild starts empty and known, and is listed by Pending so
+// that a RebuildStations can fill in its history; so is a station whose interval, zone or
+// limits changed (new limits start without the years before the hours kept).
 func (e *Engine) SetRegistry(reg *quantrac.Registry) {
 	stations := make(map[string]*stationState, reg.Len())
 	order := make([]*stationState, 0, reg.Len())
@@ -45,6 +54,8 @@ func (e *Engine) SetRegistry(reg *quantrac.Registry) {
 			old.mu.Lock()
 			ns.migrate(old)
 			old.mu.Unlock()
+		} else if e.started {
+			ns.known, ns.stale = true, true
 		}
 		stations[st.ID] = ns
 		for _, a := range st.Aliases {
@@ -57,10 +68,11 @@ func (e *Engine) SetRegistry(reg *quantrac.Registry) {
 
 // Observe evaluates a batch of readings, which may hold several stations, and returns the
 // transitions it caused in input order. Readings of unknown stations are ignored (ingest has
-// rejected them). Invalid readings (status other than 00, or in maintenance) never enter a
-// window nor the last values; they only advance the station's last-seen time. Each valid
-// reading re-evaluates the windows of its parameter that end at the newest reading time of
-// that parameter (rules/README.md, "Evaluation").
+// rejected them). Invalid readings (status other than 00, or in maintenance) never enter an
+// hour nor the last values; they only advance the station's last-seen time. A reading closes
+// the periods that end at or before it (the station's clock is its newest valid reading);
+// a late reading re-opens its hour, and the latest closed periods that depend on it are judged
+// again once the station's readings of the batch are in (rules/README.md, "Evaluation").
 func (e *Engine) Observe(rs []quantrac.Reading) []Transition {
 	var out []Transition
 	e.mu.RLock()
@@ -70,6 +82,7 @@ func (e *Engine) Observe(rs []quantrac.Reading) []Transition {
 		r := &rs[i]
 		if cur == nil || (r.Station != cur.st.ID && e.stations[r.Station] != cur) {
 			if cur != nil {
+				out = cur.flush(out)
 				cur.mu.Unlock()
 			}
 			if cur = e.stations[r.Station]; cur == nil {
@@ -77,26 +90,29 @@ func (e *Engine) Observe(rs []quantrac.Reading) []Transition {
 			}
 			cur.mu.Lock()
 		}
-		out = cur.observe(r, out, true)
+		out = cur.observe(r, out)
 	}
 	if cur != nil {
+		out = cur.flush(out)
 		cur.mu.Unlock()
 	}
 	return out
 }
 
 // Active returns the violations in progress, each as the transition that started it, in
-// registry order.
+// registry order. Stations not yet rebuilt have none.
 func (e *Engine) Active() []Transition {
 	var out []Transition
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	for _, s := range e.order {
 		s.mu.Lock()
-		for _, ser := range s.order {
-			for i := range ser.rules {
-				if r := &ser.rules[i]; r.alert == violating && r.active != nil {
-					out = append(out, *r.active)
+		if s.known {
+			for _, ser := range s.order {
+				for i := range ser.rules {
+					if r := &ser.rules[i]; r.alert == violating && r.active != nil {
+						out = append(out, *r.active)
+					}
 				}
 			}
 		}
@@ -116,4 +132,49 @@ func (e *Engine) SetStationStatus(station string, online bool) {
 		s.offline = !online
 		s.mu.Unlock()
 	}
+}
+
+// Pending returns the stations whose state needs a RebuildStations: not yet rebuilt, added by
+// a reload, or given a reading for an hour the engine no longer holds (a backfill), in
+// registry order.
+func (e *Engine) Pending() []string {
+	var out []string
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, s := range e.order {
+		s.mu.Lock()
+		if !s.known || s.stale {
+			out = append(out, s.st.ID)
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// ReleaseStations forgets the state of the given stations, which become unknown until a
+// RebuildStations (a cluster member handing a partition of stations to another member).
+func (e *Engine) ReleaseStations(ids []string) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, s := range e.order {
+		if !slices.Contains(ids, s.st.ID) {
+			continue
+		}
+		s.mu.Lock()
+		fresh := newStationState(s.st, e.cat)
+		fresh.mu = s.mu
+		*s = *fresh
+		s.mu.Unlock()
+	}
+}
+
+// RebuildOnDemand is Rebuild for an engine whose stations are rebuilt a few at a time as they
+// are taken over (RebuildStations; a cluster member rebuilds the stations of the partitions it
+// acquires), not all at start: the engine counts as rebuilt (quantrac_rules_rebuilt 1) until a
+// RebuildStations fails, and stations added by a registry reload start known. Stations never
+// rebuilt stay unknown: they export no verdict (another member judges them).
+func (e *Engine) RebuildOnDemand() {
+	e.mu.Lock()
+	e.rebuilt, e.started = true, true
+	e.mu.Unlock()
 }

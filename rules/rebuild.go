@@ -3,68 +3,397 @@ package rules
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/quantrac/quantrac"
 )
 
-// History is the stored readings the engine rebuilds its windows from at start (the daemon
-// implements it against InfluxDB). Readings calls fn for the readings of station measured at
-// or after since, in any order; both valid and flagged readings may be passed.
-type History interface {
-	Readings(ctx context.Context, station string, since time.Time, fn func(quantrac.Reading)) error
+// Aggregate is the count, sum and extremes of the valid readings of one parameter at one
+// station in one bucket (End − width, End] of an AggregateQuery.
+type Aggregate struct {
+	Station, Param string
+	End            time.Time
+	Count          int
+	Sum, Min, Max  float64 // Min and Max only when the query asks for Extremes
 }
 
-// Rebuild replays each station's history into the engine, so that windows, exceedance counts
-// and violations in progress are as they were before a restart. It emits no transitions: a
-// violation still in progress was recorded when it started, and is reported again by
-// quantrac_violation and Active. quantrac_violations_total counts only violations started
-// after the rebuild.
+// AggregateQuery asks for the aggregates of the valid readings of the stations of one kind
+// (one InfluxDB measurement), grouped by station and by buckets of Width that end at
+// instants ≡ Phase (mod Width): GROUP BY time(Width, Phase + 1ns), station. Each station's
+// aggregates come in time order.
+type AggregateQuery struct {
+	Kind     quantrac.Kind
+	Stations []string      // nil: every station of the measurement
+	Since    time.Time     // buckets ending after Since
+	Width    time.Duration // 1h: clock hours
+	Phase    time.Duration // 0, or 30 min for zones such as +05:30
+	Extremes bool          // min and max too (a rule needs the hours' lowest and highest readings)
+	// Fields are the parameters asked for, sorted (nil: every field). InfluxDB 1.8's cost is
+	// per station × field × aggregate, so a rebuild asks only for the parameters whose limits
+	// are built from hours.
+	Fields []string
+}
+
+// History is what the engine rebuilds its state from (the daemon implements it against
+// InfluxDB, store.History).
+type History interface {
+	// Aggregates calls fn for each aggregate of q.
+	Aggregates(ctx context.Context, q AggregateQuery, fn func(Aggregate) error) error
+	// Latest calls fn with the valid readings of the newest stored point of each station of
+	// kind (those of stations, nil: all) measured after since: the station's newest reading
+	// time and the values of that instant.
+	Latest(ctx context.Context, kind quantrac.Kind, stations []string, since time.Time, fn func(quantrac.Reading) error) error
+	// LastTransitions calls fn with the newest stored transition of each station ×
+	// parameter × regulation × period, for the given stations (nil: all).
+	LastTransitions(ctx context.Context, stations []string, fn func(Transition) error) error
+}
+
+// baseLookback is how far back every station's hours are read: the hour ring, and the 56
+// hours the AQI trackers need (derive), which read the same aggregates.
+const baseLookback = 56 * time.Hour
+
+// Rebuild restores every station's state from h: hourly aggregates (one query per
+// measurement; InfluxDB does the grouping), the newest stored point of each station (one more
+// query per measurement: the station's clock, and the last values) and the alert state from
+// the newest stored transition of each limit, so that a violation in progress
+// before a restart is active again without a second "started" transition (Rebuild emits none;
+// quantrac_violations_total counts only violations started after it). With a nil History the
+// stations start empty. It may be called again after a failure; until one succeeds the
+// stations are unknown: nothing is judged or exported for them and quantrac_rules_rebuilt
+// is 0.
 //
-// The look-back per station is the longest window of its rules (twice it for limits counting
-// calendar exceedances, a year for 1y limits) and, for limits allowing exceedances, the start
-// of now's calendar year.
+// The look-back per station is 56 hours (the hour ring, and what the AQI needs); for counted
+// limits the calendar year (and the years a multi-year form averages); for 1y limits also the
+// year before, whose verdict is the latest closed one. An hour read back takes the first of
+// its reading slots (readings in order fill them so), so that a message a broker redelivers
+// after a restart counts once in the common case: the newest hour's slots end at the newest
+// reading, the older hours' start at the hour's start.
 func (e *Engine) Rebuild(ctx context.Context, h History, now time.Time) error {
+	return e.RebuildStations(ctx, h, now, nil)
+}
+
+// RebuildStations is Rebuild for the given stations only (nil: all), e.g. the stations of a
+// partition a cluster member takes over, or those Pending lists. A station whose state was
+// known (a backfill or a reload made it stale) keeps its alert state; an unknown one takes
+// it from the stored transitions. Stations without rules or AQI need no history: rebuilding
+// only them queries nothing.
+func (e *Engine) RebuildStations(ctx context.Context, h History, now time.Time, ids []string) error {
 	e.mu.RLock()
-	defer e.mu.RUnlock()
+	var targets []*stationState
 	for _, s := range e.order {
-		since, ok := s.lookback(now)
-		if !ok {
-			continue
+		if ids == nil || slices.Contains(ids, s.st.ID) {
+			targets = append(targets, s)
 		}
+	}
+	all := ids == nil
+	e.mu.RUnlock()
+	err := e.rebuild(ctx, h, now, targets, all)
+	e.mu.Lock()
+	e.rebuilt = err == nil
+	e.started = e.started || err == nil
+	e.mu.Unlock()
+	return err
+}
+
+// kept is the alert state of a known station's limit, carried across its rebuild.
+type kept struct {
+	alert  alertState
+	active *Transition
+	starts int32
+}
+
+func (e *Engine) rebuild(ctx context.Context, h History, now time.Time, targets []*stationState, all bool) error {
+	byID := map[string]*stationState{}
+	keep := map[*stationState]map[string]kept{}
+	for _, s := range targets {
 		s.mu.Lock()
-		err := h.Readings(ctx, s.st.ID, since, func(r quantrac.Reading) {
-			r.Station = s.st.ID
-			s.observe(&r, nil, false)
-		})
+		if s.known {
+			keep[s] = s.alerts()
+		}
+		fresh := newStationState(s.st, e.cat)
+		fresh.mu = s.mu
+		*s = *fresh
 		s.mu.Unlock()
+		byID[s.st.ID] = s
+	}
+	// Stations without rules need no history (nor queries: a cluster member taking over
+	// such stations does not wait for InfluxDB), unless the AQI trackers read their hours
+	// (derive).
+	var read []*stationState
+	ruled := false
+	for _, s := range targets {
+		if len(s.order) > 0 || len(s.st.AQI) > 0 {
+			read = append(read, s)
+		} else {
+			delete(byID, s.st.ID)
+		}
+		ruled = ruled || len(s.order) > 0
+	}
+	if h != nil && len(read) > 0 {
+		// all: no station filter in the queries (every station of the registry is rebuilt;
+		// those that need nothing are not fed).
+		if err := e.readHistory(ctx, h, now, read, all, byID); err != nil {
+			return err
+		}
+	}
+	if h != nil && ruled {
+		var ids []string
+		if !all {
+			for _, s := range read {
+				ids = append(ids, s.st.ID)
+			}
+		}
+		err := h.LastTransitions(ctx, ids, func(tr Transition) error {
+			if s := byID[tr.Station]; s != nil && keep[s] == nil {
+				s.mu.Lock()
+				s.restore(tr)
+				s.mu.Unlock()
+			}
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("rules: rebuilding station %s: %w", s.st.ID, err)
+			return fmt.Errorf("rules: rebuilding alert states: %w", err)
+		}
+	}
+	for _, s := range targets {
+		s.mu.Lock()
+		s.finish(keep[s])
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// readHistory feeds the stations the hourly aggregates of h, with one query per measurement
+// (and zone phase, for zones such as +05:30).
+func (e *Engine) readHistory(ctx context.Context, h History, now time.Time, targets []*stationState, all bool, byID map[string]*stationState) error {
+	type group struct {
+		kind  quantrac.Kind
+		phase time.Duration
+	}
+	groups := map[group][]*stationState{}
+	var order []group
+	kinds := map[quantrac.Kind]int{} // groups per measurement
+	for _, s := range targets {
+		g := group{kind: s.st.Kind, phase: time.Duration((hourNs - s.cal.sub) % hourNs)}
+		if groups[g] == nil {
+			order = append(order, g)
+			kinds[g.kind]++
+		}
+		groups[g] = append(groups[g], s)
+	}
+	feed := func(a Aggregate) error {
+		if s := byID[a.Station]; s != nil && a.Count > 0 {
+			s.mu.Lock()
+			s.feed(&a)
+			s.mu.Unlock()
+		}
+		return nil
+	}
+	for _, g := range order {
+		sts := groups[g]
+		q := AggregateQuery{Kind: g.kind, Stations: stationIDs(sts, all && kinds[g.kind] == 1), Since: now,
+			Width: time.Hour, Phase: g.phase}
+		for _, s := range sts {
+			q.Since = minTime(q.Since, s.lookback(now))
+			q.Extremes = q.Extremes || s.extremes()
+			for _, ser := range s.order {
+				if ser.needHours && !slices.Contains(q.Fields, ser.param) {
+					q.Fields = append(q.Fields, ser.param)
+				}
+			}
+		}
+		slices.Sort(q.Fields)
+		if q.Fields == nil {
+			q.Fields = []string{} // no parameter needs hours: none asked for
+		}
+		if err := h.Aggregates(ctx, q, feed); err != nil {
+			return fmt.Errorf("rules: rebuilding %s hours: %w", g.kind, err)
+		}
+		err := h.Latest(ctx, g.kind, q.Stations, q.Since, func(r quantrac.Reading) error {
+			if s := byID[r.Station]; s != nil && r.Valid() {
+				s.mu.Lock()
+				s.feedLatest(&r)
+				s.mu.Unlock()
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("rules: rebuilding %s newest readings: %w", g.kind, err)
 		}
 	}
 	return nil
 }
 
-// lookback returns how far back the station's windows reach from now; ok is false when the
-// station has no rules.
-func (s *stationState) lookback(now time.Time) (since time.Time, ok bool) {
-	since = now
+// extremes reports whether a rule of the station needs its hours' lowest and highest readings.
+func (s *stationState) extremes() bool {
+	for _, ser := range s.order {
+		if ser.needExt {
+			return true
+		}
+	}
+	return false
+}
+
+// stationIDs lists the stations for a query, or nil (every station) when every is asked for.
+func stationIDs(sts []*stationState, every bool) []string {
+	if every {
+		return nil
+	}
+	ids := make([]string, len(sts))
+	for i, s := range sts {
+		ids[i] = s.st.ID
+	}
+	return ids
+}
+
+// lookback returns how far back before now the station's rules need history.
+func (s *stationState) lookback(now time.Time) time.Time {
+	since := now.Add(-baseLookback)
+	y := now.In(s.cal.loc).Year()
 	for _, ser := range s.order {
 		for i := range ser.rules {
-			r := &ser.rules[i]
-			ok = true
-			span := time.Duration(len(ser.ring)) * s.interval
-			if r.n == 0 {
-				span = Year + 24*time.Hour
+			r := ser.rules[i].rule
+			var back int
+			switch {
+			case r.kind == perYear:
+				back = r.years // the year before is the latest closed one
+			case r.counted:
+				back = r.years - 1
+			default:
+				continue
 			}
-			since = minTime(since, now.Add(-span))
-			if r.exc != nil {
-				y := now.In(s.cal.loc).Year()
-				since = minTime(since, time.Date(y, 1, 1, 0, 0, 0, 0, s.cal.loc))
+			since = minTime(since, time.Date(y-back, 1, 1, 0, 0, 0, 0, s.cal.loc))
+		}
+	}
+	return since
+}
+
+// feed takes one stored hour as the readings it sums. The hour stays open until a later one
+// closes it, or the end of the rebuild when it is complete (finish).
+func (s *stationState) feed(a *Aggregate) {
+	ser := s.lookup(a.Param)
+	if ser == nil {
+		ser = s.newSeries(a.Param)
+	}
+	t := a.End.UnixNano()
+	if t >= ser.lastT {
+		ser.last, ser.lastT = a.Sum/float64(a.Count), t
+	}
+	if t > s.clock && t-1 >= s.nextClose {
+		s.advanceClock(t-1, nil)
+	}
+	if h := s.ring(ser); h != nil {
+		id := s.cal.hourOf(t)
+		if id > h.head {
+			s.advanceRing(ser, id)
+		}
+		if h.held(id) {
+			n, sum := a.Count, a.Sum
+			var occ uint64
+			if sph := s.slotsPerHour(); sph > 0 {
+				n = min(a.Count, sph)
+				occ = lowBits(n)
+			}
+			if n != a.Count { // more readings than slots: the slots hold their mean
+				sum = a.Sum / float64(a.Count) * float64(n)
+			}
+			lo, hi := a.Min, a.Max
+			if h.ext == nil || lo > hi {
+				lo, hi = sum/float64(n), sum/float64(n)
+			}
+			h.add(id, occ, n, sum, lo, hi)
+		}
+	}
+	if t-1 > s.clock {
+		if t-1 >= s.nextClose {
+			s.advanceClock(t-1, nil)
+		} else {
+			s.clock = t - 1
+		}
+	}
+}
+
+// feedLatest takes a reading of the station's newest stored point: its time is the station's
+// clock, its value the parameter's last one (and the latest sample compared), and the newest
+// hour's reading slots are taken to end at it (readings in order fill them so).
+func (s *stationState) feedLatest(r *quantrac.Reading) {
+	ser := s.lookup(r.Param)
+	if ser == nil {
+		ser = s.newSeries(r.Param)
+	}
+	t := r.Time.UnixNano()
+	ser.last, ser.lastT = r.Value, t
+	s.newest = max(s.newest, t)
+	for i := range ser.rules {
+		if x := ser.rules[i].x; x != nil && ser.rules[i].rule.kind == perSample {
+			x.sampleT, x.sampleV = t, r.Value
+		}
+	}
+	if h := ser.h; h != nil && h.slots && s.cal.hourOf(t) == h.head {
+		i := h.head & (ringHours - 1)
+		n := h.count(i)
+		last := int(min(63, ceilDiv(t-(s.cal.end(h.head)-hourNs), s.slotW)-1))
+		if last+1 >= n {
+			occ := lowBits(n) << uint(last+1-n)
+			if h.wide != nil {
+				h.wide[i] = occ
+			} else {
+				h.small[i] = uint16(occ)
 			}
 		}
 	}
-	return since, ok
+}
+
+// alerts returns the alert state of the station's limits by parameter, regulation and period.
+func (s *stationState) alerts() map[string]kept {
+	m := map[string]kept{}
+	for _, ser := range s.order {
+		for i := range ser.rules {
+			r := &ser.rules[i]
+			m[ser.param+" "+r.rule.reg.ID+" "+r.rule.period] = kept{r.alert, r.active, r.starts}
+		}
+	}
+	return m
+}
+
+// restore takes a stored transition as the alert state of its limit: a "started" one is a
+// violation in progress, with its recorded evidence.
+func (s *stationState) restore(tr Transition) {
+	ser := s.find(tr.Parameter)
+	if ser == nil || tr.State != Started {
+		return
+	}
+	for i := range ser.rules {
+		if r := &ser.rules[i]; r.rule.reg.ID == tr.Regulation && r.rule.period == tr.Period {
+			r.alert, r.active = violating, &tr
+		}
+	}
+}
+
+// finish ends a rebuild: the station's clock moves to its newest stored reading (closing the
+// periods that end there), and every limit's latest closed period is judged. A station that was known (k is not nil: a backfill, a reload) gets its alert
+// states back and steps them with the rebuilt verdicts; the transitions that causes are
+// emitted with its next readings (Observe), since a rebuild returns none.
+func (s *stationState) finish(k map[string]kept) {
+	if s.newest > s.clock {
+		s.advanceClock(s.newest, nil)
+	}
+	for _, ser := range s.order {
+		for i := range ser.rules {
+			r := &ser.rules[i]
+			if a, ok := k[ser.param+" "+r.rule.reg.ID+" "+r.rule.period]; ok {
+				r.alert, r.active, r.starts = a.alert, a.active, a.starts
+			}
+			v := s.latest(ser, r)
+			r.setLast(&v)
+			if k != nil && v.count > 0 {
+				s.queued = s.step(ser, r, &v, s.queued)
+			}
+		}
+	}
+	s.known, s.stale, s.dirty = true, false, false
+	s.stamp++
 }
 
 func minTime(a, b time.Time) time.Time {

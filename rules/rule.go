@@ -4,35 +4,51 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/quantrac/quantrac/param"
 )
 
 // rule is what the engine evaluates: one regulation's limit on one parameter over one period,
-// with the versions of its value over time (QCVN 05:2023 PM2.5 24 h: 50, then 45).
+// with the versions of its value over time (QCVN 05:2023 PM2.5 24 h: 50, then 45). Uncertain
+// (U) values are listed in the catalog but never become versions.
 type rule struct {
-	regulation string
-	param      string
-	period     string
-	dur        time.Duration
-	stat       Statistic
-	versions   []*Limit // by From; intervals do not overlap
+	reg      *Regulation
+	param    string
+	period   string // the period label
+	kind     periodKind
+	span     int64 // perRunning: hours; perBlock: the block length in ns
+	stat     Statistic
+	versions []*Limit // by From; intervals do not overlap
+	counted  bool     // a version counts exceedances against an allowance
+	years    int      // calendar years averaged (1 unless a version says more)
+	// ref moves a canonical value (gases at 25 °C) to the regulation's reference conditions.
+	ref float64
 }
 
-// groupRules groups limits by parameter and period, in file order, and checks that the
-// versions of one rule share a statistic and do not overlap in time.
-func groupRules(regulation string, limits []Limit) ([]*rule, error) {
+// groupRules groups the certain limits of reg by parameter and period, in file order, and
+// checks that the versions of one rule share a statistic and do not overlap in time.
+func groupRules(reg *Regulation) ([]*rule, error) {
 	var rules []*rule
-	for i := range limits {
-		l := &limits[i]
+	for i := range reg.Limits {
+		l := &reg.Limits[i]
+		if l.Uncertain() {
+			continue
+		}
 		idx := slices.IndexFunc(rules, func(r *rule) bool { return r.param == l.Parameter && r.period == l.Period })
 		if idx < 0 {
-			rules = append(rules, &rule{regulation: regulation, param: l.Parameter, period: l.Period, dur: l.Duration, stat: l.Statistic})
+			rules = append(rules, newRule(reg, l))
 			idx = len(rules) - 1
 		}
 		r := rules[idx]
 		if r.stat != l.Statistic {
 			return nil, fmt.Errorf("%s: versions use different statistics (%s, %s)", l.describe(), r.stat, l.Statistic)
 		}
+		if len(r.versions) > 0 && !slices.Equal(r.versions[0].Coefficients, l.Coefficients) {
+			return nil, fmt.Errorf("%s: versions use different coefficients", l.describe())
+		}
 		r.versions = append(r.versions, l)
+		r.counted = r.counted || l.Counted()
+		r.years = max(r.years, l.Years)
 	}
 	for _, r := range rules {
 		slices.SortStableFunc(r.versions, func(a, b *Limit) int { return a.From.Compare(b.From) })
@@ -46,30 +62,58 @@ func groupRules(regulation string, limits []Limit) ([]*rule, error) {
 	return rules, nil
 }
 
-// certain returns the rule without its uncertain (U) versions, or nil when none is left.
-func (r *rule) certain() *rule {
-	if !slices.ContainsFunc(r.versions, (*Limit).Uncertain) {
-		return r
+func newRule(reg *Regulation, l *Limit) *rule {
+	r := &rule{reg: reg, param: l.Parameter, period: l.Period, kind: l.kind, stat: l.Statistic, years: 1, ref: 1}
+	switch l.kind {
+	case perRunning:
+		r.span = int64(l.Duration / time.Hour)
+	case perBlock:
+		r.span = int64(l.Duration)
 	}
-	c := *r
-	c.versions = slices.DeleteFunc(slices.Clone(r.versions), (*Limit).Uncertain)
-	if len(c.versions) == 0 {
-		return nil
+	if p, ok := param.Lookup(l.Parameter); ok {
+		r.ref = p.AtReference(reg.Reference)
 	}
-	return &c
+	return r
 }
 
-// at returns the version in force at t, or nil.
-func (r *rule) at(t time.Time) *Limit {
-	for _, v := range r.versions {
-		if v.InForce(t) {
-			return v
+// hourlyRules returns rules with the sample limits evaluated on 1-hour means instead, for
+// stations with basis 1h: maxima on the hourly mean, ranges (pH) on the hour's lowest and
+// highest readings, so that the range still holds for every reading. A sample limit whose
+// parameter already has a 1h limit in the regulation stays a sample limit.
+func hourlyRules(rules []*rule) []*rule {
+	out := make([]*rule, len(rules))
+	for i, r := range rules {
+		out[i] = r
+		if r.kind != perSample || slices.ContainsFunc(rules, func(o *rule) bool { return o.param == r.param && o.period == "1h" }) {
+			continue
+		}
+		h := *r
+		h.kind, h.period, h.stat = perHour, "1h", Mean
+		if v := r.versions[0]; v.Min != nil && v.Max != nil {
+			h.stat = Range
+		}
+		out[i] = &h
+	}
+	return out
+}
+
+// versionAt returns the index of the version in force at Unix time ns, or -1.
+func (r *rule) versionAt(ns int64) int {
+	for i, l := range r.versions {
+		if l.inForceAt(ns) {
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
-// allowsExceedances reports whether any version allows exceedances per year.
-func (r *rule) allowsExceedances() bool {
-	return slices.ContainsFunc(r.versions, func(l *Limit) bool { return l.AllowedExceedances > 0 })
+// extremes reports whether the rule needs each hour's lowest and highest reading.
+func (r *rule) extremes() bool { return r.kind != perSample && r.kind != perBlock && r.stat.extremes() }
+
+// unitDays reports whether a counted rule counts days (else clock hours).
+func (r *rule) unitDays() bool { return !(r.kind == perHour && r.stat != DailyMax1h) }
+
+// dayKind reports whether the rule's periods are local calendar days.
+func (r *rule) dayKind() bool {
+	return r.kind == perDay || r.stat == MaxDaily8h || r.stat == DailyMax1h
 }

@@ -1,242 +1,179 @@
 package rules
 
 import (
-	"math"
+	"strconv"
+	"strings"
 	"time"
-	"unsafe"
+
+	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/param"
 )
 
-// ruleState is the window and alert state of one rule at one station. A series keeps the
-// states of its rules in one slice, and the fields every reading touches come first, so that
-// a reading walks a few adjacent cache lines rather than one object per rule.
+// ruleState is the alert and period state of one rule at one station. A station keeps one
+// per limit (35 at a station under QCVN 05:2023 and WHO 2021), so it is kept small.
 type ruleState struct {
-	n     int64   // slots per window; 0 for 1y rules, which read the series' dayRing
-	sum   float64 // valid readings in the window
-	cnt   int
-	lo    float64 // extremes of the window, kept for max, min and range statistics
-	hi    float64
-	dirty bool       // lo/hi must be recomputed from the slots
-	alert alertState // see step
-	last  summary    // the newest evaluation, as exported
-
-	rule    *rule
-	factors []float64    // station coefficient product per version of rule
-	exc     *exceedances // nil unless a version allows exceedances per year
-	active  *Transition  // the "started" transition of the violation in progress
-	starts  int          // violations started, for quantrac_violations_total
+	rule   *rule
+	factor float64     // the product of the station coefficients the limit names (Cmax = C × kq × kf)
+	last   summary     // the latest closed period's verdict, as exported
+	active *Transition // the "started" transition of the violation in progress
+	yr     *yearState  // 1y and counted rules
+	x      *ruleExtra  // sample and block rules
+	starts int32       // violations started, for quantrac_violations_total
+	// hourMin is the readings an hour needs to be valid (hour coverage × 1 h ÷ interval).
+	hourMin   int16
+	alert     alertState
+	lastState vstate // the latest closed period's state (last holds its ratio and coverage)
 }
 
-// summary is what the metrics export of a rule's newest verdict; the whole verdict is
-// recomputed from the window when asked for (evaluate is pure).
+// summary is what the metrics export of a rule's latest closed period, beside its state.
 type summary struct {
-	state           string
 	ratio, coverage float64
 }
 
-func newRuleState(r *rule, factors []float64, w int64) ruleState {
-	rs := ruleState{rule: r, factors: factors, lo: math.NaN(), hi: math.NaN()}
-	if r.dur != Year {
-		rs.n = max(1, (int64(r.dur)+w/2)/w)
+// setLast records v as the latest closed period's verdict, as exported.
+func (r *ruleState) setLast(v *verdict) { r.last, r.lastState = summary{v.ratio, v.coverage}, v.state }
+
+// ruleExtra is the state of sample and block rules.
+type ruleExtra struct {
+	sampleT int64   // sample rules: the newest reading compared, Unix ns
+	sampleV float64 // and its value
+	blk     blocks  // block rules
+}
+
+func newRuleState(r *rule, st *quantrac.Station) ruleState {
+	rs := ruleState{rule: r, factor: 1, hourMin: int16(min(hourMin(r.reg.HourCoverage, st.Interval), 3600))}
+	for _, c := range r.versions[0].Coefficients { // versions name the same coefficients (groupRules)
+		rs.factor *= st.Coefficient(c)
 	}
-	if r.allowsExceedances() {
-		rs.exc = newExceedances(r)
+	switch {
+	case r.kind == perYear:
+		rs.yr = newYearState(r.reg.AnnualOfDays)
+	case r.counted:
+		rs.yr = newYearState(r.unitDays())
+	case r.kind == perSample || r.kind == perBlock:
+		rs.x = &ruleExtra{}
 	}
 	return rs
 }
 
-func (r *ruleState) needsExtremes() bool { return r.rule.stat != Mean }
-
-// ringSlots is how many slots of history the rule needs.
-func (r *ruleState) ringSlots() int64 {
-	if r.exc != nil && r.exc.blocks {
-		return 2 * r.n
+// hourMin returns the readings an hour needs to be valid: coverage of the 1 h ÷ interval
+// readings expected, at least one.
+func hourMin(coverage float64, interval time.Duration) int {
+	if interval <= 0 {
+		interval = quantrac.DefaultInterval
 	}
-	return r.n
+	expected := float64(time.Hour) / float64(interval)
+	n := int(coverage*expected - 1e-9)
+	if float64(n) < coverage*expected-1e-9 {
+		n++
+	}
+	return max(1, n)
 }
 
-func (r *ruleState) reset() {
-	r.sum, r.cnt, r.lo, r.hi, r.dirty = 0, 0, math.NaN(), math.NaN(), false
-}
-
-// update applies slot n's new value v (replacing old when had) to the window and blocks.
-func (r *ruleState) update(s *series, n int64, old, v float64, had bool, cal *calendar) {
-	if r.exc != nil && r.exc.blocks {
-		r.exc.update(r, s, n, old, v, had, cal)
+// step applies the verdict of a closed period to the alert and returns the transition it
+// causes, if any.
+func (s *stationState) step(ser *series, rs *ruleState, v *verdict, out []Transition) []Transition {
+	h := 0.0
+	if v.version != nil {
+		h = v.version.Hysteresis
 	}
-	if r.n == 0 || n <= s.head-r.n {
-		return
+	next, kind := step(rs.alert, v, h, rs.rule.counted)
+	rs.alert = next
+	if kind == "" {
+		return out
 	}
-	if had {
-		r.sum += v - old
+	tr := s.transition(ser, rs, v, kind)
+	if kind == Started {
+		rs.active = &tr
+		rs.starts++
 	} else {
-		r.sum += v
-		r.cnt++
+		rs.active = nil
 	}
-	if !r.needsExtremes() {
-		return
-	}
-	if had && (old == r.lo || old == r.hi) {
-		r.dirty = true
-	}
-	if !(v >= r.lo) {
-		r.lo = v
-	}
-	if !(v <= r.hi) {
-		r.hi = v
-	}
+	return append(out, tr)
 }
 
-// evict removes a value leaving the window.
-func (r *ruleState) evict(v float64) {
-	r.cnt--
-	r.sum -= v
-	if r.cnt == 0 {
-		r.reset()
-		return
-	}
-	if r.needsExtremes() && (v == r.lo || v == r.hi) {
-		r.dirty = true
-	}
-}
-
-// aggregate returns the window's count, sum and extremes at the series head.
-func (r *ruleState) aggregate(s *series) (cnt int, sum, lo, hi float64) {
-	if r.n == 0 {
-		return s.year.n, s.year.sum, math.NaN(), math.NaN()
-	}
-	if r.dirty {
-		r.lo, r.hi = s.extremes(r.n)
-		r.dirty = false
-	}
-	return r.cnt, r.sum, r.lo, r.hi
-}
-
-// exactSum re-adds the window in slot order: running sums drift by rounding, which must not
-// decide a verdict at the limit, and the slot order makes it independent of arrival order.
-func (r *ruleState) exactSum(s *series) float64 {
-	if r.n == 0 {
-		return s.year.exactSum()
-	}
-	var sum float64
-	for k := s.head - r.n + 1; k <= s.head; k++ {
-		if sl := s.at(k); sl.t != 0 {
-			sum += sl.v
+// transition builds the evidence of a start or end.
+func (s *stationState) transition(ser *series, rs *ruleState, v *verdict, kind string) Transition {
+	r := rs.rule
+	tr := Transition{Station: s.st.ID, Parameter: ser.param, Regulation: r.reg.ID, Period: r.period,
+		State: kind, Value: v.value, Limit: v.limit, Ratio: v.ratio, Coverage: v.coverage, Count: v.count,
+		WindowStart: time.Unix(0, v.start).UTC(), WindowEnd: time.Unix(0, v.end).UTC(),
+		Version: versionString(r.reg.ID, v.version, s.st), Unit: ser.unit(), Statistic: r.statistic(),
+		Reference: referenceText(r)}
+	if f := v.form; f != nil {
+		tr.Form = v.version.Form(r.reg.AnnualOfDays)
+		tr.Exceedances, tr.ExceedancesAllowed = f.exceedances, f.allowed
+		if r.years > 1 {
+			tr.Exceedances3y, tr.ExceedancesAllowed3y, tr.Years = f.mean, f.allowedMean, f.years
 		}
 	}
-	return sum
+	return tr
 }
 
-func (r *ruleState) bytes() int {
-	b := int(unsafe.Sizeof(*r)) + 8*len(r.factors)
-	if r.exc != nil {
-		b += r.exc.bytes()
+// statistic names what Value is: the statistic, or "sample" for a reading.
+func (r *rule) statistic() string {
+	if r.kind == perSample {
+		return Sample
 	}
-	return b
+	return string(r.stat)
 }
 
-// window returns the start and end of the window ending at the series head.
-func (r *ruleState) window(s *series) (start, end int64) {
-	end = s.head * s.w
-	return end - int64(r.rule.dur), end
+// referenceText is the evidence's reference conditions: the regulation's reference
+// temperature for gases (whose µg/m³ depend on it), "" for other parameters.
+func referenceText(r *rule) string {
+	if p, ok := param.Lookup(r.param); ok && p.IsGas() {
+		ref := r.reg.Reference
+		if ref == (param.Reference{}) {
+			ref = param.Standard
+		}
+		return ref.String() + ", 1 atm"
+	}
+	return ""
 }
 
-// Verdict states of a window, exported as the State of a Status.
-const (
-	StateOK           = "ok"                // inside the limit
-	StateExceeded     = "exceeded"          // outside the limit
-	StateInsufficient = "insufficient_data" // data capture below min_coverage: no verdict
-	StateNoLimit      = "not_in_force"      // no version of the limit is in force at the window end
-	StateNoData       = "no_data"           // no valid reading yet
-)
-
-// verdict is the evaluation of a window.
-type verdict struct {
-	state      string
-	value      float64 // the statistic; for a range, the bound nearest to or furthest past its edge
-	limit      float64 // the edge value compares with, coefficients applied
-	ratio      float64
-	coverage   float64
-	count      int
-	start, end int64
-	version    *Limit
-	factor     float64
-}
-
-// evaluate computes the verdict of the window ending at the series head.
-func (r *ruleState) evaluate(s *series, interval time.Duration) (v verdict) {
-	r.evaluateInto(&v, s, interval)
-	return v
-}
-
-// evaluateInto is evaluate writing into v: the hot path reuses one verdict.
-func (r *ruleState) evaluateInto(v *verdict, s *series, interval time.Duration) {
-	start, end := r.window(s)
-	*v = verdict{start: start, end: end, state: StateNoData}
-	cnt, sum, lo, hi := r.aggregate(s)
-	v.count = cnt
-	v.coverage = min(1, float64(cnt)*float64(interval)/float64(r.rule.dur))
-	if !s.seen || cnt == 0 {
-		return
+// versionString names the limit version and how the station's coefficients scaled it:
+// "QCVN-40:2011/B until 2031-12-31; C 150 mg/L × kq 0.9 × kf 1".
+func versionString(reg string, l *Limit, st *quantrac.Station) string {
+	if l == nil {
+		return reg
 	}
-	i := r.versionAt(end)
-	if i < 0 {
-		v.state = StateNoLimit
-		return
+	var b strings.Builder
+	b.WriteString(reg)
+	if !l.From.IsZero() {
+		b.WriteString(" from " + l.From.Format(time.DateOnly))
 	}
-	v.version, v.factor = r.rule.versions[i], r.factors[i]
-	if v.coverage+1e-9 < v.version.MinCoverage {
-		v.state = StateInsufficient
-		return
+	if !l.Until.IsZero() {
+		b.WriteString(" until " + l.Until.Add(-time.Nanosecond).Format(time.DateOnly))
 	}
-	mean := sum / float64(cnt)
-	v.value, v.limit, v.ratio = compare(r.rule.stat, mean, lo, hi, v.version, v.factor)
-	if math.Abs(v.ratio-1) < 1e-6 && r.rule.stat == Mean {
-		mean = r.exactSum(s) / float64(cnt)
-		v.value, v.limit, v.ratio = compare(r.rule.stat, mean, lo, hi, v.version, v.factor)
-	}
-	v.state = StateOK
-	if v.ratio > 1 {
-		v.state = StateExceeded
-	}
-}
-
-// versionAt returns the index of the version in force at end (Unix ns), or -1.
-func (r *ruleState) versionAt(end int64) int {
-	for i, l := range r.rule.versions {
-		if l.inForceAt(end) {
-			return i
+	if len(l.Coefficients) > 0 && l.Max != nil {
+		b.WriteString("; C " + strconv.FormatFloat(*l.Max, 'g', -1, 64) + " " + l.Unit)
+		for _, c := range l.Coefficients {
+			b.WriteString(" × " + c + " " + strconv.FormatFloat(st.Coefficient(c), 'g', -1, 64))
 		}
 	}
-	return -1
+	return b.String()
 }
 
-// compare reduces the window to the value compared with the limit and its limit ratio. A
-// ratio above 1 is outside the limit. For an upper bound it is value ÷ limit; for a lower
-// bound 2 − value ÷ limit, so that it too is 1 at the edge and grows by how far the value is
-// past the edge relative to it; a range takes the larger of its two sides.
-func compare(stat Statistic, mean, lo, hi float64, l *Limit, factor float64) (value, limit, ratio float64) {
-	vlo, vhi := mean, mean
-	switch stat {
-	case Max:
-		vlo, vhi = hi, hi
-	case Min:
-		vlo, vhi = lo, lo
-	case Range:
-		vlo, vhi = lo, hi
+// blocks is the state of a sub-hour block rule: the block being filled and the newest closed
+// one. A reading for an older block is not counted (blocks keep no history).
+type blocks struct {
+	cur, done blockAgg
+}
+
+type blockAgg struct {
+	end    int64 // Unix ns; 0: none
+	n      int
+	sum    float64
+	lo, hi float64
+	closed bool // the station's clock reached end, and the block was judged
+}
+
+func (b *blockAgg) add(v float64) {
+	if b.n == 0 {
+		b.lo, b.hi = v, v
+	} else {
+		b.lo, b.hi = min(b.lo, v), max(b.hi, v)
 	}
-	ratio = math.Inf(-1)
-	if l.Max != nil {
-		limit = *l.Max * factor
-		value, ratio = vhi, vhi/limit
-	}
-	if l.Min != nil && *l.Min > 0 {
-		edge := *l.Min * factor
-		if r := 2 - vlo/edge; r > ratio {
-			value, limit, ratio = vlo, edge, r
-		}
-	}
-	if math.IsInf(ratio, -1) {
-		ratio = 0
-	}
-	return value, limit, ratio
+	b.n++
+	b.sum += v
 }

@@ -1,9 +1,6 @@
 package rules
 
 import (
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,60 +11,66 @@ import (
 type stationState struct {
 	// mu guards the state; a station keeps its mutex across registry reloads, because the
 	// state that replaces it shares its series (migrate) while a scrape may still read it.
-	mu        *sync.Mutex
-	st        *quantrac.Station
-	interval  time.Duration
-	cal       calendar
-	lastValid int64 // newest valid reading time, Unix ns; 0: none
-	lastAny   int64 // newest reading time of any status
-	offline   bool  // the station said "offline" on its status topic (MQTT will) since its last valid reading
-	series    map[string]*series
-	order     []*series // parameters with rules first, in rule order
-	prev      *series   // the series looked up last
+	mu       *sync.Mutex
+	st       *quantrac.Station
+	interval time.Duration
+	slotW    int64 // reading slot width (the interval), ns; 0 below 1 h / 64: no duplicate detection
+	cal      calendar
+
+	// clock is the newest valid reading time (Unix ns): a period is closed once it is at or
+	// past the period's end. nextClose is the earliest end of a period still open. pending is
+	// a newer reading time whose closings wait for the other readings of that instant in the
+	// batch (a record's parameters): they close at the end of the batch or at a later reading.
+	clock, nextClose, pending int64
+	lastAny                   int64        // newest reading time of any status
+	offline                   bool         // the station said "offline" on its status topic (MQTT will) since its last valid reading
+	known                     bool         // rebuilt (or started empty on purpose): until then nothing is judged or exported
+	stale                     bool         // a reading came for an hour no longer held: a rebuild would recompute its periods
+	dirty                     bool         // a series has a late reading to re-evaluate at the end of the batch
+	stamp                     uint32       // counts changes of closed periods, for cached figures
+	newest                    int64        // rebuild: the newest stored reading
+	queued                    []Transition // caused by a rebuild of a known station: emitted with its next readings
+
+	order []*series // one per parameter: those with rules first, in rule order
+	prev  *series   // the series looked up last
 }
 
 func newStationState(st *quantrac.Station, cat *Catalog) *stationState {
-	s := &stationState{mu: new(sync.Mutex), st: st, interval: st.Interval, series: map[string]*series{}}
+	s := &stationState{mu: new(sync.Mutex), st: st, interval: st.Interval}
 	if s.interval <= 0 {
 		s.interval = quantrac.DefaultInterval
 	}
-	s.cal.loc = st.TimeLocation()
+	if s.interval >= time.Hour/64 {
+		s.slotW = int64(s.interval)
+	}
+	s.cal = newCalendar(st.TimeLocation())
 	var rules []*rule
 	seen := map[string]bool{}
 	for _, id := range st.Regulations {
 		if reg := cat.Regulation(id); reg != nil && !seen[id] && reg.Kind == st.Kind {
 			seen[id] = true
-			rules = append(rules, reg.rules...)
+			rules = append(rules, reg.stationRules(st)...)
 		}
 	}
 	rules = append(rules, permitRules(st)...)
 	for _, r := range rules {
-		if r = r.certain(); r == nil {
-			continue
-		}
-		ser := s.series[r.param]
+		ser := s.find(r.param)
 		if ser == nil {
 			ser = s.newSeries(r.param)
 		}
-		ser.rules = append(ser.rules, newRuleState(r, factors(r, st), ser.w))
-	}
-	for _, ser := range s.order {
-		ser.sizeRing(s.interval)
+		ser.rules = append(ser.rules, newRuleState(r, st))
+		ser.needHours = ser.needHours || (r.kind != perSample && r.kind != perBlock)
+		ser.needExt = ser.needExt || r.extremes()
 	}
 	return s
 }
 
-// factors returns, per version of r, the product of the station coefficients it names
-// (QCVN 40:2011 Cmax = C × Kq × Kf; QCVN 14:2008 Cmax = C × K).
-func factors(r *rule, st *quantrac.Station) []float64 {
-	f := make([]float64, len(r.versions))
-	for i, v := range r.versions {
-		f[i] = 1
-		for _, c := range v.Coefficients {
-			f[i] *= st.Coefficient(c)
-		}
+// slotsPerHour is the number of reading slots of an hour (0: none, below 1 h / 64).
+func (s *stationState) slotsPerHour() int {
+	if s.slotW == 0 {
+		return 0
 	}
-	return f
+	return int((hourNs + s.slotW - 1) / s.slotW)
 }
 
 // lookup returns the series of parameter p, or nil. Stations send their parameters in the
@@ -77,7 +80,7 @@ func (s *stationState) lookup(p string) *series {
 	var ser *series
 	if s.prev != nil && s.prev.after != nil && s.prev.after.param == p {
 		ser = s.prev.after
-	} else if ser = s.series[p]; ser != nil && s.prev != nil {
+	} else if ser = s.find(p); ser != nil && s.prev != nil {
 		s.prev.after = ser
 	}
 	if ser != nil {
@@ -86,182 +89,179 @@ func (s *stationState) lookup(p string) *series {
 	return ser
 }
 
+// find returns the series of parameter p, or nil: a station has a few parameters, and a
+// slice of them costs less memory than a map at 10,000 stations.
+func (s *stationState) find(p string) *series {
+	for _, ser := range s.order {
+		if ser.param == p {
+			return ser
+		}
+	}
+	return nil
+}
+
 func (s *stationState) newSeries(p string) *series {
-	ser := &series{param: p, unit: canonicalUnit(p), w: int64(s.interval)}
-	s.series[p] = ser
+	ser := &series{param: p}
 	s.order = append(s.order, ser)
 	return ser
 }
 
-// sizeRing allocates the slot ring for the series' rules and the daily buckets for 1y rules.
-func (ser *series) sizeRing(interval time.Duration) {
-	var l int64 = 1
-	for i := range ser.rules {
-		r := &ser.rules[i]
-		if r.n == 0 {
-			ser.year = newDayRing()
-			l = max(l, (int64(24*time.Hour)+ser.w-1)/ser.w)
-		}
-		l = max(l, r.ringSlots())
-	}
-	ser.ring = make([]slot, l)
-}
-
-// observe evaluates one reading; the station is locked. emit is false while rebuilding.
-func (s *stationState) observe(r *quantrac.Reading, out []Transition, emit bool) []Transition {
+// observe takes one reading; the station is locked. Transitions are emitted only for a known
+// station; an unknown one (being rebuilt) only aggregates.
+func (s *stationState) observe(r *quantrac.Reading, out []Transition) []Transition {
 	t := r.Time.UnixNano()
 	s.lastAny = max(s.lastAny, t)
 	if !r.Valid() {
 		return out
 	}
-	s.lastValid = max(s.lastValid, t)
-	if emit {
+	if s.known {
 		s.offline = false
 	}
 	ser := s.lookup(r.Param)
 	if ser == nil {
 		ser = s.newSeries(r.Param)
-		ser.ring = make([]slot, 1)
 	}
-	if !ser.insert(t, r.Value, &s.cal) {
-		return out
+	if t >= ser.lastT {
+		ser.last, ser.lastT = r.Value, t
 	}
-	var v verdict
+	if t > max(s.clock, s.pending) {
+		if s.pending != 0 {
+			out = s.advanceClock(s.pending, out)
+		}
+		if t-1 >= s.nextClose {
+			out = s.advanceClock(t-1, out) // close what ended before this reading
+		}
+		if t >= s.nextClose {
+			s.pending = t // a reading stamped at a period's end closes it, with its record
+		} else {
+			s.clock = t
+		}
+	}
+	out = s.add(ser, t, r.Value, out)
+	if s.pending == 0 && s.nextClose <= s.clock {
+		s.pending = s.clock // a block started by this reading ended already: close it with the batch
+	}
+	return out
+}
+
+// ring returns the series' hour ring, allocating it with the first reading; nil when its rules
+// need no hours.
+func (s *stationState) ring(ser *series) *hourRing {
+	if ser.h == nil && ser.needHours {
+		ser.h = newHourRing(s.slotsPerHour())
+		if ser.needExt {
+			ser.h.ext = new([ringHours][2]float64)
+		}
+	}
+	return ser.h
+}
+
+// add counts a valid reading in its hour and its sample and block rules.
+func (s *stationState) add(ser *series, t int64, v float64, out []Transition) []Transition {
+	if h := s.ring(ser); h != nil {
+		id := s.cal.hourOf(t)
+		if id > h.head {
+			s.advanceRing(ser, id)
+		}
+		if !h.held(id) {
+			s.stale = true // older than the ring: only a rebuild can take it
+			return out
+		}
+		var occ uint64
+		if s.slotW > 0 {
+			occ = 1 << min(63, ceilDiv(t-(s.cal.end(id)-hourNs), s.slotW)-1)
+		}
+		if !h.add(id, occ, 1, v, v, v) {
+			return out // delivered twice
+		}
+		if id <= s.cal.closedHour(s.clock) {
+			ser.dirty, s.dirty = true, true
+		}
+	}
 	for i := range ser.rules {
-		rs := &ser.rules[i]
-		rs.evaluateInto(&v, ser, s.interval)
-		rs.last = summary{v.state, v.ratio, v.coverage}
-		if rs.exc != nil {
-			rs.exc.markRolling(&v, &s.cal)
-		}
-		h := 0.0
-		if v.version != nil {
-			h = v.version.Hysteresis
-		}
-		next, kind := step(rs.alert, &v, h)
-		rs.alert = next
-		if kind == "" {
-			continue
-		}
-		tr := s.transition(ser, rs, &v, kind)
-		if kind == Started {
-			rs.active = &tr
-			if emit {
-				rs.starts++
-			}
-		}
-		if emit {
-			out = append(out, tr)
+		switch rs := &ser.rules[i]; rs.rule.kind {
+		case perSample:
+			out = s.sample(ser, rs, t, v, out)
+		case perBlock:
+			s.block(ser, rs, t, v)
 		}
 	}
 	return out
 }
 
-// transition builds the evidence of a start or end.
-func (s *stationState) transition(ser *series, rs *ruleState, v *verdict, kind string) Transition {
-	return Transition{Station: s.st.ID, Parameter: ser.param, Regulation: rs.rule.regulation, Period: rs.rule.period,
-		State: kind, Value: v.value, Limit: v.limit, Ratio: v.ratio, Coverage: v.coverage, Count: v.count,
-		WindowStart: time.Unix(0, v.start).UTC(), WindowEnd: time.Unix(0, v.end).UTC(),
-		Version: versionString(rs.rule.regulation, v.version, s.st)}
-}
-
-// versionString names the limit version and how the station's coefficients scaled it:
-// "QCVN-40:2011/B; C 150 mg/L × kq 0.9 × kf 1".
-func versionString(reg string, l *Limit, st *quantrac.Station) string {
-	if l == nil {
-		return reg
-	}
-	var b strings.Builder
-	b.WriteString(reg)
-	if !l.From.IsZero() {
-		b.WriteString(" from " + l.From.Format(time.DateOnly))
-	}
-	if !l.Until.IsZero() {
-		b.WriteString(" until " + l.Until.Add(-time.Nanosecond).Format(time.DateOnly))
-	}
-	if len(l.Coefficients) > 0 && l.Max != nil {
-		b.WriteString("; C " + strconv.FormatFloat(*l.Max, 'g', -1, 64) + " " + l.Unit)
-		for _, c := range l.Coefficients {
-			b.WriteString(" × " + c + " " + strconv.FormatFloat(st.Coefficient(c), 'g', -1, 64))
-		}
-	}
-	return b.String()
-}
-
-// migrate carries the state of the same station under its previous configuration over to s.
-func (s *stationState) migrate(old *stationState) {
-	s.lastValid, s.lastAny, s.offline = old.lastValid, old.lastAny, old.offline
-	for _, os := range old.order {
-		ns := s.series[os.param]
-		if ns == nil {
-			if len(os.rules) == 0 {
-				s.series[os.param] = os
-				s.order = append(s.order, os)
+// advanceRing moves a series' hour ring to hour id, folding the units whose hours leave it
+// into the yearly figures first.
+func (s *stationState) advanceRing(ser *series, id int64) {
+	h := ser.h
+	if h.head != 0 {
+		for i := range ser.rules {
+			if rs := &ser.rules[i]; rs.yr != nil {
+				s.fold(ser, rs, id)
 			}
-			continue
 		}
-		if sameRules(os, ns) {
-			for i := range os.rules {
-				os.rules[i].factors = ns.rules[i].factors
-				os.rules[i].rule = ns.rules[i].rule
-			}
-			*ns = *os
-			continue
-		}
-		s.replay(os, ns)
 	}
-	for _, ser := range s.order {
-		ser.after = nil // the guesses may name the old configuration's series
-	}
+	h.clearTo(id)
 }
 
-// sameRules reports whether a series can be kept as it is.
-func sameRules(a, b *series) bool {
-	return a.w == b.w && len(a.ring) == len(b.ring) && (a.year == nil) == (b.year == nil) &&
-		slices.EqualFunc(a.rules, b.rules, func(x, y ruleState) bool {
-			return x.rule.regulation == y.rule.regulation && x.rule.period == y.rule.period && x.n == y.n &&
-				(x.exc == nil) == (y.exc == nil)
-		})
+// sample compares a reading with a sample limit: the newest reading is the period judged;
+// an older one (late) changes nothing.
+func (s *stationState) sample(ser *series, rs *ruleState, t int64, v float64, out []Transition) []Transition {
+	if t < rs.x.sampleT {
+		return out
+	}
+	rs.x.sampleT, rs.x.sampleV = t, v
+	vd := s.evalSample(rs)
+	rs.setLast(&vd)
+	if s.known {
+		out = s.step(ser, rs, &vd, out)
+	}
+	return out
 }
 
-// replay refills ns from the slots old kept, then carries alert state and counters over by
-// regulation and period.
-func (s *stationState) replay(old, ns *series) {
-	year := ns.year
-	ns.year = nil
-	for k := old.head - int64(len(old.ring)) + 1; k <= old.head; k++ {
-		if sl := old.at(k); sl.t != 0 {
-			ns.insert(sl.t, sl.v, &s.cal)
-		}
+func (s *stationState) evalSample(rs *ruleState) verdict {
+	v := verdict{start: rs.x.sampleT, end: rs.x.sampleT}
+	if x := rs.x; x.sampleT != 0 {
+		v.count, v.coverage = 1, 1
+		rs.judge(&v, x.sampleV, x.sampleV, x.sampleV, 0)
 	}
+	return v
+}
+
+// block counts a reading in its clock block; readings for blocks older than the newest
+// closed one are not counted.
+func (s *stationState) block(ser *series, rs *ruleState, t int64, v float64) {
+	b, span := &rs.x.blk, rs.rule.span
+	end := ceilDiv(t+s.cal.sub, span)*span - s.cal.sub
 	switch {
-	case old.year != nil && year != nil:
-		ns.year = old.year
-	case year != nil:
-		ns.year = year
-	}
-	ns.last, ns.lastT = old.last, old.lastT
-	for j := range ns.rules {
-		r := &ns.rules[j]
-		i := slices.IndexFunc(old.rules, func(o ruleState) bool {
-			return o.rule.regulation == r.rule.regulation && o.rule.period == r.rule.period
-		})
-		if i >= 0 {
-			o := &old.rules[i]
-			r.alert, r.active, r.starts = o.alert, o.active, o.starts
-			if r.exc != nil && o.exc != nil {
-				r.exc.year, r.exc.bits = o.exc.year, o.exc.bits
-			}
+	case end > b.cur.end:
+		if b.cur.n > 0 {
+			b.done = b.cur
 		}
-		if ns.seen {
-			v := r.evaluate(ns, s.interval)
-			r.last = summary{v.state, v.ratio, v.coverage}
+		b.cur = blockAgg{end: end}
+		b.cur.add(v)
+		s.nextClose = min(s.nextClose, end)
+	case end == b.cur.end:
+		b.cur.add(v)
+		if b.cur.closed {
+			ser.dirty, s.dirty = true, true
 		}
+	case end == b.done.end:
+		b.done.add(v)
+		ser.dirty, s.dirty = true, true
 	}
+}
+
+func (s *stationState) evalBlock(rs *ruleState, b *blockAgg, open bool) verdict {
+	v := verdict{start: b.end - rs.rule.span, end: b.end, count: b.n}
+	v.coverage = min(1, float64(b.n)*float64(s.interval)/float64(rs.rule.span))
+	if b.n > 0 {
+		rs.judge(&v, round12(b.sum/float64(b.n)), b.lo, b.hi, need(open, -1))
+	}
+	return v
 }
 
 // up reports whether the station is up at now: its newest valid reading is within 3
 // reporting intervals, and it has not said it went offline since. The station is locked.
 func (s *stationState) up(now time.Time) bool {
-	return !s.offline && s.lastValid > 0 && now.Sub(time.Unix(0, s.lastValid)) <= 3*s.interval
+	return !s.offline && s.clock > 0 && now.Sub(time.Unix(0, s.clock)) <= 3*s.interval
 }

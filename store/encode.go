@@ -82,9 +82,11 @@ func boundDetail(s string) string {
 	return s[:cut] + " … (" + strconv.Itoa(len(s)-cut) + " more bytes)"
 }
 
-// violationPoint is the violations point of a transition, at the end of its period (DESIGN §6).
+// violationPoint is the violations point of a transition, at the end of its period (DESIGN §6),
+// with its evidence (issue 14: statistic, unit, reference conditions and, for counted limits,
+// the exceedance form and figures).
 func violationPoint(t *quantrac.Transition) *Point {
-	return &Point{
+	p := &Point{
 		Measurement: MeasurementViolations,
 		Tags: []Tag{
 			{Key: "parameter", Value: t.Parameter}, {Key: "period", Value: t.Period},
@@ -96,9 +98,20 @@ func violationPoint(t *quantrac.Transition) *Point {
 			{Key: "window_start", Value: t.WindowStart.UTC().Format(time.RFC3339)},
 			{Key: "window_end", Value: t.WindowEnd.UTC().Format(time.RFC3339)},
 			{Key: "version", Value: t.Version},
+			{Key: "statistic", Value: t.Statistic}, {Key: "unit", Value: t.Unit}, {Key: "reference", Value: t.Reference},
 		},
 		Time: t.WindowEnd,
 	}
+	if t.Form != "" { // a counted limit: its exceedance figures, single-year and averaged
+		p.Fields = append(p.Fields,
+			Field{Key: "form", Value: t.Form},
+			Field{Key: "exceedances", Value: int64(t.Exceedances)},
+			Field{Key: "exceedances_allowed", Value: int64(t.ExceedancesAllowed)},
+			Field{Key: "exceedances_3y", Value: t.Exceedances3y},
+			Field{Key: "exceedances_allowed_3y", Value: t.ExceedancesAllowed3y},
+			Field{Key: "years", Value: int64(t.Years)})
+	}
+	return p
 }
 
 // indexPoint is the aqi point of an index, at the end of its hour or day (DESIGN §6).

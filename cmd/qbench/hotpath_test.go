@@ -84,6 +84,9 @@ func hotPipeline(tb testing.TB, sts []*quantrac.Station, now func() time.Time) (
 		tb.Fatal(err)
 	}
 	engine := rules.NewEngine(cat, reg, now)
+	if err := engine.Rebuild(context.Background(), nil, now()); err != nil { // nothing stored: start empty
+		tb.Fatal(err)
+	}
 	tmpl, err := ingest.ParseTemplate("stations/{station}/{kind}")
 	if err != nil {
 		tb.Fatal(err)

@@ -8,8 +8,8 @@ import (
 )
 
 // Latency probing: how long after a station publishes a breaching reading does quantrac
-// report the breach? Each probe station has a 1 h permit limit on COD and reports hourly, so
-// one reading of 300 mg/L (4× the limit) is a full window in breach. A probe publishes that
+// report the breach? Each probe station has a permit limit on COD that holds for every sample
+// (period sample), so one reading of 300 mg/L (4× the limit) is a breach. A probe publishes that
 // reading (QoS 1, time = now) on a fresh probe station and polls /api/v1/violations until
 // the station is listed. The list is engine.Active(), the state quantrac_violation is made
 // of at scrape time, and it is small (only violations in progress), whereas /metrics holds

@@ -90,7 +90,7 @@ func TestMosquittoConfig(t *testing.T) {
 func TestProbeStations(t *testing.T) {
 	y := string(probeStations(2))
 	for _, want := range []string{"id: QBENCH-LAT-0001", "id: QBENCH-LAT-0002", "interval: 1h",
-		"{parameter: cod, max: 75, unit: mg/L, period: 1h}"} {
+		"{parameter: cod, max: 75, unit: mg/L}"} {
 		if !strings.Contains(y, want) {
 			t.Errorf("probe registry lacks %q:\n%s", want, y)
 		}

@@ -120,8 +120,8 @@ limits: {max_age: %dh}
 func probeID(i int) string { return fmt.Sprintf("QBENCH-LAT-%04d", i+1) }
 
 // probeStations is the registry YAML of the latency probe stations: wastewater stations
-// reporting hourly with a permit limit on COD averaged over 1 h, so that one reading fills
-// the window (coverage 1 reading × 1 h ÷ 1 h) and one high value is a breach.
+// reporting hourly with a permit limit on COD that holds for every sample, so that one high
+// reading is a breach as it arrives.
 func probeStations(n int) []byte {
 	var b strings.Builder
 	for i := range n {
@@ -131,7 +131,7 @@ func probeStations(n int) []byte {
     interval: 1h
     timezone: Asia/Ho_Chi_Minh
     limits:
-      - {parameter: cod, max: 75, unit: mg/L, period: 1h}
+      - {parameter: cod, max: 75, unit: mg/L}
 `, probeID(i), i+1)
 	}
 	return []byte(b.String())

@@ -25,6 +25,11 @@ func TestRulesCommand(t *testing.T) {
 		"≤ 150 × kq × kf", "5.5–9", "≤ 50 (35/year)", "U (not evaluated)", "no numeric limits known",
 		// canonical units: CO 10 mg/m³ shown in µg/m³, and as written
 		"≤ 10000", "≤ 10 mg/m³", "≤ 9 ppm",
+		// the statistic names the regulation's form
+		"every sample inside the range", "max daily 8-h running mean; 25 days/year allowed, 3-year average",
+		"daily max 1-h mean; 98th percentile of the year's days (EPA rank table), 3-year average",
+		"calendar-year mean of daily means", "24-h mean (calendar day of hourly means); 35 days/year allowed",
+		"1-h mean; 18 hours/year allowed",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q", want)
@@ -49,7 +54,7 @@ func TestRulesCommandFilterAndFiles(t *testing.T) {
 	if code := rulesCommand([]string{"-file", f, "-regulation", "LOCAL-1"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), "LOCAL-1 pm25 24h mean ≤ 40 µg/m³ ≤ 40 µg/m³ - - - plan table 2") || strings.Contains(out.String(), "QCVN") {
+	if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), "LOCAL-1 pm25 24h 24-h mean (calendar day of hourly means) ≤ 40 µg/m³ ≤ 40 µg/m³ - - - plan table 2") || strings.Contains(out.String(), "QCVN") {
 		t.Errorf("output:\n%s", out.String())
 	}
 	out.Reset()
@@ -62,5 +67,39 @@ func TestRulesCommandFilterAndFiles(t *testing.T) {
 	}
 	if code := rulesCommand([]string{"-file", f}, &out, &errb); code != 1 || !strings.Contains(errb.String(), f+":6: limits[0]: period") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// TestRulesCommandVerbose checks what -v adds: table and article, notes, the capture rule,
+// reference conditions and the full source of every key a limit cites.
+func TestRulesCommandVerbose(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := rulesCommand([]string{"-v", "-regulation", "EU-2008/50"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"EU-2008/50 — Directive 2008/50/EC",
+		"  table:     Annex XI B (limit values)",
+		"  article:   Annex I (data quality objectives",
+		"  reference: gas concentrations at 20 °C, 1 atm",
+		"  no2 1h ≤ 200 (18/year) µg/m³",
+		"    capture:   the hour with 75 % of the station's expected readings (1 h ÷ interval)",
+		"    reference: 20 °C, 1 atm (readings are compared at it)",
+		"    capture:   hours valid with 75 % of the station's expected readings (1 h ÷ interval); the year with 90 % of its hours",
+		"    confidence: U: listed, not evaluated",
+		"    [S22] EEA figure pages quoting Directive 2008/50/EC limit values — eea.europa.eu figures",
+		"    [S43] 2008/50/EC deadlines (PM10 50/35 days, NO2 40, PM2.5 25 from 2015 and 20 from 2020) — https://www.right-to-clean-air.eu",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("-v output lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "(not in the source key table)") {
+		t.Errorf("a cited key is missing from catalog/sources.yaml:\n%s", text)
+	}
+	out.Reset()
+	if code := rulesCommand([]string{"-v"}, &out, &errb); code != 0 || strings.Contains(out.String(), "(not in the source key table)") {
+		t.Errorf("exit %d; every key cited by the catalog must be in the source key table", code)
 	}
 }

@@ -18,13 +18,14 @@ type regulation struct {
 
 // limit is one versioned limit of a regulation (DESIGN §7).
 type limit struct {
-	Parameter string    `yaml:"parameter"`
-	Period    string    `yaml:"period"`
-	Max       *float64  `yaml:"max"`
-	Min       *float64  `yaml:"min"`
-	Range     []float64 `yaml:"range"`
-	From      string    `yaml:"from"`
-	Until     string    `yaml:"until"`
+	Parameter  string    `yaml:"parameter"`
+	Period     string    `yaml:"period"`
+	Max        *float64  `yaml:"max"`
+	Min        *float64  `yaml:"min"`
+	Range      []float64 `yaml:"range"`
+	From       string    `yaml:"from"`
+	Until      string    `yaml:"until"`
+	Confidence string    `yaml:"confidence"`
 }
 
 // catalog holds the regulations read from rules/catalog, by id.
@@ -49,7 +50,9 @@ func loadCatalog(dir string) (catalog, error) {
 		if err := yaml.Unmarshal(b, &r); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
-		c[r.ID] = r
+		if r.ID != "" { // sources.yaml, the source key table, is no regulation
+			c[r.ID] = r
+		}
 	}
 	return c, nil
 }
@@ -65,7 +68,7 @@ func (c catalog) current(regID, parameter string) ([]limit, error) {
 	}
 	newest := map[string]limit{}
 	for _, l := range reg.Limits {
-		if l.Parameter != parameter {
+		if l.Parameter != parameter || l.Confidence == "U" { // uncertain values are not evaluated
 			continue
 		}
 		if old, ok := newest[l.Period]; !ok || l.From > old.From {
@@ -80,9 +83,9 @@ func (c catalog) current(regID, parameter string) ([]limit, error) {
 	return out, nil
 }
 
-// periodRank orders periods by length: 1h < 3h < 8h < 24h < 1y.
+// periodRank orders periods by length: sample < 1h < 3h < 8h < 24h < 1y.
 func periodRank(p string) int {
-	order := []string{"1h", "3h", "8h", "24h", "1y"}
+	order := []string{"sample", "1h", "3h", "8h", "24h", "1y"}
 	if i := slices.Index(order, p); i >= 0 {
 		return i
 	}

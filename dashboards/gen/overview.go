@@ -20,7 +20,8 @@ const (
 
 // stateExpr gives each selected station one value, its state, with its name, kind, position
 // and registry tags from quantrac_station_info. "Insufficient data": no limit of the station
-// has a window with enough data capture (quantrac_limit_ratio is exported only then).
+// has a latest closed period with enough data capture (quantrac_limit_ratio is exported only
+// then). A station quantrac has not rebuilt yet exports no state and is not on the map.
 const stateExpr = `max by (station) (
     label_replace((quantrac_station_up{station=~"$station"} == bool 0) * 3, "state", "down", "", "")
   or
@@ -44,7 +45,7 @@ const aqiMapExpr = `(
 // activeViolationsQL is the newest violation event of each station × parameter × regulation ×
 // period in the time range, kept when it is a start: the violations still open, with their
 // evidence. Its time is when the violation started.
-const activeViolationsQL = `SELECT * FROM (SELECT last("state") AS "state", "value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version" FROM "violations" WHERE "station" =~ /^$station$/ AND "regulation" =~ /^$regulation$/ AND $timeFilter GROUP BY "station", "parameter", "regulation", "period") WHERE "state" = 'started' GROUP BY "station", "parameter", "regulation", "period"`
+const activeViolationsQL = `SELECT * FROM (SELECT last("state") AS "state", "statistic", "value", "limit", "unit", "ratio", "coverage", "count", "window_start", "window_end", "reference", "version" FROM "violations" WHERE "station" =~ /^$station$/ AND "regulation" =~ /^$regulation$/ AND $timeFilter GROUP BY "station", "parameter", "regulation", "period") WHERE "state" = 'started' GROUP BY "station", "parameter", "regulation", "period"`
 
 func overview(ids *panelIDs) *dashboardBuilder {
 	d := newDashboard("quantrac-overview", "quantrac — Overview",
@@ -71,14 +72,14 @@ func overview(ids *panelIDs) *dashboardBuilder {
 	d = d.WithRow(row("Violations")).
 		WithPanel(table.NewPanelBuilder().Id(ids.id()).Title("Open violations with evidence").Height(10).Span(24).
 			Description("From InfluxDB measurement violations: the newest event of each limit in the time range, when it is a start. "+
-				"'Since' is when the breaching window ended; value is the window's statistic, limit the value in force (Kq × Kf applied), ratio = value ÷ limit, coverage the window's data capture.").
+				"'Since' is when the breaching period ended; value is the period's statistic at the regulation's reference conditions, limit the value in force (Kq × Kf applied), ratio = value ÷ limit, coverage the period's data capture, count its readings (sample, 1 h) or valid hours (days).").
 			WithTarget(influxTable("A", activeViolationsQL)).
-			WithTransformation(organize([]string{"state"}, map[string]string{"Time": "since", "count": "readings"})).
+			WithTransformation(organize([]string{"state"}, map[string]string{"Time": "since"})).
 			OverrideByName("ratio", []dashboard.DynamicConfigValue{{Id: "decimals", Value: 2}, {Id: "custom.cellOptions", Value: map[string]any{"type": "color-background"}},
 				{Id: "thresholds", Value: mustBuild(steps("green", 1, "red"))}}).
 			OverrideByName("coverage", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}})).
 		WithPanel(table.NewPanelBuilder().Id(ids.id()).Title("Limits breached now (live ratio and data capture)").Height(8).Span(12).
-			Description("From quantrac's metrics: every limit in violation now, its current limit ratio (statistic ÷ limit) and the data capture of its current window.").
+			Description("From quantrac's metrics: every limit in violation now, the limit ratio (statistic ÷ limit) and data capture of its latest closed period.").
 			WithTarget(promTable("A", `quantrac_violation{station=~"$station", regulation=~"$regulation"} == 1`)).
 			WithTarget(promTable("B", `quantrac_limit_ratio{station=~"$station", regulation=~"$regulation"} and on (station, parameter, regulation, period) quantrac_violation == 1`)).
 			WithTarget(promTable("C", `quantrac_window_coverage_ratio{station=~"$station", regulation=~"$regulation"} and on (station, parameter, regulation, period) quantrac_violation == 1`)).
@@ -99,9 +100,12 @@ func overview(ids *panelIDs) *dashboardBuilder {
 				{Id: "custom.cellOptions", Value: map[string]any{"type": "color-text"}}}))
 	d = d.WithRow(row("Exceedance budgets")).
 		WithPanel(bargauge.NewPanelBuilder().Id(ids.id()).Title("Exceedances used this calendar year").Height(8).Span(24).
-			Description("For limits that allow a number of exceedances per year (EU 2008/50: PM10 daily 50 µg/m³ 35 times): exceedances so far ÷ the allowance. 100 % means the next exceedance breaches the regulation.").
+			Description("For limits that allow a number of exceeding hours or days per calendar year (EU 2008/50: PM10 daily 50 µg/m³ 35 times; US NAAQS percentile forms: the allowance EPA's rank table gives, while the year runs the most its valid days can still reach): " +
+				"exceedances so far ÷ the allowance. Above 100 % every further exceedance is a violation. For forms averaged over 3 years (EU ozone, US NAAQS) the 3-year averages are shown too ('3 y').").
 			WithTarget(promInstant("A", `quantrac_exceedances{station=~"$station", regulation=~"$regulation"} / quantrac_exceedances_allowed{station=~"$station", regulation=~"$regulation"}`,
 				"{{station}} {{parameter}} {{period}} {{regulation}}")).
+			WithTarget(promInstant("B", `quantrac_exceedances_3y{station=~"$station", regulation=~"$regulation"} / quantrac_exceedances_allowed_3y{station=~"$station", regulation=~"$regulation"}`,
+				"{{station}} {{parameter}} {{period}} {{regulation}} (3 y)")).
 			Unit("percentunit").Min(0).Max(1).Thresholds(steps("green", 0.8, "orange", 1, "red")).
 			DisplayMode(common.BarGaugeDisplayModeGradient).Orientation(common.VizOrientationHorizontal))
 	return d

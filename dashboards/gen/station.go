@@ -18,20 +18,21 @@ import (
 // param is a parameter drawn on a station dashboard.
 type param struct {
 	id, title, unit, grafanaUnit string
-	rolling                      []string // rolling means drawn besides the readings: "1h", "8h", "24h"
+	rolling                      []string // means drawn besides the readings: "1h", "8h", "24h" (DESIGN §7)
 }
 
 // stationFilter selects the dashboard's station in InfluxQL.
 const stationFilter = `"station" =~ /^$station$/ AND $timeFilter`
 
-// readingsPanel draws a parameter's readings, its rolling means and, as dashed lines, the
-// limits of regulation reg (the newest version of each period).
+// readingsPanel draws a parameter's readings, the means the regulations use and, as dashed
+// lines, the limits of regulation reg (the newest version of each period).
 func readingsPanel(ids *panelIDs, cat catalog, reg, measurement string, p param) (*timeseries.PanelBuilder, error) {
 	ls, err := cat.current(reg, p.id)
 	if err != nil {
 		return nil, err
 	}
-	desc := fmt.Sprintf("Valid readings (status 00) of %s at $station, averaged per display interval, with the rolling means the regulations use.", p.title)
+	desc := fmt.Sprintf("Valid readings (status 00) of %s at $station, averaged per display interval, with the means the regulations define: "+
+		"clock-hour means (labelled by the hour's end), running 8-h means of hourly means, calendar-day means of hourly means (days in Asia/Ho_Chi_Minh).", p.title)
 	if d := describe(reg, ls, p.unit); d != "" {
 		desc += " Limits drawn: " + d + " (the newest version of each limit; the limit ratio panel shows the version quantrac applied)."
 	}
@@ -53,15 +54,21 @@ func readingsPanel(ids *panelIDs, cat catalog, reg, measurement string, p param)
 	return ts, nil
 }
 
-// rollingQuery is the rolling mean of a parameter over period r, computed from hourly means
-// (InfluxQL moving_average); "1h" is the hourly mean itself.
+// rollingQuery is a parameter's mean over period r as quantrac's rules define it (DESIGN §7),
+// from hourly means of the clock hours (h − 1 h, h] (GROUP BY time(1h, 1ns)): "1h" the hourly
+// mean, "8h" the running mean of 8 hourly means (moving_average), "24h" the local calendar
+// day's mean of its hourly means. Dashboards are static: days are those of quantrac's default
+// zone, Asia/Ho_Chi_Minh.
 func rollingQuery(measurement, field, r string) (query, alias string) {
-	hours := map[string]int{"1h": 1, "8h": 8, "24h": 24}[r]
-	if hours <= 1 {
-		return fmt.Sprintf(`SELECT mean(%q) FROM %q WHERE %s GROUP BY time(1h) fill(none)`, field, measurement, stationFilter), "1 h mean"
+	switch r {
+	case "8h":
+		return fmt.Sprintf(`SELECT moving_average(mean(%q), 8) FROM %q WHERE %s GROUP BY time(1h, 1ns) fill(none)`, field, measurement, stationFilter),
+			"8 h running mean of hourly means"
+	case "24h":
+		return fmt.Sprintf(`SELECT mean("m") FROM (SELECT mean(%q) AS "m" FROM %q WHERE %s GROUP BY time(1h, 1ns) fill(none)) WHERE $timeFilter GROUP BY time(1d) fill(none) tz('Asia/Ho_Chi_Minh')`,
+			field, measurement, stationFilter), "24 h mean (calendar day of hourly means)"
 	}
-	return fmt.Sprintf(`SELECT moving_average(mean(%q), %d) FROM %q WHERE %s GROUP BY time(1h) fill(none)`, field, hours, measurement, stationFilter),
-		fmt.Sprintf("%d h rolling mean", hours)
+	return fmt.Sprintf(`SELECT mean(%q) FROM %q WHERE %s GROUP BY time(1h, 1ns) fill(none)`, field, measurement, stationFilter), "1 h mean"
 }
 
 // limitSteps turns limits into thresholds: a band for a range (pH), else one step per maximum.
@@ -73,7 +80,7 @@ func limitSteps(ls []limit) *dashboard.ThresholdsConfigBuilder {
 		}
 	}
 	seen := map[float64]bool{}
-	colours := map[string]string{"1h": "red", "3h": "red", "8h": "orange", "24h": "orange", "1y": "yellow"}
+	colours := map[string]string{"sample": "red", "1h": "red", "3h": "red", "8h": "orange", "24h": "orange", "1y": "yellow"}
 	var maxima []limit
 	for _, l := range ls {
 		if l.Max != nil && !seen[*l.Max] {
@@ -102,22 +109,27 @@ func thresholdMode(ls []limit) common.GraphThresholdsStyleMode {
 }
 
 // limitRatioPanel shows statistic ÷ limit of every limit of the station: above 1 is a breach.
-// quantrac computes it with the limit in force at each window's end, the station's Kq × Kf
-// (QCVN 40) or K (QCVN 14), and its permit limits.
+// quantrac computes it for the latest closed period (the one the verdict is about) and for the
+// period in progress, with the limit in force, the station's Kq × Kf (QCVN 40) or K (QCVN 14),
+// its permit limits and the regulation's reference conditions.
 func limitRatioPanel(ids *panelIDs) *timeseries.PanelBuilder {
-	return timeseries.NewPanelBuilder().Id(ids.id()).Title("Limit ratio (window statistic ÷ limit in force)").Height(9).Span(12).
-		Description("quantrac_limit_ratio of every limit of $station under the selected regulations: above 1 (the red line) the limit is breached. " +
-			"It uses the limit version in force at the window's end and the station's coefficients (Kq × Kf, K) and permit limits; it is absent while a window lacks data capture.").
+	return timeseries.NewPanelBuilder().Id(ids.id()).Title("Limit ratio (statistic ÷ limit in force): latest closed period, and in progress").Height(9).Span(12).
+		Description("quantrac_limit_ratio of every limit of $station under the selected regulations, for the latest closed hour, 8-h mean, day, year or sample: above 1 (the red line) the period breached the limit; "+
+			"absent while that period lacks data capture. Dotted: quantrac_limit_ratio_provisional, the period in progress as it stands (a rise shows before the period closes). "+
+			"Both use the limit version in force, the station's coefficients (Kq × Kf, K), its permit limits and the regulation's reference conditions (EU gases at 20 °C).").
 		WithTarget(promRange("A", `quantrac_limit_ratio{station="$station", regulation=~"$regulation"}`, "{{parameter}} {{period}} {{regulation}}")).
+		WithTarget(promRange("B", `quantrac_limit_ratio_provisional{station="$station", regulation=~"$regulation"}`, "{{parameter}} {{period}} {{regulation}} (in progress)")).
+		OverrideByQuery("B", []dashboard.DynamicConfigValue{{Id: "custom.lineStyle", Value: map[string]any{"fill": "dot", "dash": []int{2, 4}}}}).
 		Min(0).Thresholds(steps("green", 1, "red")).
 		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeDashed)).
 		Legend(common.NewVizLegendOptionsBuilder().DisplayMode(common.LegendDisplayModeTable).Placement(common.LegendPlacementRight).ShowLegend(true).Calcs([]string{"lastNotNull", "max"}))
 }
 
-// coveragePanel shows the data capture of each limit's current window.
+// coveragePanel shows the data capture of each limit's latest closed period.
 func coveragePanel(ids *panelIDs) *bargauge.PanelBuilder {
-	return bargauge.NewPanelBuilder().Id(ids.id()).Title("Data capture of the current windows").Height(9).Span(12).
-		Description("quantrac_window_coverage_ratio: readings present × reporting interval ÷ period. Below the regulation's minimum (75 % unless it says otherwise) the window gives no verdict.").
+	return bargauge.NewPanelBuilder().Id(ids.id()).Title("Data capture of the latest closed periods").Height(9).Span(12).
+		Description("quantrac_window_coverage_ratio of the latest closed period: readings of the hour ÷ those the interval implies, or valid hours (days) ÷ the period's hours (days). " +
+			"Below the regulation's minimum (75 %: 18 of 24 hours, 6 of 8; EU annual means 90 %) the period gives no verdict.").
 		WithTarget(promInstant("A", `quantrac_window_coverage_ratio{station="$station", regulation=~"$regulation"}`, "{{parameter}} {{period}} {{regulation}}")).
 		Unit("percentunit").Min(0).Max(1).Thresholds(steps("red", 0.75, "green")).
 		DisplayMode(common.BarGaugeDisplayModeBasic).Orientation(common.VizOrientationHorizontal)

@@ -12,7 +12,7 @@ import (
 const wastewaterRegulation = "QCVN-40:2011/B"
 
 // wastewaterParams are the parameters of an automatic wastewater station; QCVN 40:2011 limits
-// are 1-hour means in quantrac's catalog.
+// hold for every sample (a station with basis 1h is judged on the hourly mean drawn beside).
 var wastewaterParams = []param{
 	{id: "ph", title: "pH", unit: "pH", grafanaUnit: "none", rolling: []string{"1h"}},
 	{id: "cod", title: "COD", unit: "mg/L", grafanaUnit: "conmgL", rolling: []string{"1h"}},

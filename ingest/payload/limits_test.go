@@ -56,7 +56,7 @@ func TestLimits(t *testing.T) {
 // TestEveryReasonCovered sends one message producing every reading-level reason.
 func TestEveryReasonCovered(t *testing.T) {
 	payload := `{"time":"2026-11-28T14:05:00+07:00","readings":{
-		"benzene":1, "so2":{"value":1,"unit":"ppq"}, "no2":"NaN", "pm25":-1, "pm10":1, "PM10":2,
+		"toluene":1, "so2":{"value":1,"unit":"ppq"}, "no2":"NaN", "pm25":-1, "pm10":1, "PM10":2,
 		"o3":{"value":1,"time":"2026-11-29T00:00:00Z"}, "co":{"value":1,"time":"2025-01-01T00:00:00Z"},
 		"tsp":{"value":1,"time":"tomorrow"}}}`
 	st := testRegistry(t).Station("LC-AQ-01")

@@ -19,7 +19,8 @@ func (d *Daemon) rebuild(ctx context.Context) error {
 	}
 	if d.cfg.Source == config.SourceNATS {
 		// A consumer group member rebuilds the stations of each partition when it acquires
-		// it (acquire), not every station at start.
+		// it (acquire), not every station at start; a standby acquires none.
+		d.engine.RebuildOnDemand()
 		d.rebuilt.Store(true)
 		return nil
 	}

@@ -7,13 +7,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/config"
 	"github.com/quantrac/quantrac/ingest"
 	"github.com/quantrac/quantrac/ingest/natsjs"
 	"github.com/quantrac/quantrac/internal/tlsfiles"
 	"github.com/quantrac/quantrac/param"
-	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
 )
 
@@ -79,11 +77,7 @@ func (d *Daemon) acquire(ctx context.Context, partitions []int) error {
 		return nil
 	}
 	start := time.Now()
-	only := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		only[id] = true
-	}
-	if err := d.derive.Rebuild(ctx, onlyStations{d.history(), only}, time.Now()); err != nil {
+	if err := d.derive.RebuildStations(ctx, d.history(), time.Now(), ids); err != nil {
 		return err
 	}
 	d.log.Info("stations rebuilt from InfluxDB", "partitions", partitions, "stations", len(ids), "took", time.Since(start).Round(time.Millisecond))
@@ -96,20 +90,6 @@ func (d *Daemon) history() *store.History {
 		p, ok := param.Lookup(name)
 		return ok && p.ID == name
 	})
-}
-
-// onlyStations is the history of some stations only: rebuilding the engine through it
-// rebuilds those stations and leaves the others as they are.
-type onlyStations struct {
-	h    rules.History
-	only map[string]bool
-}
-
-func (o onlyStations) Readings(ctx context.Context, station string, since time.Time, fn func(quantrac.Reading)) error {
-	if !o.only[station] {
-		return nil
-	}
-	return o.h.Readings(ctx, station, since, fn)
 }
 
 // sample is the first n of ids, for a log line.

@@ -106,7 +106,9 @@ func (d *Deriver) Observe(e *quantrac.Envelope) {
 	defer sa.mu.Unlock()
 	for i := range rs {
 		if rs[i].Valid() {
-			sa.tracker.Observe(rs[i].Param, rs[i].Time, rs[i].Value)
+			// Hours are labelled by their end, as the rules' (rules.HourEnd): a reading stamped
+			// 01:00 is the last of the tracker's hour 00:00–01:00.
+			sa.tracker.Observe(rs[i].Param, rs[i].Time.Add(-time.Nanosecond), rs[i].Value)
 		}
 	}
 	e.Indices = sa.emit(rs[0].Station, newest(rs), e.Indices)

@@ -446,7 +446,10 @@ func readYAML(t *testing.T, rel string, v any) {
 func TestDashboardsQueriesReturnData(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true})
 	q := startQuantrac(t, s.writeConfig(t, dashboardStations, ""))
-	start := time.Now().Add(-30 * time.Hour).UTC().Truncate(5 * time.Minute)
+	// From a clock hour: the newest readings (…:55) leave the hour in progress with data, so the
+	// 1h limits have a provisional ratio (a start at …:05 would end on an hour's last reading,
+	// and the panel's "in progress" query would have nothing to show for a wastewater station).
+	start := time.Now().Add(-30 * time.Hour).UTC().Truncate(time.Hour)
 	sum := stationsim(t, "-broker", s.broker.URL(), "-stations-file", s.dir+"/stations.yaml",
 		"-start", start.Format(time.RFC3339), "-step", "5m", "-count", "720", "-params", "9",
 		"-rate", "0", "-violate", "0.5", "-calibrate", "0.05", "-bad", "0.02", "-seed", "3")

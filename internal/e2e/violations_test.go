@@ -34,7 +34,7 @@ const violationStations = `stations:
     kind: wastewater
     location: {lat: 22.39, lon: 103.47}
     limits:
-      - {parameter: cod, max: 75, unit: mg/L, period: 1h}
+      - {parameter: cod, max: 75, unit: mg/L}
 `
 
 // backlog returns JSON backlog arrays of n readings of one parameter, every 5 minutes,
@@ -67,15 +67,22 @@ func publishAll(t *testing.T, url string, topic string, payloads []string) {
 	}
 }
 
-// A day of 5-minute PM2.5 at 60 µg/m³ violates QCVN 05:2023's 24 h limit (45 from 2026) with
-// ratio 60/45; too few readings, calibration readings and half the limit do not; a permit
-// COD limit fires as regulation "permit"; each start is in `violations` with its evidence;
-// after SIGTERM and a restart with no new data the violation is reported again.
+// A local calendar day of 5-minute PM2.5 at 60 µg/m³ violates QCVN 05:2023's 24 h limit (45
+// from 2026) with ratio 60/45 when its last reading (stamped 24:00) closes it; too few
+// readings, calibration readings and half the limit do not; a permit COD limit without a
+// period fires on its first reading as regulation "permit", period sample; each start is in
+// `violations` with its evidence; after SIGTERM and a restart with no new data the violation
+// is reported again from the stored state, without a second start.
 func TestViolationsAcceptance(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true})
 	cfg := s.writeConfig(t, violationStations, "")
 	q := startQuantrac(t, cfg)
-	end := time.Now().UTC().Add(-5 * time.Minute).Truncate(5 * time.Minute)
+	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh") // the stations' default zone
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := time.Now().In(ict)
+	end := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, ict) // yesterday's last reading: 24:00
 	publishAll(t, s.broker.URL(), "stations/V-AQ-HIGH/air", backlog("pm25", 60, "00", 288, end))
 	publishAll(t, s.broker.URL(), "stations/V-AQ-HALF/air", backlog("pm25", 22.5, "00", 288, end))
 	publishAll(t, s.broker.URL(), "stations/V-AQ-FEW/air", backlog("pm25", 60, "00", 150, end)) // 52 % capture
@@ -83,7 +90,7 @@ func TestViolationsAcceptance(t *testing.T) {
 	publishAll(t, s.broker.URL(), "stations/V-WW-01/wastewater", backlog("cod", 100, "00", 12, end))
 
 	high := `quantrac_violation{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V-AQ-HIGH"}`
-	permit := `quantrac_violation{parameter="cod",period="1h",regulation="permit",station="V-WW-01"}`
+	permit := `quantrac_violation{parameter="cod",period="sample",regulation="permit",station="V-WW-01"}`
 	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
 		return q.metric(high) == 1 && q.metric(permit) == 1, fmt.Sprintf("violation high=%v permit=%v", q.metric(high), q.metric(permit))
 	})
@@ -104,13 +111,15 @@ func TestViolationsAcceptance(t *testing.T) {
 		return n == 2, fmt.Sprintf("%d violation starts recorded", n)
 	})
 	ev := s.influx.Query("quantrac", `SELECT * FROM violations WHERE station = 'V-AQ-HIGH'`)[0].Rows()[0]
-	for _, f := range []string{"value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version"} {
+	for _, f := range []string{"value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version", "statistic", "unit"} {
 		if ev[f] == nil {
 			t.Errorf("violation evidence lacks %s: %v", f, ev)
 		}
 	}
-	if ev["limit"] != 45.0 || ev["value"] != 60.0 || ev["count"].(float64) < 216 {
-		t.Errorf("evidence = %v", ev)
+	dayStart := end.Add(-24 * time.Hour).UTC().Format(time.RFC3339)
+	if ev["limit"] != 45.0 || ev["value"] != 60.0 || ev["count"] != 24.0 || ev["coverage"] != 1.0 || ev["statistic"] != "mean" ||
+		ev["window_start"] != dayStart || ev["window_end"] != end.UTC().Format(time.RFC3339) {
+		t.Errorf("evidence = %v, want the day from %s: 24 hourly means of 60", ev, dayStart)
 	}
 	var api struct {
 		Violations []map[string]any `json:"violations"`

@@ -130,6 +130,10 @@ func text(key string) (vi, en string) {
 		return "Thiếu số liệu", "Insufficient data"
 	case "state_no_data":
 		return "Chưa có số liệu", "No data"
+	case "state_not_in_force":
+		return "Chưa có hiệu lực", "Not in force"
+	case "state_unknown":
+		return "Đang khôi phục", "Being restored"
 	// report
 	case "report_title":
 		return "Báo cáo kết quả quan trắc tự động, liên tục", "Automatic continuous monitoring report"

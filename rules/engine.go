@@ -151,6 +151,23 @@ func (e *Engine) Pending() []string {
 	return out
 }
 
+// Stale returns the stations this engine judges whose state a backfill or a reload made
+// incomplete, in registry order: they need a RebuildStations. Unlike Pending it leaves out the
+// stations never rebuilt (at start, or those a cluster member does not own).
+func (e *Engine) Stale() []string {
+	var out []string
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, s := range e.order {
+		s.mu.Lock()
+		if s.known && s.stale {
+			out = append(out, s.st.ID)
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
 // ReleaseStations forgets the state of the given stations, which become unknown until a
 // RebuildStations (a cluster member handing a partition of stations to another member).
 func (e *Engine) ReleaseStations(ids []string) {

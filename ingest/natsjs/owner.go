@@ -19,10 +19,11 @@ import (
 // the member's consumer was re-created for a membership change), and that any state it held
 // for its partitions may have been updated by another instance meanwhile: every partition is
 // acquired again. A partition the group's configuration takes away from the member is
-// forgotten too, so that getting it back acquires it again.
+// forgotten too (onRelease), so that getting it back acquires it again.
 type owner struct {
 	part      Partitioning
 	onAcquire func(ctx context.Context, partitions []int) error
+	onRelease func(partitions []int)
 	log       *slog.Logger
 	m         *metrics
 
@@ -91,16 +92,49 @@ func (o *owner) acquire(ctx context.Context, pin string, p int, m jetstream.Msg)
 }
 
 // setOwned records the member's partitions from the group's configuration; partitions no
-// longer owned will be acquired again if they come back.
+// longer owned are released, and will be acquired again if they come back.
 func (o *owner) setOwned(owned []int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	var gone []int
 	for q := range o.ready {
 		if !slices.Contains(owned, q) {
-			delete(o.ready, q)
+			gone = append(gone, q)
 		}
 	}
+	o.release(gone)
 	o.owned = owned
+}
+
+// unpinned releases every partition acquired under pin: another instance of the member is
+// pinned now, and a message under a new pin will acquire them again.
+func (o *owner) unpinned(pin string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.pin != pin {
+		return
+	}
+	gone := make([]int, 0, len(o.ready))
+	for q := range o.ready {
+		gone = append(gone, q)
+	}
+	o.release(gone)
+	o.pin = ""
+}
+
+// release forgets the partitions gone and tells onRelease; o.mu is held.
+func (o *owner) release(gone []int) {
+	if len(gone) == 0 {
+		return
+	}
+	slices.Sort(gone)
+	for _, q := range gone {
+		delete(o.ready, q)
+	}
+	o.log.Info("released partitions", "partitions", gone)
+	if o.onRelease != nil {
+		o.onRelease(gone)
+	}
 }
 
 // currentPin is the pin id of the last message received.

@@ -39,7 +39,11 @@ type Options struct {
 	// receiving (it was pinned for its member, or the membership gave its member more
 	// partitions), before any message of those partitions is delivered. Delivery waits
 	// until it returns nil; an error is logged and the call retried. nil: nothing to do.
-	OnAcquire  func(ctx context.Context, partitions []int) error
+	OnAcquire func(ctx context.Context, partitions []int) error
+	// OnRelease is called when this instance stops receiving partitions it had acquired:
+	// the membership gave them to another member, or another instance of the member was
+	// pinned. The stations of those partitions are judged elsewhere now. nil: nothing to do.
+	OnRelease  func(partitions []int)
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 }
@@ -73,7 +77,7 @@ func New(o Options) *Source {
 	}
 	o.MaxInflight = max(o.MaxInflight, 1)
 	s := &Source{opts: o, log: o.Logger, out: make(chan ingest.Message, o.MaxInflight)}
-	s.owner = owner{part: o.Layout.Partitioning, onAcquire: o.OnAcquire, log: o.Logger, ready: map[int]bool{}}
+	s.owner = owner{part: o.Layout.Partitioning, onAcquire: o.OnAcquire, onRelease: o.OnRelease, log: o.Logger, ready: map[int]bool{}}
 	s.m = newMetrics(o.Registerer, o.Layout.Partitioning.Partitions, s.Connected)
 	s.owner.m = s.m
 	return s
@@ -275,5 +279,10 @@ func (s *Source) refresh(ctx context.Context, js jetstream.JetStream) {
 	pinned := pin != "" && slices.ContainsFunc(info.PriorityGroups, func(g jetstream.PriorityGroupState) bool {
 		return g.PinnedClientID == pin
 	})
+	if pin != "" && !pinned && slices.ContainsFunc(info.PriorityGroups, func(g jetstream.PriorityGroupState) bool {
+		return g.PinnedClientID != ""
+	}) {
+		s.owner.unpinned(pin) // another instance of the member is pinned now
+	}
 	s.m.setPinned(pinned)
 }

@@ -60,6 +60,8 @@ type Daemon struct {
 	cat      *rules.Catalog
 	registry atomic.Pointer[quantrac.Registry]
 	rebuilt  atomic.Bool // rule state restored from InfluxDB: messages may be consumed
+	// staleEvery is how often stations a backfill made stale are looked for (refreshStale).
+	staleEvery time.Duration
 
 	source   ingest.Source
 	layout   natsjs.Layout // source nats: the stream and group
@@ -84,7 +86,7 @@ func New(cfg *config.Config, o Options) (d *Daemon, err error) {
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 15 * time.Second
 	}
-	d = &Daemon{cfg: cfg, opts: o, log: o.Logger, reg: prometheus.NewRegistry()}
+	d = &Daemon{cfg: cfg, opts: o, log: o.Logger, reg: prometheus.NewRegistry(), staleEvery: staleEvery}
 	d.registerOwnMetrics()
 	if d.cat, err = LoadRules(cfg); err != nil {
 		return nil, err

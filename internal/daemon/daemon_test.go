@@ -43,6 +43,12 @@ type configT = config.Config
 
 func startStack(t *testing.T, stations string, edit func(*config.Config)) *stack {
 	t.Helper()
+	return startStackTuned(t, stations, edit, nil)
+}
+
+// startStackTuned is startStack with tune applied to the daemon before it runs.
+func startStackTuned(t *testing.T, stations string, edit func(*config.Config), tune func(*Daemon)) *stack {
+	t.Helper()
 	s := &stack{
 		broker: testenv.Mosquitto(t, testenv.MosquittoOptions{Persistence: true}),
 		influx: testenv.InfluxDB(t, testenv.InfluxOptions{}),
@@ -69,6 +75,9 @@ func startStack(t *testing.T, stations string, edit func(*config.Config)) *stack
 	s.d, err = New(cfg, Options{WebListenAddress: "127.0.0.1:0", Version: "test"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tune != nil {
+		tune(s.d)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -40,6 +40,9 @@ func (d *Daemon) runMessages(ctx, hard context.Context, hardStop func()) error {
 	if d.rebuild(ctx) == nil {
 		pipeDone := make(chan error, 1)
 		go func() { pipeDone <- d.pipeline.Run(hard, d.source.Messages()) }()
+		staleDone := make(chan struct{})
+		go func() { d.refreshStale(ctx, d.staleEvery); close(staleDone) }()
+		defer func() { <-staleDone }()
 		d.log.Info("quantrac running", "source", d.cfg.Source, "broker", d.brokerName(), "influx", d.cfg.Influx.URL,
 			"stations", d.registry.Load().Len(), "web", d.http.Addr())
 		if srcErr = d.source.Run(ctx); srcErr != nil {

@@ -39,6 +39,7 @@ func (d *Daemon) newSource() (ingest.Source, error) {
 		Member:      d.cfg.NATS.Member,
 		MaxInflight: d.cfg.MQTT.MaxInflight,
 		OnAcquire:   d.acquire,
+		OnRelease:   d.release,
 		Logger:      d.log,
 		Registerer:  d.reg,
 	}), nil
@@ -82,6 +83,15 @@ func (d *Daemon) acquire(ctx context.Context, partitions []int) error {
 	}
 	d.log.Info("stations rebuilt from InfluxDB", "partitions", partitions, "stations", len(ids), "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// release is the NATS source's OnRelease: the stations of partitions another instance judges
+// now are forgotten, so that this instance exports no verdict for them (two instances
+// exporting the same station's limits would fire every alert twice).
+func (d *Daemon) release(partitions []int) {
+	owned, _ := d.layout.Partitioning.Stations(d.registry.Load(), partitions)
+	d.engine.ReleaseStations(owned)
+	d.log.Info("handed over stations", "partitions", partitions, "stations", len(owned), "ids", sample(owned, 20))
 }
 
 // history reads stored readings back from InfluxDB.

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,12 +59,17 @@ func newServer(t *testing.T, tiles string) *httptest.Server {
 	}
 	now := time.Now().Truncate(5 * time.Minute)
 	engine := rules.NewEngine(cat, reg, func() time.Time { return now })
+	if err := engine.Rebuild(context.Background(), nil, now); err != nil { // nothing stored before: start empty
+		t.Fatal(err)
+	}
 	var lines []string
 	for ts := now.Add(-24 * time.Hour); !ts.After(now); ts = ts.Add(5 * time.Minute) {
 		engine.Observe([]quantrac.Reading{{Station: "LC-AQ-01", Kind: quantrac.Air, Param: "pm25", Value: 30, Time: ts, Status: "00"}})
 		lines = append(lines, fmt.Sprintf("air,station=LC-AQ-01 pm25=30 %d", ts.UnixNano()))
 	}
 	in.Write("quantrac/autogen", strings.Join(lines, "\n"))
+	// A COD sample above QCVN 40:2011/B's 150 × 0.9: a violation in progress with its evidence.
+	engine.Observe([]quantrac.Reading{{Station: "LC-WW-01", Kind: quantrac.Wastewater, Param: "cod", Value: 500, Time: now.Add(-time.Minute), Status: "00"}})
 	registry := func() *quantrac.Registry { return reg }
 	a := api.New(api.Options{State: engine, Registry: registry, Catalog: cat, Now: func() time.Time { return now },
 		Archive: archive.New(store.NewQuerier(store.WriterOptions{URL: in.URL(), Bucket: "quantrac/autogen"}, nil))})
@@ -110,7 +116,8 @@ func TestPages(t *testing.T) {
 		{"/", "text/html", 200, []string{`<html lang="vi">`, "Bản đồ", `data-station="LC-AQ-01"`, `data-station="FR-AQ-01"`, "land-VN"}},
 		{"/?lang=en", "text/html", 200, []string{`<html lang="en">`, "Stations", `hreflang="vi"`}},
 		{"/stations/LC-AQ-01", "text/html", 200, []string{`<html lang="vi">`, `<figure class="chart" data-parameter="pm25"`, "QCVN-05:2023 24h 45"}},
-		{"/stations/LC-WW-01?lang=en", "text/html", 200, []string{"calibration", "2026-12-01 08:00 &#43;07"}},
+		{"/stations/LC-WW-01?lang=en", "text/html", 200, []string{"calibration", "2026-12-01 08:00 &#43;07",
+			`<tr class="violation-row" data-parameter="cod">`, "C 150 mg/L × kq 0.9 × kf 1 · "}},
 		{"/stations/FR-AQ-01", "text/html", 200, []string{`<html lang="en">`}},
 		{"/stations/NOPE", "text/html", 404, []string{"unknown station NOPE"}},
 		{"/stations/LC-AQ-01?period=2w", "text/html", 400, []string{"is not 24h, 7d or 30d"}},

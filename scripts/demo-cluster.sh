@@ -31,36 +31,15 @@ DEMO=$PWD/.demo-cluster
 mkdir -p "$DEMO"/{influxdb,logs,mosquitto}
 : >"$DEMO/pids"
 
-pids=()
+DEMO_NAME=demo-cluster
+# shellcheck source=scripts/demo-lib.sh
+. scripts/demo-lib.sh
 start_bg() { # start_bg NAME CMD... : run in the background, logging to .demo-cluster/logs/NAME.log
 	local name=$1
 	shift
 	"$@" >"$DEMO/logs/$name.log" 2>&1 &
 	pids+=($!)
 	echo "$name $!" >>"$DEMO/pids"
-}
-cleanup() {
-	echo
-	echo "demo-cluster: stopping…"
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		kill -TERM "${pids[$i]}" 2>/dev/null || true
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	echo "demo-cluster: stopped; data kept in .demo-cluster/ (rm -rf .demo-cluster to start afresh)"
-}
-trap cleanup EXIT
-trap 'exit 0' INT TERM
-wait_for() { # wait_for NAME CMD...
-	local name=$1
-	shift
-	for _ in $(seq 1 150); do
-		if "$@" >/dev/null 2>&1; then return 0; fi
-		sleep 0.2
-	done
-	echo "demo-cluster: $name did not start; see .demo-cluster/logs/" >&2
-	exit 1
 }
 
 # Three NATS nodes.

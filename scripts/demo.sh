@@ -28,31 +28,9 @@ DEMO=${DEMO_DIR:-$PWD/.demo}
 BIN=${QUANTRAC_BIN:-$PWD/bin}
 mkdir -p "$DEMO"/{mosquitto,influxdb,spool,prometheus,logs,ftp}
 
-pids=()
-cleanup() {
-	echo
-	echo "demo: stopping…"
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		kill -TERM "${pids[$i]}" 2>/dev/null || true
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	echo "demo: stopped; data kept in $DEMO (rm -rf it to start afresh)"
-}
-trap cleanup EXIT
-trap 'exit 0' INT TERM
-
-wait_for() { # wait_for NAME CMD...
-	local name=$1
-	shift
-	for _ in $(seq 1 100); do
-		if "$@" >/dev/null 2>&1; then return 0; fi
-		sleep 0.2
-	done
-	echo "demo: $name did not start; see $DEMO/logs/" >&2
-	exit 1
-}
+DEMO_NAME=demo
+# shellcheck source=scripts/demo-lib.sh
+. scripts/demo-lib.sh
 
 cat >"$DEMO/mosquitto/mosquitto.conf" <<CONF
 listener $MQTT_PORT 127.0.0.1

@@ -133,17 +133,5 @@ func streamTo(t testing.TB, broker *testenv.Broker, stationsFile string, count, 
 // finish waits for the stream and returns the readings it sent.
 func (st *stream) finish(t testing.TB) float64 {
 	t.Helper()
-	select {
-	case err := <-st.err:
-		if err != nil {
-			t.Fatalf("stationsim: %v\n%s", err, st.out.String())
-		}
-	case <-time.After(4 * time.Minute):
-		t.Fatalf("stationsim did not finish:\n%s", st.out.String())
-	}
-	sum := parseSummary(t, st.out.String())
-	if sum["failed"] != 0 {
-		t.Fatalf("stationsim failed to publish: %v", sum)
-	}
-	return sum["readings"]
+	return st.waitSent(t)["readings"]
 }

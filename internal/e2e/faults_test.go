@@ -71,14 +71,14 @@ func (st *stream) wait(t *testing.T) float64 {
 }
 
 // waitSent waits for the stream to finish and returns its summary.
-func (st *stream) waitSent(t *testing.T) map[string]float64 {
+func (st *stream) waitSent(t testing.TB) map[string]float64 {
 	t.Helper()
 	select {
 	case err := <-st.err:
 		if err != nil {
 			t.Fatalf("stationsim: %v\n%s", err, st.out.String())
 		}
-	case <-time.After(3 * time.Minute):
+	case <-time.After(4 * time.Minute):
 		t.Fatalf("stationsim did not finish:\n%s", st.out.String())
 	}
 	sum := parseSummary(t, st.out.String())

@@ -15,7 +15,7 @@ func (s *stationState) advanceClock(target int64, out []Transition) []Transition
 	s.nextClose = s.cal.end(lnew + 1)
 	for _, ser := range s.order {
 		for i := range ser.rules {
-			if x := ser.rules[i].x; x != nil && x.blk.cur.n > 0 && !x.blk.cur.closed {
+			if x := ser.rules[i].x; x != nil && x.blk != nil && x.blk.cur.n > 0 && !x.blk.cur.closed {
 				s.nextClose = min(s.nextClose, x.blk.cur.end)
 			}
 		}
@@ -30,7 +30,7 @@ func (s *stationState) closeRule(ser *series, rs *ruleState, lold, lnew int64, o
 	case r.kind == perSample:
 		return out
 	case r.kind == perBlock:
-		if b := &rs.x.blk; b.cur.n > 0 && !b.cur.closed && b.cur.end <= s.clock {
+		if b := rs.x.blk; b.cur.n > 0 && !b.cur.closed && b.cur.end <= s.clock {
 			b.cur.closed = true
 			v := s.evalBlock(rs, &b.cur, false)
 			out = s.judged(ser, rs, &v, true, out)
@@ -142,7 +142,7 @@ func (s *stationState) provisional(ser *series, rs *ruleState) (v verdict, ok bo
 	case s.clock == 0 || r.kind == perSample:
 		return v, false
 	case r.kind == perBlock:
-		b := &rs.x.blk
+		b := rs.x.blk
 		if b.cur.closed || b.cur.n == 0 {
 			return v, false
 		}

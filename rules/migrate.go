@@ -52,7 +52,7 @@ func (s *stationState) migrate(old *stationState) {
 			}
 			o := &os.rules[i]
 			r.alert, r.active, r.starts, r.last, r.lastState = o.alert, o.active, o.starts, o.last, o.lastState
-			if r.x != nil && o.x != nil {
+			if r.x != nil && o.x != nil && (r.x.blk == nil) == (o.x.blk == nil) {
 				r.x = o.x
 			}
 			if r.yr != nil && o.yr != nil && r.yr.unitDays == o.yr.unitDays {

@@ -33,11 +33,12 @@ type summary struct {
 // setLast records v as the latest closed period's verdict, as exported.
 func (r *ruleState) setLast(v *verdict) { r.last, r.lastState = summary{v.ratio, v.coverage}, v.state }
 
-// ruleExtra is the state of sample and block rules.
+// ruleExtra is the state of sample and block rules: 24 bytes for a sample rule, whose
+// blocks stay nil (a wastewater station has one per limit).
 type ruleExtra struct {
 	sampleT int64   // sample rules: the newest reading compared, Unix ns
 	sampleV float64 // and its value
-	blk     blocks  // block rules
+	blk     *blocks // block rules
 }
 
 func newRuleState(r *rule, st *quantrac.Station) ruleState {
@@ -50,8 +51,10 @@ func newRuleState(r *rule, st *quantrac.Station) ruleState {
 		rs.yr = newYearState(r.reg.AnnualOfDays)
 	case r.counted:
 		rs.yr = newYearState(r.unitDays())
-	case r.kind == perSample || r.kind == perBlock:
+	case r.kind == perSample:
 		rs.x = &ruleExtra{}
+	case r.kind == perBlock:
+		rs.x = &ruleExtra{blk: &blocks{}}
 	}
 	return rs
 }

@@ -53,10 +53,15 @@ func newStationState(st *quantrac.Station, cat *Catalog) *stationState {
 		}
 	}
 	rules = append(rules, permitRules(st)...)
+	perParam := map[string]int{}
+	for _, r := range rules {
+		perParam[r.param]++
+	}
 	for _, r := range rules {
 		ser := s.find(r.param)
 		if ser == nil {
 			ser = s.newSeries(r.param)
+			ser.rules = make([]ruleState, 0, perParam[r.param]) // exactly: a station keeps them for life
 		}
 		ser.rules = append(ser.rules, newRuleState(r, st))
 		ser.needHours = ser.needHours || (r.kind != perSample && r.kind != perBlock)
@@ -230,7 +235,7 @@ func (s *stationState) evalSample(rs *ruleState) verdict {
 // block counts a reading in its clock block; readings for blocks older than the newest
 // closed one are not counted.
 func (s *stationState) block(ser *series, rs *ruleState, t int64, v float64) {
-	b, span := &rs.x.blk, rs.rule.span
+	b, span := rs.x.blk, rs.rule.span
 	end := ceilDiv(t+s.cal.sub, span)*span - s.cal.sub
 	switch {
 	case end > b.cur.end:

@@ -53,7 +53,7 @@ func pollutantIndex(p string) (int, bool) {
 // ringHours is how many clock hours a Tracker keeps per pollutant. The daily index of the
 // previous day, asked for at 23:59, reaches back 47 hours to the day's first hour and 7 more
 // for its first 8 h mean: 55 hours; 56 (a multiple of 8) keeps the rings of 10,000 stations
-// at 54 MB.
+// measuring all six pollutants at 54 MB.
 const ringHours = 56
 
 // slot returns the ring index of clock hour h.
@@ -72,16 +72,19 @@ const (
 	need24h = 18 // hourly means a 24 h mean needs
 )
 
-// bucket accumulates the valid readings of one clock hour: 16 bytes, 6 × 64 of them a
-// station (6 KB; 10,000 stations hold 61 MB of them).
+// bucket accumulates the valid readings of one clock hour: 16 bytes, ringHours of them per
+// pollutant a station measures (896 bytes; 5.4 KB for all six).
 type bucket struct {
 	sum  float64
 	hour int32 // local clock hour: (Unix seconds + zone offset) / 3600 (until the year 246,000)
 	n    int32
 }
 
-// Tracker keeps the hourly means one station needs for its indices — the last 64 local clock
-// hours of each pollutant, in fixed memory — and computes hourly and daily indices from them.
+// ring holds the hours of one pollutant.
+type ring [ringHours]bucket
+
+// Tracker keeps the hourly means one station needs for its indices — the last 56 local clock
+// hours of each pollutant, in a fixed ring allocated with its first reading — and computes hourly and daily indices from them.
 // Readings may arrive late or out of order; a reading older than the oldest hour kept is
 // ignored. A Tracker is not safe for concurrent use: the caller locks.
 type Tracker struct {
@@ -91,8 +94,9 @@ type Tracker struct {
 	MinPerHour int
 
 	loc    *time.Location
-	latest int64 // newest clock hour observed
-	series [numPollutants][ringHours]bucket
+	latest int64                // newest clock hour observed
+	series [numPollutants]*ring // nil until the pollutant's first reading: a registered station
+	// that has not reported, or does not measure a pollutant, costs nothing for it
 
 	// The zone offset in force over [zoneStart, zoneEnd) (Unix seconds), so that hourOf does
 	// not look the zone up for every reading.
@@ -120,7 +124,7 @@ func (t *Tracker) Observe(param string, at time.Time, v float64) {
 		return // older than anything kept
 	}
 	t.latest = max(t.latest, h)
-	b := &t.series[i][slot(h)]
+	b := t.bucket(i, h)
 	if int64(b.hour) != h || b.n == 0 {
 		*b = bucket{hour: int32(h)}
 	}
@@ -142,12 +146,20 @@ func (t *Tracker) ObserveHour(param string, end time.Time, sum float64, n int) {
 		return
 	}
 	t.latest = max(t.latest, h)
-	b := &t.series[i][slot(h)]
+	b := t.bucket(i, h)
 	if int64(b.hour) != h || b.n == 0 {
 		*b = bucket{hour: int32(h)}
 	}
 	b.sum += sum
 	b.n += int32(n)
+}
+
+// bucket returns the bucket of pollutant p's clock hour h, allocating p's ring on first use.
+func (t *Tracker) bucket(p int, h int64) *bucket {
+	if t.series[p] == nil {
+		t.series[p] = new(ring)
+	}
+	return &t.series[p][slot(h)]
 }
 
 // hourOf returns the local clock hour of an instant: hours are counted on the local wall
@@ -181,7 +193,11 @@ func zoneAt(l time.Time) (off, start, end int64) {
 
 // mean returns the hourly mean of a pollutant for a clock hour.
 func (t *Tracker) mean(p int, h int64) (float64, bool) {
-	b := &t.series[p][slot(h)]
+	r := t.series[p]
+	if r == nil {
+		return math.NaN(), false
+	}
+	b := &r[slot(h)]
 	if int64(b.hour) != h || b.n == 0 || int(b.n) < t.MinPerHour {
 		return math.NaN(), false
 	}

@@ -46,6 +46,9 @@ func TestFreePort(t *testing.T) {
 			t.Fatalf("port %d returned twice in %v", p, ports)
 		}
 		seen[p] = true
+		if lo, hi := servicePortRange(); hi > lo && (p < lo || p >= hi) {
+			t.Errorf("port %d is outside [%d, %d): the kernel may hand it to an outgoing connection", p, lo, hi)
+		}
 	}
 	l, err := net.Listen("tcp", loopback(FreePort(t)))
 	if err != nil {

@@ -41,7 +41,11 @@ func partitionCounts(q *quantrac, partitions int) []float64 {
 }
 
 // pinWatch samples quantrac_nats_pinned of a member's instances and records any moment at
-// which more than one was pinned.
+// which more than one was pinned for longer than an instance takes to notice that the pin
+// moved: an instance refreshes the gauge from the consumer's state every 2 s, so when the
+// server re-pins the member (its pinned instance died, or the consumer's leader moved) the
+// old instance reports 1 for up to 2 s while the server already refuses its pulls. A double
+// that outlasts pinLag is two instances consuming.
 type pinWatch struct {
 	mu     sync.Mutex
 	both   []string
@@ -50,19 +54,30 @@ type pinWatch struct {
 	sample int
 }
 
+// pinLag is the longest an instance may report a pin it lost: the 2 s refresh of the gauge,
+// its consumer-info request and a scrape, on a loaded machine.
+const pinLag = 4 * time.Second
+
 func watchPins(qs ...*quantrac) *pinWatch {
 	w := &pinWatch{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
+		var since time.Time // the first sample of the current double, if any
 		for {
 			pinned := 0
 			for _, q := range qs {
 				pinned += int(q.metric("quantrac_nats_pinned"))
 			}
+			now := time.Now()
 			w.mu.Lock()
 			w.sample++
-			if pinned > 1 {
-				w.both = append(w.both, time.Now().Format(time.StampMilli))
+			switch {
+			case pinned <= 1:
+				since = time.Time{}
+			case since.IsZero():
+				since = now
+			case now.Sub(since) > pinLag:
+				w.both = append(w.both, fmt.Sprintf("%s (since %s)", now.Format(time.StampMilli), since.Format(time.StampMilli)))
 			}
 			w.mu.Unlock()
 			select {

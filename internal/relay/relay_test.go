@@ -89,9 +89,10 @@ func TestRelayAcksOnlyStored(t *testing.T) {
 		}
 		return s.CachedInfo().State.Msgs
 	}
+	// The relay counts a message forwarded just after its publish ack: wait for both.
 	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
-		e := testutil.ToFloat64(rr.r.errs)
-		return e > 0 && stored() == 5, fmt.Sprintf("%v publish errors, %d stored", e, stored())
+		e, f := testutil.ToFloat64(rr.r.errs), testutil.ToFloat64(rr.r.forwarded)
+		return e > 0 && stored() == 5 && f >= 5, fmt.Sprintf("%v publish errors, %d stored, %v forwarded", e, stored(), f)
 	})
 	if v := testutil.ToFloat64(rr.r.forwarded); v != 5 {
 		t.Fatalf("%v messages acknowledged with a full stream, want 5", v)

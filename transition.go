@@ -6,6 +6,9 @@ import "time"
 const (
 	ViolationStarted = "started"
 	ViolationEnded   = "ended"
+	// ViolationWithdrawn overwrites a point that re-judged data no longer support (a late
+	// reading changed the period it stood on): every reader ignores it.
+	ViolationWithdrawn = "withdrawn"
 )
 
 // Transition is the start or the end of a violation with its evidence: enough to recompute
@@ -17,7 +20,10 @@ type Transition struct {
 	Parameter   string    `json:"parameter"`
 	Regulation  string    `json:"regulation"`
 	Period      string    `json:"period"`       // sample, 1h, 8h, 24h, 1y, …
-	State       string    `json:"state"`        // ViolationStarted or ViolationEnded
+	State       string    `json:"state"`        // ViolationStarted, ViolationEnded or ViolationWithdrawn
+	// Episode identifies the exceedance episode a start and its end belong to: the end of the
+	// period that started it (RFC 3339, UTC), unique per station and limit.
+	Episode string `json:"episode"`
 	Value       float64   `json:"value"`        // the period's statistic, in Unit at Reference
 	Limit       float64   `json:"limit"`        // the limit in force, station coefficients applied
 	Ratio       float64   `json:"ratio"`        // Value ÷ Limit (ranges: see rules/README.md)

@@ -20,12 +20,12 @@ type ViolationFilter struct {
 }
 
 // violationFields are the evidence fields of DESIGN §6, in the order of the query's columns.
-const violationFields = `"state", "value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version", ` +
+const violationFields = `"state", "episode", "value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version", ` +
 	`"statistic", "unit", "reference", "form", "exceedances", "exceedances_allowed", "exceedances_3y", "exceedances_allowed_3y", "years"`
 
 // ViolationsQuery returns the InfluxQL statement Violations runs.
 func ViolationsQuery(f ViolationFilter) string {
-	var where []string
+	where := []string{`"state" != 'withdrawn'`} // superseded by re-judged data
 	if f.Station != "" {
 		where = append(where, `"station" = `+store.QuoteString(f.Station))
 	}
@@ -35,10 +35,7 @@ func ViolationsQuery(f ViolationFilter) string {
 	if !f.To.IsZero() {
 		where = append(where, fmt.Sprintf("time <= %d", f.To.UnixNano()))
 	}
-	q := "SELECT " + violationFields + ` FROM "violations"`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	q := "SELECT " + violationFields + ` FROM "violations" WHERE ` + strings.Join(where, " AND ")
 	return q + ` GROUP BY "station", "parameter", "regulation", "period"`
 }
 
@@ -69,7 +66,7 @@ func (a *Archive) Violations(ctx context.Context, f ViolationFilter) ([]quantrac
 // LastBeforeQuery returns the InfluxQL statement that finds, per limit of the station, the
 // last transition written at or before t: a violation started and not ended is still in force.
 func LastBeforeQuery(station string, t time.Time) string {
-	return fmt.Sprintf(`SELECT last("state") AS "state" FROM "violations" WHERE "station" = %s AND time <= %d GROUP BY "parameter", "regulation", "period"`,
+	return fmt.Sprintf(`SELECT last("state") AS "state" FROM "violations" WHERE "station" = %s AND "state" != 'withdrawn' AND time <= %d GROUP BY "parameter", "regulation", "period"`,
 		store.QuoteString(station), t.UnixNano())
 }
 
@@ -118,7 +115,7 @@ func transition(s store.Series, row []any) (quantrac.Transition, error) {
 	if err != nil {
 		return t, err
 	}
-	t.State, t.Version = str("state"), str("version")
+	t.State, t.Episode, t.Version = str("state"), str("episode"), str("version")
 	t.Value, t.Limit, t.Ratio, t.Coverage = num("value"), num("limit"), num("ratio"), num("coverage")
 	t.Count = int(num("count"))
 	t.Statistic, t.Unit, t.Reference, t.Form = str("statistic"), str("unit"), str("reference"), str("form")

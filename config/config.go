@@ -108,6 +108,9 @@ type Limits struct {
 	MaxAge          time.Duration `yaml:"max_age"`
 	MaxReadings     int           `yaml:"max_readings"`
 	MaxArray        int           `yaml:"max_array"`
+	// CloseDelay is how long after a period's end the wall clock closes it for a station that
+	// sent nothing newer, so that a station fallen silent still has its hour and day judged.
+	CloseDelay time.Duration `yaml:"close_delay"`
 }
 
 // Default returns the configuration used when no file is given: a local Mosquitto and
@@ -140,6 +143,7 @@ func Default() Config {
 			MaxAge:          720 * time.Hour,
 			MaxReadings:     1000,
 			MaxArray:        10000,
+			CloseDelay:      30 * time.Minute,
 		},
 	}
 }

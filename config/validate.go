@@ -208,6 +208,9 @@ func (c *Config) validateLimits(p *problems) {
 	if l.MaxAge < time.Hour {
 		p.add("limits.max_age", "%v is below 1h", l.MaxAge)
 	}
+	if l.CloseDelay < time.Minute || l.CloseDelay > 24*time.Hour {
+		p.add("limits.close_delay", "%v out of range (1m..24h)", l.CloseDelay)
+	}
 	if l.MaxReadings < 1 {
 		p.add("limits.max_readings", "must be at least 1")
 	}

@@ -223,6 +223,9 @@ func runCase(t *testing.T, c *testCase, cat *Catalog, reg *quantrac.Registry, or
 				if err := e.RebuildStations(context.Background(), h, now, p); err != nil {
 					t.Fatal(err)
 				}
+				got := e.Drain()
+				h.write(nil, got)
+				trs = stored(trs, got)
 			}
 		}
 		if check {
@@ -232,20 +235,25 @@ func runCase(t *testing.T, c *testCase, cat *Catalog, reg *quantrac.Registry, or
 	return e.Stations()[0].Limits
 }
 
-// stored adds trs to what InfluxDB holds: a transition written again for the same limit and
-// period end (a start revised by late readings) replaces the first.
+// stored adds trs to what InfluxDB holds, as readers see it: a transition written again for
+// the same limit and period end (re-judged) replaces the first, and a withdrawn one removes it.
 func stored(held, trs []Transition) []Transition {
 	for _, tr := range trs {
 		i := slices.IndexFunc(held, func(o Transition) bool {
 			return o.Station == tr.Station && o.Parameter == tr.Parameter && o.Regulation == tr.Regulation &&
 				o.Period == tr.Period && o.WindowEnd.Equal(tr.WindowEnd)
 		})
-		if i < 0 {
+		switch {
+		case tr.State == quantrac.ViolationWithdrawn && i >= 0:
+			held = slices.Delete(held, i, i+1)
+		case tr.State == quantrac.ViolationWithdrawn:
+		case i < 0:
 			held = append(held, tr)
-		} else {
+		default:
 			held[i] = tr
 		}
 	}
+	slices.SortStableFunc(held, func(a, b Transition) int { return a.WindowEnd.Compare(b.WindowEnd) })
 	return held
 }
 

@@ -13,6 +13,11 @@ func (s *stationState) advanceClock(target int64, out []Transition) []Transition
 		}
 	}
 	s.nextClose = s.cal.end(lnew + 1)
+	if lnew != lold {
+		for _, ser := range s.order {
+			ser.forget(s.cal.end(lnew)) // closed hours keep their aggregates only
+		}
+	}
 	for _, ser := range s.order {
 		for i := range ser.rules {
 			if x := ser.rules[i].x; x != nil && x.blk != nil && x.blk.cur.n > 0 && !x.blk.cur.closed {
@@ -157,64 +162,10 @@ func (s *stationState) provisional(ser *series, rs *ruleState) (v verdict, ok bo
 	return v, v.count > 0
 }
 
-// flush ends a station's batch: it closes the periods that end at its newest reading, and
-// re-evaluates the latest closed period of every series that took a late reading, so that
-// verdicts and alerts follow the data (event time).
+// flush ends a station's batch: it closes the periods that end at its newest reading.
 func (s *stationState) flush(out []Transition) []Transition {
 	if s.pending != 0 {
 		out = s.advanceClock(s.pending, out)
 	}
-	if len(s.queued) > 0 {
-		out = append(out, s.queued...)
-		s.queued = nil
-	}
-	if !s.dirty {
-		return out
-	}
-	s.dirty = false
-	s.stamp++
-	for _, ser := range s.order {
-		if !ser.dirty {
-			continue
-		}
-		ser.dirty = false
-		for i := range ser.rules {
-			rs := &ser.rules[i]
-			v := s.latest(ser, rs)
-			rs.setLast(&v)
-			if v.count > 0 && s.known {
-				n := len(out)
-				out = s.step(ser, rs, &v, out)
-				if len(out) == n {
-					out = s.revise(ser, rs, &v, out)
-				}
-			}
-		}
-	}
 	return out
-}
-
-// revise re-records the start of the violation in progress when late readings changed the
-// evidence of the very period it started on (its state unchanged): the same point (station,
-// limit, period end) is written again and replaces the first in InfluxDB, so the stored
-// evidence is what the period's stored readings give. It is not a new start
-// (quantrac_violations_total does not count it).
-func (s *stationState) revise(ser *series, rs *ruleState, v *verdict, out []Transition) []Transition {
-	a := rs.active
-	if a == nil || a.WindowEnd.UnixNano() != v.end || v.state != vExceeded {
-		return out
-	}
-	tr := s.transition(ser, rs, v, Started)
-	if tr == *a {
-		return out
-	}
-	rs.active = &tr
-	for i := len(out) - 1; i >= 0; i-- { // already in this batch: replace it
-		if o := &out[i]; o.State == Started && o.WindowEnd.Equal(tr.WindowEnd) && o.Period == tr.Period &&
-			o.Parameter == tr.Parameter && o.Regulation == tr.Regulation && o.Station == tr.Station {
-			*o = tr
-			return out
-		}
-	}
-	return append(out, tr)
 }

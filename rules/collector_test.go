@@ -174,11 +174,10 @@ limits:
 	if err := e.RebuildStations(t.Context(), nil, now, []string{"Q-1", "Q-2", "W-1"}); err != nil {
 		t.Fatal(err)
 	}
-	e.Observe(day("Q-1", "pm10", mar1, 288, 60))
-	e.Observe(day("Q-1", "pm25", mar1, 288, 12.25))
-	e.Observe(day("Q-1", "o3", mar1.Add(-24*time.Hour), 576, 130))
-	e.Observe(day("Q-2", "pm10", mar1, 100, 20))
-	e.Observe(day("Q-2", "no2", mar1, 130, 1e-7))
+	// A station's parameters in one batch: Observe takes them in time order.
+	e.Observe(slices.Concat(day("Q-1", "pm10", mar1, 288, 60), day("Q-1", "pm25", mar1, 288, 12.25),
+		day("Q-1", "o3", mar1.Add(-24*time.Hour), 576, 130)))
+	e.Observe(slices.Concat(day("Q-2", "pm10", mar1, 100, 20), day("Q-2", "no2", mar1, 130, 1e-7)))
 	e.Observe([]quantrac.Reading{{Station: "W-1", Kind: quantrac.Wastewater, Param: "cod", Value: 300, Time: mar1.Add(23 * time.Hour), Status: "00"}})
 
 	x := e.Exporter()

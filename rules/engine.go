@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +23,8 @@ type Transition = quantrac.Transition
 type Engine struct {
 	cat *Catalog
 	now func() time.Time
+
+	closeDelay time.Duration // Tick closes periods that ended this long before the wall clock
 
 	mu       sync.RWMutex // guards reg, stations, order and rebuilt; station states lock themselves
 	reg      *quantrac.Registry
@@ -74,6 +78,9 @@ func (e *Engine) SetRegistry(reg *quantrac.Registry) {
 // a late reading re-opens its hour, and the latest closed periods that depend on it are judged
 // again once the station's readings of the batch are in (rules/README.md, "Evaluation").
 func (e *Engine) Observe(rs []quantrac.Reading) []Transition {
+	if !slices.IsSortedFunc(rs, byStationTime) {
+		slices.SortStableFunc(rs, byStationTime) // a backlog newest first is judged in time order
+	}
 	var out []Transition
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -97,6 +104,57 @@ func (e *Engine) Observe(rs []quantrac.Reading) []Transition {
 		cur.mu.Unlock()
 	}
 	return out
+}
+
+// SetCloseDelay sets how long after a period's end the wall clock closes it when the station
+// has sent nothing newer (Tick); 0 leaves periods to the readings alone.
+func (e *Engine) SetCloseDelay(d time.Duration) {
+	e.mu.Lock()
+	e.closeDelay = d
+	e.mu.Unlock()
+}
+
+// Tick closes, at wall-clock time now, every period that ended more than the close delay ago
+// at a station that sent nothing newer — a station fallen silent still has its hour and day
+// judged — and returns the transitions that causes. Readings for those periods that come
+// later re-judge them.
+func (e *Engine) Tick(now time.Time) []Transition {
+	var out []Transition
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closeDelay <= 0 {
+		return nil
+	}
+	target := now.Add(-e.closeDelay).UnixNano()
+	for _, s := range e.order {
+		s.mu.Lock()
+		if s.known && s.clock > 0 && target > s.clock {
+			s.flush(nil)
+			out = s.advanceClock(target, out)
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// Drain returns the transitions that re-judging stations (RebuildStations) queued — the
+// corrections of their record, withdrawals included — and forgets them: the caller writes them.
+func (e *Engine) Drain() []Transition {
+	var out []Transition
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, s := range e.order {
+		s.mu.Lock()
+		out = append(out, s.queued...)
+		s.queued = nil
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// byStationTime orders readings by station, then time.
+func byStationTime(a, b quantrac.Reading) int {
+	return cmp.Or(strings.Compare(a.Station, b.Station), a.Time.Compare(b.Time))
 }
 
 // Active returns the violations in progress, each as the transition that started it, in

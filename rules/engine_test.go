@@ -179,9 +179,10 @@ func TestRebuild(t *testing.T) {
 			h.write(b, first.Observe(b))
 		}
 	}
-	for _, st := range sts[:50] {
-		feed(day(st.ID, "pm25", mar1.Add(-24*time.Hour), 576, 60))
-		feed(day(st.ID, "pm10", mar1.Add(-24*time.Hour), 576, 120))
+	for _, st := range sts[:50] { // a record of both parameters every 5 minutes
+		rs := slices.Concat(day(st.ID, "pm25", mar1.Add(-24*time.Hour), 576, 60), day(st.ID, "pm10", mar1.Add(-24*time.Hour), 576, 120))
+		slices.SortStableFunc(rs, byStationTime)
+		feed(rs)
 	}
 	w := day("W", "cod", mar1.Add(47*time.Hour), 12, 100)
 	for i := range w {
@@ -225,7 +226,14 @@ func TestRebuild(t *testing.T) {
 	for i, got := range second.Stations() {
 		want := firstStations[i]
 		if !slices.EqualFunc(got.Limits, want.Limits, sameVerdict) || !slices.Equal(got.Values, want.Values) || !got.LastValid.Equal(want.LastValid) {
-			t.Errorf("%s after rebuild:\n%+v\nwant\n%+v", got.Station, got, want)
+			for j := range got.Limits {
+				if !sameVerdict(got.Limits[j], want.Limits[j]) {
+					t.Errorf("%s after rebuild: limit\n%+v\nwant\n%+v", got.Station, got.Limits[j], want.Limits[j])
+				}
+			}
+			if !slices.Equal(got.Values, want.Values) || !got.LastValid.Equal(want.LastValid) {
+				t.Errorf("%s after rebuild: values %+v last valid %v, want %+v %v", got.Station, got.Values, got.LastValid, want.Values, want.LastValid)
+			}
 		}
 	}
 	if got := exposeString(t, second.Exporter()); !strings.Contains(got, "quantrac_rules_rebuilt 1") ||
@@ -298,9 +306,10 @@ func TestObserveConcurrent(t *testing.T) {
 
 // TestLateReadingsReviseTheStart: a station's messages reach the engine out of order (the
 // daemon decodes concurrently), so a day can close before all its readings are in. The day's
-// verdict is decided on the hours in; when the rest arrive, the start is written again for
-// the same day (the same point in InfluxDB) with the full day's evidence, and is not counted
-// as a second violation.
+// verdict is decided on the hours in; the late readings make the station stale, and
+// re-judging it from the stored readings (RebuildStations, as the daemon does) writes the
+// start again at the same point with the full day's evidence, without counting a second
+// violation.
 func TestLateReadingsReviseTheStart(t *testing.T) {
 	cat := mustCatalog(t)
 	st := airStation("V", "QCVN-05:2023")
@@ -313,18 +322,27 @@ func TestLateReadingsReviseTheStart(t *testing.T) {
 	d := time.Date(2026, 12, 4, 0, 0, 0, 0, loc)
 	now := d.Add(33 * time.Hour)
 	e := NewEngine(cat, reg, func() time.Time { return now })
-	if err := e.Rebuild(t.Context(), nil, now); err != nil {
+	h := newMemHistory(reg)
+	if err := e.Rebuild(t.Context(), h, now); err != nil {
 		t.Fatal(err)
 	}
 	rs := day("V", "pm25", d, 288, 60)
 	var trs []Transition
 	for _, i := range []int{0, 48, 96, 144, 240, 192} { // 4-hour messages; 20:00-24:00 before 16:00-20:00
 		got := e.Observe(rs[i : i+48])
+		h.write(rs[i:i+48], got)
 		trs = append(trs, got...)
 		if i == 240 && (len(got) != 1 || got[0].State != Started || got[0].Count != 20) {
 			t.Fatalf("the day closes on 20 valid hours: %+v", got)
 		}
 	}
+	if p := e.Pending(); !slices.Equal(p, []string{"V"}) {
+		t.Fatalf("pending %v, want the station the late readings made stale", p)
+	}
+	if err := e.RebuildStations(t.Context(), h, now, e.Pending()); err != nil {
+		t.Fatal(err)
+	}
+	trs = append(trs, e.Drain()...)
 	if len(trs) != 2 {
 		t.Fatalf("%d transitions, want the start and its revision: %+v", len(trs), trs)
 	}
@@ -333,8 +351,8 @@ func TestLateReadingsReviseTheStart(t *testing.T) {
 			t.Errorf("transition %+v", tr)
 		}
 	}
-	if last := trs[1]; last.Count != 24 || last.Coverage != 1 {
-		t.Errorf("last revision %+v, want the full day's evidence", last)
+	if last := trs[1]; last.Count != 24 || last.Coverage != 1 || last.Episode != trs[0].Episode {
+		t.Errorf("last revision %+v, want the full day's evidence in the same episode", last)
 	}
 	if a := e.Active(); len(a) != 1 || a[0] != trs[1] {
 		t.Errorf("active %+v", a)
@@ -342,6 +360,9 @@ func TestLateReadingsReviseTheStart(t *testing.T) {
 	if got := exposeString(t, e.Exporter()); !strings.Contains(got,
 		`quantrac_violations_total{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V"} 1`) {
 		t.Error("a revision counted as a violation")
+	}
+	if p := e.Pending(); len(p) != 0 {
+		t.Errorf("still pending after the re-judging: %v", p)
 	}
 }
 

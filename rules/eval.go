@@ -19,19 +19,27 @@ const (
 // hourOK reports whether hour id counts in a period: valid when closed, any reading when it
 // is the open hour of a period in progress.
 func (s *stationState) hourOK(h *hourRing, rs *ruleState, id int64) bool {
-	n := h.n(id)
-	return n > 0 && (n >= int(rs.hourMin) || id > s.cal.closedHour(s.clock))
+	return h.n(id) > 0 && (h.taken(id) >= int(rs.hourMin) || id > s.cal.closedHour(s.clock))
+}
+
+// capture returns the data capture of hour id: the share of its reading slots taken (of the
+// readings an hour expects, without slots), at most 1.
+func (s *stationState) capture(h *hourRing, id int64) float64 {
+	if h.slots > 0 {
+		return float64(h.taken(id)) / float64(h.slots)
+	}
+	return min(1, float64(h.n(id))*float64(s.interval)/float64(time.Hour))
 }
 
 // evalHour evaluates the clock hour id: the mean (or extremes) of its readings; its data
-// capture is readings × interval ÷ 1 h.
+// capture is the share of its reading slots taken.
 func (s *stationState) evalHour(ser *series, rs *ruleState, id int64, open bool) verdict {
 	v := verdict{start: s.cal.end(id) - hourNs, end: s.cal.end(id)}
 	if ser.h == nil {
 		return v
 	}
 	v.count = ser.h.n(id)
-	v.coverage = min(1, float64(v.count)*float64(s.interval)/float64(time.Hour))
+	v.coverage = s.capture(ser.h, id)
 	if v.count == 0 {
 		return v
 	}

@@ -63,7 +63,7 @@ func (h *memHistory) Aggregates(_ context.Context, q AggregateQuery, fn func(Agg
 	for k, v := range h.readings {
 		if h.kinds[k.station] != q.Kind || (q.Stations != nil && !slices.Contains(q.Stations, k.station)) ||
 			(q.Fields != nil && !slices.Contains(q.Fields, k.param)) ||
-			k.t <= q.Since.UnixNano() {
+			k.t <= q.Since.UnixNano() || (!q.Until.IsZero() && k.t > q.Until.UnixNano()) {
 			continue
 		}
 		end := ceilDiv(k.t-ph, w)*w + ph
@@ -119,7 +119,7 @@ func (h *memHistory) LastTransitions(_ context.Context, stations []string, fn fu
 	}
 	last := map[trKey]Transition{}
 	for k, tr := range h.trs {
-		if stations != nil && !slices.Contains(stations, k.station) {
+		if (stations != nil && !slices.Contains(stations, k.station)) || tr.State == quantrac.ViolationWithdrawn {
 			continue
 		}
 		s := trKey{k.station, k.param, k.regulation, k.period, 0}
@@ -128,6 +128,56 @@ func (h *memHistory) LastTransitions(_ context.Context, stations []string, fn fu
 		}
 	}
 	for _, tr := range last {
+		if err := fn(tr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *memHistory) Readings(_ context.Context, kind quantrac.Kind, station string, since time.Time, fn func(quantrac.Reading) error) error {
+	if h.err != nil {
+		return h.err
+	}
+	var rs []quantrac.Reading
+	for k, v := range h.readings {
+		if k.station == station && h.kinds[k.station] == kind && k.t > since.UnixNano() {
+			rs = append(rs, quantrac.Reading{Station: k.station, Kind: kind, Param: k.param, Value: v,
+				Time: time.Unix(0, k.t), Status: quantrac.StatusMeasuring})
+		}
+	}
+	slices.SortFunc(rs, func(a, b quantrac.Reading) int { return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Param, b.Param)) })
+	for _, r := range rs {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *memHistory) Record(_ context.Context, station string, at time.Time, fn func(Transition) error) error {
+	if h.err != nil {
+		return h.err
+	}
+	last := map[trKey]Transition{}
+	var after []Transition
+	for k, tr := range h.trs {
+		switch {
+		case k.station != station || tr.State == quantrac.ViolationWithdrawn:
+		case tr.WindowEnd.After(at):
+			after = append(after, tr)
+		default:
+			s := trKey{k.station, k.param, k.regulation, k.period, 0}
+			if old, ok := last[s]; !ok || tr.WindowEnd.After(old.WindowEnd) {
+				last[s] = tr
+			}
+		}
+	}
+	for _, tr := range last {
+		after = append(after, tr)
+	}
+	slices.SortFunc(after, func(a, b Transition) int { return a.WindowEnd.Compare(b.WindowEnd) })
+	for _, tr := range after {
 		if err := fn(tr); err != nil {
 			return err
 		}

@@ -8,7 +8,7 @@ import "slices"
 // What the reload changes in a way the kept hours cannot answer — a new interval or zone, a
 // new limit without the years before — marks the station stale (Pending).
 func (s *stationState) migrate(old *stationState) {
-	s.clock, s.nextClose, s.lastAny, s.offline = old.clock, old.nextClose, old.lastAny, old.offline
+	s.clock, s.nextClose, s.lastAny, s.valid, s.offline = old.clock, old.nextClose, old.lastAny, old.valid, old.offline
 	s.known, s.stale = old.known, old.stale
 	sameClock := s.interval == old.interval && s.cal.sub == old.cal.sub && s.cal.loc.String() == old.cal.loc.String()
 	if !sameClock {
@@ -51,7 +51,7 @@ func (s *stationState) migrate(old *stationState) {
 				continue
 			}
 			o := &os.rules[i]
-			r.alert, r.active, r.starts, r.last, r.lastState = o.alert, o.active, o.starts, o.last, o.lastState
+			r.alert, r.active, r.starts, r.last = o.alert, o.active, o.starts, o.last
 			if r.x != nil && o.x != nil && (r.x.blk == nil) == (o.x.blk == nil) {
 				r.x = o.x
 			}

@@ -26,6 +26,7 @@ type AggregateQuery struct {
 	Kind     quantrac.Kind
 	Stations []string      // nil: every station of the measurement
 	Since    time.Time     // buckets ending after Since
+	Until    time.Time     // and at or before Until (zero: no end)
 	Width    time.Duration // 1h: clock hours
 	Phase    time.Duration // 0, or 30 min for zones such as +05:30
 	Extremes bool          // min and max too (a rule needs the hours' lowest and highest readings)
@@ -45,8 +46,15 @@ type History interface {
 	// time and the values of that instant.
 	Latest(ctx context.Context, kind quantrac.Kind, stations []string, since time.Time, fn func(quantrac.Reading) error) error
 	// LastTransitions calls fn with the newest stored transition of each station ×
-	// parameter × regulation × period, for the given stations (nil: all).
+	// parameter × regulation × period, for the given stations (nil: all), withdrawn ones
+	// left out.
 	LastTransitions(ctx context.Context, stations []string, fn func(Transition) error) error
+	// Readings calls fn with the valid readings of one station stored after since, in time
+	// order.
+	Readings(ctx context.Context, kind quantrac.Kind, station string, since time.Time, fn func(quantrac.Reading) error) error
+	// Record calls fn with the station's stored transitions that are not withdrawn: the
+	// newest of each limit at or before at, and every one after at.
+	Record(ctx context.Context, station string, at time.Time, fn func(Transition) error) error
 }
 
 // baseLookback is how far back every station's hours are read: the hour ring, and the 56
@@ -80,15 +88,26 @@ func (e *Engine) Rebuild(ctx context.Context, h History, now time.Time) error {
 // only them queries nothing.
 func (e *Engine) RebuildStations(ctx context.Context, h History, now time.Time, ids []string) error {
 	e.mu.RLock()
-	var targets []*stationState
+	var targets, stale []*stationState
 	for _, s := range e.order {
 		if ids == nil || slices.Contains(ids, s.st.ID) {
-			targets = append(targets, s)
+			s.mu.Lock()
+			if s.known && s.stale && h != nil {
+				stale = append(stale, s) // re-judged from its stored readings
+			} else {
+				targets = append(targets, s)
+			}
+			s.mu.Unlock()
 		}
 	}
 	all := ids == nil
 	e.mu.RUnlock()
 	err := e.rebuild(ctx, h, now, targets, all)
+	for _, s := range stale {
+		if err == nil {
+			err = e.rejudge(ctx, h, s)
+		}
+	}
 	e.mu.Lock()
 	e.rebuilt = err == nil
 	e.started = e.started || err == nil
@@ -289,20 +308,13 @@ func (s *stationState) feed(a *Aggregate) {
 			s.advanceRing(ser, id)
 		}
 		if h.held(id) {
-			n, sum := a.Count, a.Sum
-			var occ uint64
-			if sph := s.slotsPerHour(); sph > 0 {
-				n = min(a.Count, sph)
-				occ = lowBits(n)
-			}
-			if n != a.Count { // more readings than slots: the slots hold their mean
-				sum = a.Sum / float64(a.Count) * float64(n)
-			}
+			// InfluxQL gives the readings, not the slots they took: they are taken to fill the
+			// first slots (readings at the interval do), rules/README.md "Restart".
 			lo, hi := a.Min, a.Max
 			if h.ext == nil || lo > hi {
-				lo, hi = sum/float64(n), sum/float64(n)
+				lo, hi = a.Sum/float64(a.Count), a.Sum/float64(a.Count)
 			}
-			h.add(id, occ, n, sum, lo, hi)
+			h.add(id, lowBits(min(a.Count, h.slots)), a.Count, a.Sum, lo, hi)
 		}
 	}
 	if t-1 > s.clock {
@@ -315,8 +327,9 @@ func (s *stationState) feed(a *Aggregate) {
 }
 
 // feedLatest takes a reading of the station's newest stored point: its time is the station's
-// clock, its value the parameter's last one (and the latest sample compared), and the newest
-// hour's reading slots are taken to end at it (readings in order fill them so).
+// clock, and its value the parameter's last one (and the latest sample compared). Readings
+// at or before it were read back as aggregates: one that comes again re-judges its periods
+// from storage (storedTo), so that a point is counted once.
 func (s *stationState) feedLatest(r *quantrac.Reading) {
 	ser := s.lookup(r.Param)
 	if ser == nil {
@@ -328,19 +341,6 @@ func (s *stationState) feedLatest(r *quantrac.Reading) {
 	for i := range ser.rules {
 		if x := ser.rules[i].x; x != nil && ser.rules[i].rule.kind == perSample {
 			x.sampleT, x.sampleV = t, r.Value
-		}
-	}
-	if h := ser.h; h != nil && h.slots && s.cal.hourOf(t) == h.head {
-		i := h.head & (ringHours - 1)
-		n := h.count(i)
-		last := int(min(63, ceilDiv(t-(s.cal.end(h.head)-hourNs), s.slotW)-1))
-		if last+1 >= n {
-			occ := lowBits(n) << uint(last+1-n)
-			if h.wide != nil {
-				h.wide[i] = occ
-			} else {
-				h.small[i] = uint16(occ)
-			}
 		}
 	}
 }
@@ -379,6 +379,7 @@ func (s *stationState) finish(k map[string]kept) {
 	if s.newest > s.clock {
 		s.advanceClock(s.newest, nil)
 	}
+	s.storedTo, s.valid = s.newest, max(s.valid, s.newest)
 	for _, ser := range s.order {
 		for i := range ser.rules {
 			r := &ser.rules[i]
@@ -386,13 +387,15 @@ func (s *stationState) finish(k map[string]kept) {
 				r.alert, r.active, r.starts = a.alert, a.active, a.starts
 			}
 			v := s.latest(ser, r)
-			r.setLast(&v)
+			if ser.lastT > 0 { // as judged live: a parameter never measured has no period
+				r.setLast(&v)
+			}
 			if k != nil && v.count > 0 {
 				s.queued = s.step(ser, r, &v, s.queued)
 			}
 		}
 	}
-	s.known, s.stale, s.dirty = true, false, false
+	s.known, s.stale, s.staleSince = true, false, 0
 	s.stamp++
 }
 

@@ -14,24 +14,19 @@ import (
 type ruleState struct {
 	rule   *rule
 	factor float64     // the product of the station coefficients the limit names (Cmax = C × kq × kf)
-	last   summary     // the latest closed period's verdict, as exported
+	last   verdict     // the latest closed period's verdict with its evidence, kept as judged
 	active *Transition // the "started" transition of the violation in progress
 	yr     *yearState  // 1y and counted rules
 	x      *ruleExtra  // sample and block rules
 	starts int32       // violations started, for quantrac_violations_total
 	// hourMin is the readings an hour needs to be valid (hour coverage × 1 h ÷ interval).
 	hourMin   int16
-	alert     alertState
-	lastState vstate // the latest closed period's state (last holds its ratio and coverage)
+	alert alertState
 }
 
-// summary is what the metrics export of a rule's latest closed period, beside its state.
-type summary struct {
-	ratio, coverage float64
-}
-
-// setLast records v as the latest closed period's verdict, as exported.
-func (r *ruleState) setLast(v *verdict) { r.last, r.lastState = summary{v.ratio, v.coverage}, v.state }
+// setLast records v as the latest closed period's verdict: the metrics and the API show it as
+// it was judged while the next period fills, whatever the hours held since.
+func (r *ruleState) setLast(v *verdict) { r.last = *v }
 
 // ruleExtra is the state of sample and block rules: 24 bytes for a sample rule, whose
 // blocks stay nil (a wastewater station has one per limit).
@@ -102,7 +97,7 @@ func (s *stationState) transition(ser *series, rs *ruleState, v *verdict, kind s
 		State: kind, Value: v.value, Limit: v.limit, Ratio: v.ratio, Coverage: v.coverage, Count: v.count,
 		WindowStart: time.Unix(0, v.start).UTC(), WindowEnd: time.Unix(0, v.end).UTC(),
 		Version: versionString(r.reg.ID, v.version, s.st), Unit: ser.unit(), Statistic: r.statistic(),
-		Reference: referenceText(r)}
+		Reference: referenceText(r), Episode: episodeOf(rs, v, kind)}
 	if f := v.form; f != nil {
 		tr.Form = v.version.Form(r.reg.AnnualOfDays)
 		tr.Exceedances, tr.ExceedancesAllowed = f.exceedances, f.allowed
@@ -111,6 +106,15 @@ func (s *stationState) transition(ser *series, rs *ruleState, v *verdict, kind s
 		}
 	}
 	return tr
+}
+
+// episodeOf is the episode of a transition: a start opens one named by its period's end, an
+// end closes the one in progress.
+func episodeOf(rs *ruleState, v *verdict, kind string) string {
+	if kind == Started || rs.active == nil {
+		return time.Unix(0, v.end).UTC().Format(time.RFC3339Nano)
+	}
+	return rs.active.Episode
 }
 
 // statistic names what Value is: the statistic, or "sample" for a reading.

@@ -12,25 +12,30 @@ import (
 const ringHours = 32
 
 // hourRing holds the hourly aggregates of one series: hour id h is at index h mod ringHours
-// while head−ringHours < h ≤ head. Each hour keeps the sum of its readings and which of its
-// reading slots (one per station interval, for intervals of at least 1 h / 64) are taken, so
-// that a reading delivered twice counts once; the number of slots taken is its reading count.
-// Below 1 h / 64 it keeps a count instead, without duplicate detection.
+// while head−ringHours < h ≤ head. Each hour keeps the number and sum of its readings — a
+// reading per distinct timestamp, as InfluxDB keeps a point per time, so that the hour's mean
+// is mean() over its stored readings — and which of its reading slots are taken, for its data
+// capture: slot k is the station-interval grid point k of the hour nearest to a reading
+// (rules/README.md, "Evaluation"), so that extra readings or clock jitter never make a full
+// hour look thin nor push it above 1. Below 1 h / 64 an interval has no slots: the capture is
+// the readings × interval ÷ 1 h, capped at 1.
 type hourRing struct {
 	head  int64 // the newest hour held
 	sum   [ringHours]float64
-	small []uint16               // per hour: taken slots (up to 16 slots an hour), or the count (slots false)
+	cnt   [ringHours]uint16      // readings
+	small []uint16               // per hour: taken slots (up to 16 slots an hour)
 	wide  []uint64               // per hour: taken slots (17 to 64 slots an hour)
-	slots bool                   // slots are tracked
+	slots int                    // slots an hour (0: none)
 	ext   *[ringHours][2]float64 // lowest and highest reading; nil unless a rule needs them
 }
 
 // newHourRing returns a ring for slotsPerHour reading slots an hour (0: no slots).
 func newHourRing(slotsPerHour int) *hourRing {
-	h := &hourRing{slots: slotsPerHour > 0}
-	if slotsPerHour > 16 {
+	h := &hourRing{slots: slotsPerHour}
+	switch {
+	case slotsPerHour > 16:
 		h.wide = make([]uint64, ringHours)
-	} else {
+	case slotsPerHour > 0:
 		h.small = make([]uint16, ringHours)
 	}
 	return h
@@ -49,8 +54,44 @@ type series struct {
 	// highest reading. The ring is allocated with the first reading, so that the parameters a
 	// regulation lists but the station does not measure cost a few bytes.
 	needHours, needExt bool
-	dirty              bool    // a late reading changed a closed hour: re-evaluate at the end of the batch
-	after              *series // the series its station looked up after this one last time
+	// open holds the readings of the hours not yet closed (time and value): a reading at the
+	// same time as one of them is the same point, as in InfluxDB. Closed hours keep only
+	// their aggregates.
+	open  []point
+	after *series // the series its station looked up after this one last time
+}
+
+// point is one reading of an hour not yet closed.
+type point struct {
+	t int64
+	v float64
+}
+
+// seen looks for a reading at time t among the open hours' readings: dup when one is there,
+// changed when its value differs (a replacement, which the aggregates cannot take back).
+func (s *series) seen(t int64, v float64) (dup, changed bool) {
+	for i := len(s.open) - 1; i >= 0; i-- {
+		if s.open[i].t == t {
+			return true, s.open[i].v != v && !(math.IsNaN(v) && math.IsNaN(s.open[i].v))
+		}
+	}
+	return false, false
+}
+
+// forget drops the open readings at or before t (their hours closed).
+func (s *series) forget(t int64) {
+	k := 0
+	for _, p := range s.open {
+		if p.t > t {
+			s.open[k] = p
+			k++
+		}
+	}
+	clear(s.open[k:])
+	s.open = s.open[:k]
+	if len(s.open) == 0 && cap(s.open) > 64 {
+		s.open = nil
+	}
 }
 
 // unit is the canonical unit of the series' parameter.
@@ -69,36 +110,30 @@ func (h *hourRing) n(id int64) int {
 	if !h.held(id) {
 		return 0
 	}
-	return h.count(id & (ringHours - 1))
+	return int(h.cnt[id&(ringHours-1)])
 }
 
-// count returns the readings at ring index i.
-func (h *hourRing) count(i int64) int {
+// taken returns the number of slots of hour id that hold a reading (its readings, capped at
+// an hour's worth, when the ring has no slots).
+func (h *hourRing) taken(id int64) int {
+	if !h.held(id) {
+		return 0
+	}
+	i := id & (ringHours - 1)
 	switch {
 	case h.wide != nil:
 		return bits.OnesCount64(h.wide[i])
-	case h.slots:
+	case h.small != nil:
 		return bits.OnesCount16(h.small[i])
 	}
-	return int(h.small[i])
-}
-
-// taken returns the slots taken at ring index i (0 without slots).
-func (h *hourRing) taken(i int64) uint64 {
-	switch {
-	case h.wide != nil:
-		return h.wide[i]
-	case h.slots:
-		return uint64(h.small[i])
-	}
-	return 0
+	return int(h.cnt[i])
 }
 
 // mean returns the mean of hour id's readings, rounded to 12 significant digits so that the
 // order in which readings were added does not show.
 func (h *hourRing) mean(id int64) float64 {
 	i := id & (ringHours - 1)
-	return round12(h.sum[i] / float64(h.count(i)))
+	return round12(h.sum[i] / float64(h.cnt[i]))
 }
 
 // extremes returns the lowest and highest reading of hour id.
@@ -113,41 +148,33 @@ func (h *hourRing) extremes(id int64) (lo, hi float64) {
 
 // clearTo moves the head to id, emptying the hours that leave the ring for reuse.
 func (h *hourRing) clearTo(id int64) {
+	from := h.head + 1
 	if id-h.head >= ringHours {
-		clear(h.sum[:])
-		clear(h.small)
-		clear(h.wide)
-	} else {
-		for k := h.head + 1; k <= id; k++ {
-			i := k & (ringHours - 1)
-			h.sum[i] = 0
-			if h.wide != nil {
-				h.wide[i] = 0
-			} else {
-				h.small[i] = 0
-			}
+		from = id - ringHours + 1
+	}
+	for k := from; k <= id; k++ {
+		i := k & (ringHours - 1)
+		h.sum[i], h.cnt[i] = 0, 0
+		if h.wide != nil {
+			h.wide[i] = 0
+		} else if h.small != nil {
+			h.small[i] = 0
 		}
 	}
 	h.head = id
 }
 
-// add counts readings of hour id with their sum and extremes: with slots, the readings of the
-// slots in occ (a reading whose slot is taken was delivered twice and is skipped), else n of
-// them. It reports whether the hour changed.
-func (h *hourRing) add(id int64, occ uint64, n int, sum, lo, hi float64) bool {
+// add counts n readings of hour id with their sum and extremes, taking the slots in occ.
+func (h *hourRing) add(id int64, occ uint64, n int, sum, lo, hi float64) {
 	i := id & (ringHours - 1)
-	if h.slots && h.taken(i)&occ == occ {
-		return false // delivered twice
-	}
-	first := h.count(i) == 0
+	first := h.cnt[i] == 0
 	switch {
 	case h.wide != nil:
 		h.wide[i] |= occ
-	case h.slots:
+	case h.small != nil:
 		h.small[i] |= uint16(occ)
-	default:
-		h.small[i] = uint16(min(int(h.small[i])+n, math.MaxUint16))
 	}
+	h.cnt[i] = uint16(min(int(h.cnt[i])+n, math.MaxUint16))
 	h.sum[i] += sum
 	if h.ext != nil {
 		e := &h.ext[i]
@@ -157,7 +184,6 @@ func (h *hourRing) add(id int64, occ uint64, n int, sum, lo, hi float64) bool {
 			e[0], e[1] = math.Min(e[0], lo), math.Max(e[1], hi)
 		}
 	}
-	return true
 }
 
 // lowBits returns a slot set of n slots, for aggregates whose slots are not known.

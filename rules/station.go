@@ -14,7 +14,7 @@ type stationState struct {
 	mu       *sync.Mutex
 	st       *quantrac.Station
 	interval time.Duration
-	slotW    int64 // reading slot width (the interval), ns; 0 below 1 h / 64: no duplicate detection
+	slotW    int64 // reading slot width (the interval), ns; 0 below 1 h / 64: capture by count
 	cal      calendar
 
 	// clock is the newest valid reading time (Unix ns): a period is closed once it is at or
@@ -23,13 +23,16 @@ type stationState struct {
 	// batch (a record's parameters): they close at the end of the batch or at a later reading.
 	clock, nextClose, pending int64
 	lastAny                   int64        // newest reading time of any status
+	valid                     int64        // newest valid reading time (clock may be ahead: a wall-clock closure)
+	arrived                   int64        // the oldest valid reading time observed since a re-judge began (0: none)
 	offline                   bool         // the station said "offline" on its status topic (MQTT will) since its last valid reading
 	known                     bool         // rebuilt (or started empty on purpose): until then nothing is judged or exported
-	stale                     bool         // a reading came for an hour no longer held: a rebuild would recompute its periods
-	dirty                     bool         // a series has a late reading to re-evaluate at the end of the batch
+	stale                     bool         // a reading changed a closed period (or one read back from storage): it must be re-judged from the stored readings
+	staleSince                int64        // the oldest reading time that made the station stale (0: none, or unknown: re-judge all held)
+	storedTo                  int64        // readings at or before this time were read back from storage: their identity is not held
 	stamp                     uint32       // counts changes of closed periods, for cached figures
 	newest                    int64        // rebuild: the newest stored reading
-	queued                    []Transition // caused by a rebuild of a known station: emitted with its next readings
+	queued                    []Transition // caused by a rebuild or a wall-clock closure: taken by Engine.Drain
 
 	order []*series // one per parameter: those with rules first, in rule order
 	prev  *series   // the series looked up last
@@ -122,6 +125,10 @@ func (s *stationState) observe(r *quantrac.Reading, out []Transition) []Transiti
 	if s.known {
 		s.offline = false
 	}
+	s.valid = max(s.valid, t)
+	if s.arrived == 0 || t < s.arrived {
+		s.arrived = t
+	}
 	ser := s.lookup(r.Param)
 	if ser == nil {
 		ser = s.newSeries(r.Param)
@@ -161,37 +168,83 @@ func (s *stationState) ring(ser *series) *hourRing {
 	return ser.h
 }
 
-// add counts a valid reading in its hour and its sample and block rules.
+// add counts a valid reading in its hour and its sample and block rules. A reading that
+// would change a period already closed, or a point read back from storage (whose identity the
+// engine does not hold), makes the station stale instead: its periods are re-judged from the
+// stored readings (Engine.RebuildStations), which then include it.
 func (s *stationState) add(ser *series, t int64, v float64, out []Transition) []Transition {
+	if t <= s.cal.end(s.cal.closedHour(s.clock)) || t <= s.storedTo {
+		s.markStale(t)
+		return out
+	}
+	if dup, changed := ser.seen(t, v); dup {
+		if changed {
+			s.markStale(t) // the same point with another value: the last write wins in storage
+		}
+		return out
+	}
+	if s.late(ser, t) {
+		s.markStale(t)
+		return out
+	}
+	ser.open = append(ser.open, point{t, v})
 	if h := s.ring(ser); h != nil {
 		id := s.cal.hourOf(t)
 		if id > h.head {
 			s.advanceRing(ser, id)
 		}
-		if !h.held(id) {
-			s.stale = true // older than the ring: only a rebuild can take it
-			return out
-		}
-		var occ uint64
-		if s.slotW > 0 {
-			occ = 1 << min(63, ceilDiv(t-(s.cal.end(id)-hourNs), s.slotW)-1)
-		}
-		if !h.add(id, occ, 1, v, v, v) {
-			return out // delivered twice
-		}
-		if id <= s.cal.closedHour(s.clock) {
-			ser.dirty, s.dirty = true, true
-		}
+		h.add(id, s.slotOf(id, t), 1, v, v, v)
 	}
 	for i := range ser.rules {
 		switch rs := &ser.rules[i]; rs.rule.kind {
 		case perSample:
 			out = s.sample(ser, rs, t, v, out)
 		case perBlock:
-			s.block(ser, rs, t, v)
+			s.block(rs, t, v)
 		}
 	}
 	return out
+}
+
+// late reports whether a reading of an hour still open comes after its series judged a
+// newer one: a sample older than the newest sample compared, or a reading of a sub-hour block
+// already closed.
+func (s *stationState) late(ser *series, t int64) bool {
+	for i := range ser.rules {
+		rs := &ser.rules[i]
+		switch rs.rule.kind {
+		case perSample:
+			if t < rs.x.sampleT {
+				return true
+			}
+		case perBlock:
+			span := rs.rule.span
+			if end := ceilDiv(t+s.cal.sub, span)*span - s.cal.sub; end <= s.clock {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// markStale records that the periods from t on must be re-judged from storage.
+func (s *stationState) markStale(t int64) {
+	if !s.stale || t < s.staleSince {
+		s.staleSince = t
+	}
+	s.stale = true
+}
+
+// slotOf returns the capture slot of a reading at t in hour id: the station-interval grid
+// point of the hour nearest to t (slot k ends the hour's k-th interval; a reading just after
+// the hour starts takes the first).
+func (s *stationState) slotOf(id, t int64) uint64 {
+	if s.slotW == 0 {
+		return 0
+	}
+	off := t - (s.cal.end(id) - hourNs)
+	k := min(max((off+s.slotW/2)/s.slotW, 1), int64(s.slotsPerHour()))
+	return 1 << uint(k-1)
 }
 
 // advanceRing moves a series' hour ring to hour id, folding the units whose hours leave it
@@ -208,12 +261,9 @@ func (s *stationState) advanceRing(ser *series, id int64) {
 	h.clearTo(id)
 }
 
-// sample compares a reading with a sample limit: the newest reading is the period judged;
-// an older one (late) changes nothing.
+// sample compares a reading with a sample limit: each reading is a period, judged in time
+// order (an older one makes the station stale in add).
 func (s *stationState) sample(ser *series, rs *ruleState, t int64, v float64, out []Transition) []Transition {
-	if t < rs.x.sampleT {
-		return out
-	}
 	rs.x.sampleT, rs.x.sampleV = t, v
 	vd := s.evalSample(rs)
 	rs.setLast(&vd)
@@ -232,9 +282,8 @@ func (s *stationState) evalSample(rs *ruleState) verdict {
 	return v
 }
 
-// block counts a reading in its clock block; readings for blocks older than the newest
-// closed one are not counted.
-func (s *stationState) block(ser *series, rs *ruleState, t int64, v float64) {
+// block counts a reading in its clock block (one not yet closed: add makes older ones stale).
+func (s *stationState) block(rs *ruleState, t int64, v float64) {
 	b, span := rs.x.blk, rs.rule.span
 	end := ceilDiv(t+s.cal.sub, span)*span - s.cal.sub
 	switch {
@@ -247,12 +296,6 @@ func (s *stationState) block(ser *series, rs *ruleState, t int64, v float64) {
 		s.nextClose = min(s.nextClose, end)
 	case end == b.cur.end:
 		b.cur.add(v)
-		if b.cur.closed {
-			ser.dirty, s.dirty = true, true
-		}
-	case end == b.done.end:
-		b.done.add(v)
-		ser.dirty, s.dirty = true, true
 	}
 }
 
@@ -268,5 +311,5 @@ func (s *stationState) evalBlock(rs *ruleState, b *blockAgg, open bool) verdict 
 // up reports whether the station is up at now: its newest valid reading is within 3
 // reporting intervals, and it has not said it went offline since. The station is locked.
 func (s *stationState) up(now time.Time) bool {
-	return !s.offline && s.clock > 0 && now.Sub(time.Unix(0, s.clock)) <= 3*s.interval
+	return !s.offline && s.valid > 0 && now.Sub(time.Unix(0, s.valid)) <= 3*s.interval
 }

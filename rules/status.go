@@ -83,7 +83,7 @@ func (e *Engine) Stations() []StationStatus {
 // status is the station's StationStatus; the station is locked.
 func (s *stationState) status(now time.Time) StationStatus {
 	ss := StationStatus{Station: s.st.ID, Rebuilt: s.known, LastSeen: unixTime(s.lastAny),
-		LastValid: unixTime(s.clock), Values: []ParameterValue{}, Limits: []LimitStatus{}}
+		LastValid: unixTime(s.valid), Values: []ParameterValue{}, Limits: []LimitStatus{}}
 	ss.Up = s.known && s.up(now)
 	for _, ser := range s.order {
 		if ser.lastT > 0 {
@@ -103,10 +103,12 @@ func (s *stationState) limitStatus(ser *series, rs *ruleState) LimitStatus {
 	if !s.known {
 		return ls
 	}
-	v := s.latest(ser, rs)
+	v := &rs.last
 	ls.State, ls.Violating = v.state.String(), rs.alert == violating
 	ls.Value, ls.Limit, ls.Ratio, ls.Coverage, ls.Count = v.value, v.limit, v.ratio, v.coverage, v.count
-	ls.WindowStart, ls.WindowEnd = unixTime(v.start), unixTime(v.end)
+	if v.state != vNoData { // a period without data has nothing to show
+		ls.WindowStart, ls.WindowEnd = unixTime(v.start), unixTime(v.end)
+	}
 	if v.version != nil {
 		ls.Version = versionString(r.reg.ID, v.version, s.st)
 	}

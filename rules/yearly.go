@@ -64,7 +64,7 @@ func (s *stationState) unitResult(ser *series, rs *ruleState, u int64) (valid bo
 			mean, valid = s.dayMean(ser, rs, u)
 			return valid, mean, false
 		}
-		if ser.h.n(u) >= int(rs.hourMin) && ser.h.n(u) > 0 {
+		if ser.h.taken(u) >= int(rs.hourMin) && ser.h.n(u) > 0 {
 			return true, ser.h.mean(u), false
 		}
 		return false, 0, false

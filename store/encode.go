@@ -93,7 +93,7 @@ func violationPoint(t *quantrac.Transition) *Point {
 			{Key: "regulation", Value: t.Regulation}, {Key: "station", Value: t.Station},
 		},
 		Fields: []Field{
-			{Key: "state", Value: t.State}, {Key: "value", Value: t.Value}, {Key: "limit", Value: t.Limit},
+			{Key: "state", Value: t.State}, {Key: "episode", Value: t.Episode}, {Key: "value", Value: t.Value}, {Key: "limit", Value: t.Limit},
 			{Key: "ratio", Value: t.Ratio}, {Key: "coverage", Value: t.Coverage}, {Key: "count", Value: int64(t.Count)},
 			{Key: "window_start", Value: t.WindowStart.UTC().Format(time.RFC3339)},
 			{Key: "window_end", Value: t.WindowEnd.UTC().Format(time.RFC3339)},

@@ -50,7 +50,11 @@ func AggregateQuery(q rules.AggregateQuery) string {
 		}
 	}
 	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE time > %d", strings.Join(aggs, ", "), quoteIdent(string(q.Kind)), q.Since.UnixNano())
-	b.WriteString(" AND time <= now() + 1h") // GROUP BY time stops at now() unless told
+	if !q.Until.IsZero() {
+		fmt.Fprintf(&b, " AND time <= %d", q.Until.UnixNano())
+	} else {
+		b.WriteString(" AND time <= now() + 1h") // GROUP BY time stops at now() unless told
+	}
 	if q.Stations != nil {
 		b.WriteString(" AND station =~ " + stationRegexp(q.Stations))
 	}
@@ -189,9 +193,9 @@ func (h *History) Latest(ctx context.Context, kind quantrac.Kind, stations []str
 // LastTransitions calls fn with the newest stored transition of each station × parameter ×
 // regulation × period (one query).
 func (h *History) LastTransitions(ctx context.Context, stations []string, fn func(rules.Transition) error) error {
-	q := "SELECT * FROM " + quoteIdent(MeasurementViolations)
+	q := "SELECT * FROM " + quoteIdent(MeasurementViolations) + " WHERE state != 'withdrawn'"
 	if stations != nil {
-		q += " WHERE station =~ " + stationRegexp(stations)
+		q += " AND station =~ " + stationRegexp(stations)
 	}
 	q += ` GROUP BY "station", "parameter", "regulation", "period" ORDER BY time DESC LIMIT 1`
 	return h.q.QueryEach(ctx, q, func(s Series) error {
@@ -216,6 +220,8 @@ func setTransitionField(tr *rules.Transition, c string, v any) {
 	switch c {
 	case "state":
 		tr.State = str
+	case "episode":
+		tr.Episode = str
 	case "value":
 		tr.Value = f
 	case "limit":
@@ -265,4 +271,73 @@ func stationRegexp(ids []string) string {
 // quoteIdent quotes an InfluxQL identifier.
 func quoteIdent(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// Readings calls fn with the valid readings of one station stored after since, in time order
+// (one query: the station's points of the kind's measurement).
+func (h *History) Readings(ctx context.Context, kind quantrac.Kind, station string, since time.Time, fn func(quantrac.Reading) error) error {
+	q := fmt.Sprintf(`SELECT * FROM %s WHERE "station" = %s AND time > %d ORDER BY time ASC`,
+		quoteIdent(string(kind)), QuoteString(station), since.UnixNano())
+	return h.q.QueryEach(ctx, q, func(s Series) error {
+		for _, row := range s.Values {
+			t, ok := rowTime(row)
+			if !ok {
+				continue
+			}
+			for i := 1; i < len(row) && i < len(s.Columns); i++ {
+				v, ok := number(row, i)
+				if !ok || !h.isParam(s.Columns[i]) {
+					continue
+				}
+				r := quantrac.Reading{Station: station, Kind: kind, Param: s.Columns[i], Value: v, Time: t,
+					Status: quantrac.StatusMeasuring}
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Record calls fn with the station's stored transitions that are not withdrawn: the newest of
+// each limit at or before at, then every one after at (two queries).
+func (h *History) Record(ctx context.Context, station string, at time.Time, fn func(rules.Transition) error) error {
+	where := fmt.Sprintf(`WHERE "station" = %s AND "state" != 'withdrawn'`, QuoteString(station))
+	group := ` GROUP BY "parameter", "regulation", "period"`
+	for _, q := range []string{
+		fmt.Sprintf("SELECT * FROM %s %s AND time <= %d%s ORDER BY time DESC LIMIT 1", quoteIdent(MeasurementViolations), where, at.UnixNano(), group),
+		fmt.Sprintf("SELECT * FROM %s %s AND time > %d%s", quoteIdent(MeasurementViolations), where, at.UnixNano(), group),
+	} {
+		err := h.q.QueryEach(ctx, q, func(s Series) error {
+			for _, row := range s.Values {
+				tr := rules.Transition{Station: station, Parameter: s.Tags["parameter"],
+					Regulation: s.Tags["regulation"], Period: s.Tags["period"]}
+				for i, c := range s.Columns {
+					setTransitionField(&tr, c, row[i])
+				}
+				if tr.WindowEnd.IsZero() {
+					tr.WindowEnd, _ = rowTime(row)
+				}
+				if err := fn(tr); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rowTime returns a result row's time (the first column, epoch ns).
+func rowTime(row []any) (time.Time, bool) {
+	ns, ok := row[0].(json.Number)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := ns.Int64()
+	return time.Unix(0, t), err == nil
 }

@@ -45,7 +45,7 @@ const aqiMapExpr = `(
 // activeViolationsQL is the newest violation event of each station × parameter × regulation ×
 // period in the time range, kept when it is a start: the violations still open, with their
 // evidence. Its time is when the violation started.
-const activeViolationsQL = `SELECT * FROM (SELECT last("state") AS "state", "statistic", "value", "limit", "unit", "ratio", "coverage", "count", "window_start", "window_end", "reference", "version" FROM "violations" WHERE "station" =~ /^$station$/ AND "regulation" =~ /^$regulation$/ AND $timeFilter GROUP BY "station", "parameter", "regulation", "period") WHERE "state" = 'started' GROUP BY "station", "parameter", "regulation", "period"`
+const activeViolationsQL = `SELECT * FROM (SELECT last("state") AS "state", "statistic", "value", "limit", "unit", "ratio", "coverage", "count", "window_start", "window_end", "reference", "version" FROM "violations" WHERE "state" != 'withdrawn' AND "station" =~ /^$station$/ AND "regulation" =~ /^$regulation$/ AND $timeFilter GROUP BY "station", "parameter", "regulation", "period") WHERE "state" = 'started' GROUP BY "station", "parameter", "regulation", "period"`
 
 func overview(ids *panelIDs) *dashboardBuilder {
 	d := newDashboard("quantrac-overview", "quantrac — Overview",

@@ -170,7 +170,7 @@ func flaggedTable(ids *panelIDs, measurement string) *table.PanelBuilder {
 func violationHistoryTable(ids *panelIDs) *table.PanelBuilder {
 	return table.NewPanelBuilder().Id(ids.id()).Title("Violations: starts and ends with evidence").Height(9).Span(24).
 		Description("InfluxDB measurement violations for $station: each start and end, the window's statistic (value), the limit in force with the station's coefficients applied (version says how it was computed, e.g. 'C 150 mg/L × kq 0.9 × kf 1'), the ratio, data capture and reading count.").
-		WithTarget(influxTable("A", `SELECT "state", "value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version" FROM "violations" WHERE "station" =~ /^$station$/ AND "regulation" =~ /^$regulation$/ AND $timeFilter GROUP BY "parameter", "regulation", "period" ORDER BY time DESC LIMIT 500`)).
+		WithTarget(influxTable("A", `SELECT "state", "value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version" FROM "violations" WHERE "state" != 'withdrawn' AND "station" =~ /^$station$/ AND "regulation" =~ /^$regulation$/ AND $timeFilter GROUP BY "parameter", "regulation", "period" ORDER BY time DESC LIMIT 500`)).
 		WithTransformation(organize(nil, map[string]string{"count": "readings"})).
 		OverrideByName("state", []dashboard.DynamicConfigValue{{Id: "mappings", Value: valueText("started", "started", "red", "ended", "ended", "green")},
 			{Id: "custom.cellOptions", Value: map[string]any{"type": "color-text"}}}).

@@ -4,17 +4,21 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/rules"
 )
 
-// staleEvery is how often the daemon looks for stations a backfill or a reload made stale.
-const staleEvery = 30 * time.Second
+// staleEvery is how often the daemon closes the periods the wall clock ends (rules.Engine.Tick)
+// and looks for stations whose closed periods must be re-judged.
+const staleEvery = 5 * time.Second
 
-// refreshStale rebuilds from InfluxDB the stations whose rule state a backfill (a reading for
-// an hour the engine no longer holds) or a registry reload made incomplete (rules.Engine.Stale),
-// so that the periods and verdicts that depend on such readings are recomputed from the stored
-// data (DESIGN §7). A station is rebuilt one tick after it was first seen stale, and only while
-// the spool is empty: by then the readings that made it stale are in InfluxDB. It returns when
-// ctx is done.
+// refreshStale keeps the verdicts a view of the stored readings (README "Evaluation"): every
+// tick it closes the periods of stations that fell silent (limits.close_delay after their
+// end), and re-judges from InfluxDB the stations a late, reordered or backfilled reading made
+// stale (rules.Engine.Stale), writing the corrections of their record (rules.Engine.Drain).
+// A station is re-judged one tick after it was first seen stale, and only while the spool is
+// empty: by then the readings that made it stale are in InfluxDB. It returns when ctx is done.
 func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -25,6 +29,7 @@ func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 			return
 		case <-tick.C:
 		}
+		d.writeDerived(ctx, d.engine.Tick(time.Now()))
 		if d.spool.Len() > 0 {
 			continue // spooled readings are not in InfluxDB yet
 		}
@@ -35,10 +40,26 @@ func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 			continue
 		}
 		start := time.Now()
-		if err := d.derive.RebuildStations(ctx, d.history(), start, due); err != nil {
-			d.log.Error("cannot rebuild backfilled stations from InfluxDB; retrying", "stations", sample(due, 20), "err", err)
+		if err := d.engine.RebuildStations(ctx, d.history(), start, due); err != nil {
+			d.log.Error("cannot re-judge stations from InfluxDB; retrying", "stations", sample(due, 20), "err", err)
 			continue
 		}
-		d.log.Info("backfilled stations rebuilt from InfluxDB", "stations", sample(due, 20), "took", time.Since(start).Round(time.Millisecond))
+		corrections := d.engine.Drain()
+		d.writeDerived(ctx, corrections)
+		d.log.Info("stations re-judged from InfluxDB", "stations", sample(due, 20), "corrections", len(corrections),
+			"took", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// writeDerived stores transitions that no message carries (a wall-clock closure, the
+// corrections of a re-judged record): they need no acknowledgement. A crash before they are
+// durable leaves the record as it was until the station is next re-judged (README
+// "Evaluation", limitations).
+func (d *Daemon) writeDerived(ctx context.Context, trs []rules.Transition) {
+	if len(trs) == 0 {
+		return
+	}
+	if err := d.sink.Put(ctx, &quantrac.Envelope{Transitions: trs}); err != nil && ctx.Err() == nil {
+		d.log.Error("cannot store derived exceedance transitions", "transitions", len(trs), "err", err)
 	}
 }

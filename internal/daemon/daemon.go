@@ -106,6 +106,7 @@ func New(cfg *config.Config, o Options) (d *Daemon, err error) {
 		return d, err
 	}
 	d.engine = rules.NewEngine(d.cat, reg, time.Now)
+	d.engine.SetCloseDelay(cfg.Limits.CloseDelay)
 	d.derive = derive.New(d.engine, reg, time.Now)
 	d.reg.MustRegister(d.derive.Collector()) // the engine's metrics are too many for the registry: see httpapi.Exposition
 	if d.pipeline, err = d.newPipeline(); err != nil {

@@ -16,14 +16,14 @@ const (
 // produce it, the store writes it to InfluxDB measurement violations at WindowEnd (DESIGN §6),
 // and the API and console show it.
 type Transition struct {
-	Station     string    `json:"station"`
-	Parameter   string    `json:"parameter"`
-	Regulation  string    `json:"regulation"`
-	Period      string    `json:"period"`       // sample, 1h, 8h, 24h, 1y, …
-	State       string    `json:"state"`        // ViolationStarted, ViolationEnded or ViolationWithdrawn
+	Station    string `json:"station"`
+	Parameter  string `json:"parameter"`
+	Regulation string `json:"regulation"`
+	Period     string `json:"period"` // sample, 1h, 8h, 24h, 1y, …
+	State      string `json:"state"`  // ViolationStarted, ViolationEnded or ViolationWithdrawn
 	// Episode identifies the exceedance episode a start and its end belong to: the end of the
 	// period that started it (RFC 3339, UTC), unique per station and limit.
-	Episode string `json:"episode"`
+	Episode     string    `json:"episode"`
 	Value       float64   `json:"value"`        // the period's statistic, in Unit at Reference
 	Limit       float64   `json:"limit"`        // the limit in force, station coefficients applied
 	Ratio       float64   `json:"ratio"`        // Value ÷ Limit (ranges: see rules/README.md)

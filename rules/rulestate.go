@@ -20,8 +20,8 @@ type ruleState struct {
 	x      *ruleExtra  // sample and block rules
 	starts int32       // violations started, for quantrac_violations_total
 	// hourMin is the readings an hour needs to be valid (hour coverage × 1 h ÷ interval).
-	hourMin   int16
-	alert alertState
+	hourMin int16
+	alert   alertState
 }
 
 // setLast records v as the latest closed period's verdict: the metrics and the API show it as

@@ -49,4 +49,12 @@ type Transition struct {
 	Exceedances3y        float64 `json:"exceedances_3y"`
 	ExceedancesAllowed3y float64 `json:"exceedances_allowed_3y"`
 	Years                int     `json:"years"`
+	// Reason says why an episode ended other than by data: EndLimitRemoved, EndStationRemoved.
+	Reason string `json:"reason,omitempty"`
 }
+
+// Reasons an episode ends other than by a period back inside the limit.
+const (
+	EndLimitRemoved   = "limit_removed"
+	EndStationRemoved = "station_removed"
+)

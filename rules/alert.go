@@ -1,6 +1,10 @@
 package rules
 
-import "github.com/quantrac/quantrac"
+import (
+	"time"
+
+	"github.com/quantrac/quantrac"
+)
 
 // alertState is the state of a limit's alert at one station (STYLE §10, after Prometheus
 // rules/alerting.go).
@@ -63,4 +67,25 @@ func step(s alertState, v *verdict, hysteresis float64, counted bool) (alertStat
 		return inactive, ""
 	}
 	return s, "" // no verdict
+}
+
+// endedBy is the end of the episode active started, for a reason other than data (a reload
+// removed its limit or station), recorded at now (Unix ns) with the start's evidence.
+func endedBy(active *Transition, reason string, now int64) Transition {
+	tr := *active
+	tr.State, tr.Reason = Ended, reason
+	tr.WindowEnd = time.Unix(0, max(now, active.WindowEnd.UnixNano()+int64(time.Second))).UTC()
+	return tr
+}
+
+// endAll appends the ends of every episode in progress at the station, for reason.
+func (s *stationState) endAll(reason string, now int64, out []Transition) []Transition {
+	for _, ser := range s.order {
+		for i := range ser.rules {
+			if r := &ser.rules[i]; r.alert == violating && r.active != nil {
+				out = append(out, endedBy(r.active, reason, now))
+			}
+		}
+	}
+	return out
 }

@@ -32,6 +32,7 @@ type Engine struct {
 	order    []*stationState // registry order
 	rebuilt  bool            // the last rebuild succeeded: quantrac_rules_rebuilt
 	started  bool            // a rebuild has succeeded once: stations added later start known
+	removed  []Transition    // the ends of the episodes of stations a reload removed, for Drain
 }
 
 // NewEngine returns an engine for the stations of reg; now is the clock used at scrape time.
@@ -56,16 +57,24 @@ func (e *Engine) SetRegistry(reg *quantrac.Registry) {
 		if old := e.stations[st.ID]; old != nil {
 			ns.mu = old.mu
 			old.mu.Lock()
-			ns.migrate(old)
+			ns.migrate(old, e.now().UnixNano())
 			old.mu.Unlock()
 		} else if e.started {
 			ns.known, ns.stale = true, true
 		}
 		stations[st.ID] = ns
+		delete(e.stations, st.ID)
 		for _, a := range st.Aliases {
 			stations[a] = ns
 		}
 		order = append(order, ns)
+	}
+	for _, old := range e.order {
+		if e.stations[old.st.ID] == old { // not in the new registry
+			old.mu.Lock()
+			e.removed = old.endAll(quantrac.EndStationRemoved, e.now().UnixNano(), e.removed)
+			old.mu.Unlock()
+		}
 	}
 	e.reg, e.stations, e.order = reg, stations, order
 }
@@ -137,12 +146,28 @@ func (e *Engine) Tick(now time.Time) []Transition {
 	return out
 }
 
+// MarkStale makes a station's periods from t on be re-judged from the stored readings (the
+// store's word that readings it was given were refused by InfluxDB and quarantined: they must
+// count in no verdict).
+func (e *Engine) MarkStale(station string, t time.Time) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if s := e.stations[station]; s != nil {
+		s.mu.Lock()
+		if s.known {
+			s.markStale(t.UnixNano())
+		}
+		s.mu.Unlock()
+	}
+}
+
 // Drain returns the transitions that re-judging stations (RebuildStations) queued — the
 // corrections of their record, withdrawals included — and forgets them: the caller writes them.
 func (e *Engine) Drain() []Transition {
 	var out []Transition
-	e.mu.RLock()
-	defer e.mu.RUnlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out, e.removed = e.removed, nil
 	for _, s := range e.order {
 		s.mu.Lock()
 		out = append(out, s.queued...)

@@ -415,3 +415,50 @@ func TestRebuildOnDemand(t *testing.T) {
 		t.Errorf("pending %v", p)
 	}
 }
+
+// TestRemovalEndsEpisodes: a reload that removes a station, or a regulation of a station that
+// stays, ends each episode in progress with an end whose reason says why, so that no start is
+// left open in the record (the monthly report would read it as still exceeded).
+func TestRemovalEndsEpisodes(t *testing.T) {
+	cat := mustCatalog(t)
+	a, b := airStation("RA", "QCVN-05:2023", "WHO-2021"), airStation("RB", "QCVN-05:2023")
+	now := mar1.Add(25 * time.Hour)
+	e := NewEngine(cat, mustRegistry(t, a, b), func() time.Time { return now })
+	if err := e.Rebuild(t.Context(), nil, now); err != nil {
+		t.Fatal(err)
+	}
+	e.Observe(day("RA", "pm25", mar1, 289, 80))
+	e.Observe(day("RB", "pm25", mar1, 289, 80))
+	if n := len(e.Active()); n != 2 {
+		t.Fatalf("%d active, want RA's and RB's QCVN days", n)
+	}
+	a2 := airStation("RA", "WHO-2021") // QCVN-05:2023 removed from RA, RB removed
+	e.SetRegistry(mustRegistry(t, a2))
+	got := e.Drain()
+	var who, station int
+	for _, tr := range got {
+		if tr.State != Ended {
+			t.Errorf("transition %+v, want an end", tr)
+		}
+		switch {
+		case tr.Station == "RA" && tr.Regulation == "QCVN-05:2023" && tr.Reason == quantrac.EndLimitRemoved:
+			who++
+		case tr.Station == "RB" && tr.Reason == quantrac.EndStationRemoved:
+			station++
+		default:
+			t.Errorf("unexpected end %+v", tr)
+		}
+		if tr.Episode == "" || !tr.WindowEnd.After(mar1.Add(24*time.Hour)) {
+			t.Errorf("end %+v: want the start's episode, recorded after the start", tr)
+		}
+	}
+	if who == 0 || station == 0 {
+		t.Errorf("ends %+v: want RA's QCVN episode (limit_removed) and RB's (station_removed)", got)
+	}
+	if a := e.Active(); len(a) != 0 {
+		t.Errorf("still active after the reload: %+v", a)
+	}
+	if again := e.Drain(); len(again) != 0 {
+		t.Errorf("drained twice: %+v", again)
+	}
+}

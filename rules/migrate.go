@@ -1,13 +1,19 @@
 package rules
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/quantrac/quantrac"
+)
 
 // migrate carries the state of the same station under its previous configuration over to s
 // (a registry reload): its clock and status, each parameter's hours, and the alert, counters
 // and yearly figures of every limit that remains (same regulation, parameter and period).
 // What the reload changes in a way the kept hours cannot answer — a new interval or zone, a
-// new limit without the years before — marks the station stale (Pending).
-func (s *stationState) migrate(old *stationState) {
+// new limit without the years before — marks the station stale (Pending). A limit the reload
+// removed ends its episode in progress at now (Unix ns), with reason limit_removed.
+func (s *stationState) migrate(old *stationState, now int64) {
+	kept := map[*ruleState]bool{}
 	s.clock, s.nextClose, s.lastAny, s.valid, s.offline = old.clock, old.nextClose, old.lastAny, old.valid, old.offline
 	s.known, s.stale = old.known, old.stale
 	sameClock := s.interval == old.interval && s.cal.sub == old.cal.sub && s.cal.loc.String() == old.cal.loc.String()
@@ -50,6 +56,7 @@ func (s *stationState) migrate(old *stationState) {
 				s.stale = s.stale || r.yr != nil
 				continue
 			}
+			kept[&os.rules[i]] = true
 			o := &os.rules[i]
 			r.alert, r.active, r.starts, r.last = o.alert, o.active, o.starts, o.last
 			if r.x != nil && o.x != nil && (r.x.blk == nil) == (o.x.blk == nil) {
@@ -59,6 +66,13 @@ func (s *stationState) migrate(old *stationState) {
 				r.yr = o.yr
 			} else if r.yr != nil {
 				s.stale = true
+			}
+		}
+	}
+	for _, os := range old.order { // the limits the reload removed end their episodes
+		for i := range os.rules {
+			if r := &os.rules[i]; !kept[r] && r.alert == violating && r.active != nil {
+				s.queued = append(s.queued, endedBy(r.active, quantrac.EndLimitRemoved, now))
 			}
 		}
 	}

@@ -226,22 +226,74 @@ func (e *Engine) readHistory(ctx context.Context, h History, now time.Time, targ
 		if q.Fields == nil {
 			q.Fields = []string{} // no parameter needs hours: none asked for
 		}
-		if err := h.Aggregates(ctx, q, feed); err != nil {
-			return fmt.Errorf("rules: rebuilding %s hours: %w", g.kind, err)
-		}
-		err := h.Latest(ctx, g.kind, q.Stations, q.Since, func(r quantrac.Reading) error {
-			if s := byID[r.Station]; s != nil && r.Valid() {
-				s.mu.Lock()
-				s.feedLatest(&r)
-				s.mu.Unlock()
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("rules: rebuilding %s newest readings: %w", g.kind, err)
+		if err := e.readGroup(ctx, h, now, q, byID, feed); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// silentLookback is how far back the rebuild looks for a station's newest reading: a station
+// silent for longer has its latest closed periods judged from the hours of the look-back only.
+const silentLookback = 7 * 24 * time.Hour
+
+// readGroup feeds the stations of one query their hours and newest readings. The newest
+// readings are read first: a station silent since before the look-back (its latest closed day
+// began before it) gets a query of its own that reaches back to that day, so that the day's
+// evidence is what its hours give, not what the look-back left of them.
+func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q AggregateQuery, byID map[string]*stationState, feed func(Aggregate) error) error {
+	var latest []quantrac.Reading
+	err := h.Latest(ctx, q.Kind, q.Stations, minTime(q.Since, now.Add(-silentLookback)), func(r quantrac.Reading) error {
+		if byID[r.Station] != nil && r.Valid() {
+			latest = append(latest, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rules: rebuilding %s newest readings: %w", q.Kind, err)
+	}
+	silent := map[string]bool{}
+	sq := q
+	sq.Stations = nil
+	for _, r := range latest {
+		s := byID[r.Station]
+		s.mu.Lock()
+		need := s.closedDaySince(r.Time.UnixNano())
+		s.mu.Unlock()
+		if need.Before(q.Since) && !silent[r.Station] {
+			silent[r.Station] = true
+			sq.Stations = append(sq.Stations, r.Station)
+			sq.Since = minTime(sq.Since, need)
+		}
+	}
+	err = h.Aggregates(ctx, q, func(a Aggregate) error {
+		if silent[a.Station] {
+			return nil // read by its own query, from its latest closed day on
+		}
+		return feed(a)
+	})
+	if err == nil && len(sq.Stations) > 0 {
+		slices.Sort(sq.Stations)
+		err = h.Aggregates(ctx, sq, feed)
+	}
+	if err != nil {
+		return fmt.Errorf("rules: rebuilding %s hours: %w", q.Kind, err)
+	}
+	for _, r := range latest {
+		s := byID[r.Station]
+		s.mu.Lock()
+		s.feedLatest(&r)
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// closedDaySince returns where the hours of the station's latest closed day begin when its
+// newest reading is at newest (Unix ns), with the hours its running 8-h means read before it.
+func (s *stationState) closedDaySince(newest int64) time.Time {
+	d := s.cal.dayOf(s.cal.closedHour(newest)+1) - 1
+	first, _, _ := s.cal.dayHours(d)
+	return time.Unix(0, s.cal.end(first)-hourNs).Add(-rejudgeLead)
 }
 
 // extremes reports whether a rule of the station needs its hours' lowest and highest readings.
@@ -387,7 +439,9 @@ func (s *stationState) finish(k map[string]kept) {
 				r.alert, r.active, r.starts = a.alert, a.active, a.starts
 			}
 			v := s.latest(ser, r)
-			if ser.lastT > 0 { // as judged live: a parameter never measured has no period
+			// The periods closed while the hours were fed were judged then, with all their hours
+			// (a day's morning may have left the ring since): their evidence stays as judged.
+			if ser.lastT > 0 && (r.last.end == 0 || r.rule.kind == perSample) {
 				r.setLast(&v)
 			}
 			if k != nil && v.count > 0 {

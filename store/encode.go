@@ -102,6 +102,9 @@ func violationPoint(t *quantrac.Transition) *Point {
 		},
 		Time: t.WindowEnd,
 	}
+	if t.Reason != "" {
+		p.Fields = append(p.Fields, Field{Key: "reason", Value: t.Reason})
+	}
 	if t.Form != "" { // a counted limit: its exceedance figures, single-year and averaged
 		p.Fields = append(p.Fields,
 			Field{Key: "form", Value: t.Form},

@@ -222,6 +222,8 @@ func setTransitionField(tr *rules.Transition, c string, v any) {
 		tr.State = str
 	case "episode":
 		tr.Episode = str
+	case "reason":
+		tr.Reason = str
 	case "value":
 		tr.Value = f
 	case "limit":

@@ -163,6 +163,9 @@ func (s *Sink) settle(p *pending, i int, data, quarantine Outcome) Fate {
 		s.m.quarantinedReadings.Add(float64(m.readings))
 		s.log.Warn("InfluxDB refused a message's points for good; kept in rejected_messages",
 			"topic", m.origin.Topic, "points", m.points, "quarantine", quarantine)
+		if s.opts.Quarantined != nil && m.readings > 0 && m.origin.Station != nil {
+			s.opts.Quarantined(m.origin.Station.ID, m.oldest)
+		}
 	}
 	return f
 }

@@ -37,7 +37,11 @@ type SinkOptions struct {
 	FlushInterval time.Duration // longest time data waits for a full batch
 	Writers       int           // concurrent InfluxDB writes (default 2)
 	Spool         Spool         // nil: retry InfluxDB until it answers, acknowledging nothing meanwhile
-	Logger        *slog.Logger
+	// Quarantined, when set, is told the station and the oldest reading time of a message whose
+	// readings InfluxDB refused for good: the one flow back to the rules, which take the
+	// readings out of their verdicts (a quarantined reading counts in none).
+	Quarantined func(station string, oldest time.Time)
+	Logger      *slog.Logger
 	Registerer    prometheus.Registerer
 }
 
@@ -83,6 +87,7 @@ type message struct {
 	readings           int
 	ack                func()
 	origin             quantrac.Envelope // Topic, Payload, Received, Station only: for the quarantine entry
+	oldest             time.Time         // the oldest reading's time: what a quarantine takes back from the rules
 	settled            bool
 }
 
@@ -123,7 +128,7 @@ func (s *Sink) Put(ctx context.Context, e *quantrac.Envelope) error {
 	defer s.bufs.Put(buf)
 	lines, points := AppendEnvelope((*buf)[:0], e)
 	*buf = lines
-	msg := message{points: points, readings: len(e.Readings), ack: e.Ack,
+	msg := message{points: points, readings: len(e.Readings), ack: e.Ack, oldest: oldestReading(e.Readings),
 		origin: quantrac.Envelope{Topic: e.Topic, Payload: e.Payload, Received: e.Received, Station: e.Station}}
 
 	s.mu.Lock()
@@ -307,4 +312,15 @@ func (b *backoff) next(err error) time.Duration {
 	}
 	*b = backoff(min(2*d, 10*time.Second))
 	return d
+}
+
+// oldestReading returns the time of the oldest of rs (zero when none).
+func oldestReading(rs []quantrac.Reading) time.Time {
+	var t time.Time
+	for i := range rs {
+		if t.IsZero() || rs[i].Time.Before(t) {
+			t = rs[i].Time
+		}
+	}
+	return t
 }

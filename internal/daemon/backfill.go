@@ -29,7 +29,7 @@ func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 			return
 		case <-tick.C:
 		}
-		d.writeDerived(ctx, d.engine.Tick(time.Now()))
+		d.writeDerived(ctx, append(d.engine.Tick(time.Now()), d.engine.Drain()...)) // closures, reload ends
 		if d.spool.Len() > 0 {
 			continue // spooled readings are not in InfluxDB yet
 		}

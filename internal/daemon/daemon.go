@@ -181,6 +181,7 @@ func (d *Daemon) buildStore() error {
 	d.sink = store.NewSink(d.writer, store.SinkOptions{
 		BatchSize: d.cfg.Influx.BatchSize, FlushInterval: d.cfg.Influx.FlushInterval,
 		Spool: d.spool, Logger: d.log, Registerer: d.reg,
+		Quarantined: func(station string, oldest time.Time) { d.engine.MarkStale(station, oldest) },
 	})
 	return nil
 }

@@ -37,6 +37,8 @@ type stack struct {
 	d      *Daemon
 	dir    string
 	stop   func()
+	cfg    *config.Config
+	tune   func(*Daemon)
 }
 
 type configT = config.Config
@@ -50,7 +52,7 @@ func startStack(t *testing.T, stations string, edit func(*config.Config)) *stack
 func startStackTuned(t *testing.T, stations string, edit func(*config.Config), tune func(*Daemon)) *stack {
 	t.Helper()
 	s := &stack{
-		broker: testenv.Mosquitto(t, testenv.MosquittoOptions{Persistence: true}),
+		broker: testenv.Mosquitto(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000}),
 		influx: testenv.InfluxDB(t, testenv.InfluxOptions{}),
 		dir:    t.TempDir(),
 	}
@@ -72,12 +74,21 @@ func startStackTuned(t *testing.T, stations string, edit func(*config.Config), t
 	if edit != nil {
 		edit(cfg)
 	}
-	s.d, err = New(cfg, Options{WebListenAddress: "127.0.0.1:0", Version: "test"})
+	s.cfg, s.tune = cfg, tune
+	s.run(t)
+	return s
+}
+
+// run starts a daemon on the stack's configuration and waits until it is ready.
+func (s *stack) run(t *testing.T) {
+	t.Helper()
+	var err error
+	s.d, err = New(s.cfg, Options{WebListenAddress: "127.0.0.1:0", Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tune != nil {
-		tune(s.d)
+	if s.tune != nil {
+		s.tune(s.d)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -101,7 +112,13 @@ func startStackTuned(t *testing.T, stations string, edit func(*config.Config), t
 	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
 		return s.get(t, "/readyz") != "" && strings.Contains(s.get(t, "/readyz"), `"ready":true`), s.get(t, "/readyz")
 	})
-	return s
+}
+
+// restart stops the daemon and starts a new one on the same configuration and services.
+func (s *stack) restart(t *testing.T) {
+	t.Helper()
+	s.stop()
+	s.run(t)
 }
 
 func (s *stack) get(t *testing.T, path string) string {

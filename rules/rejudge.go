@@ -18,9 +18,13 @@ import (
 // stored ones, and the difference — new or changed points, and withdrawals of points no
 // longer supported — is queued for Drain.
 
-// rejudgeLead is how many hours before the first re-judged day the replay reads readings:
-// the running 8-h means that end in the day's first hours start before it.
+// rejudgeLead is how many hours before a day its running 8-h means read.
 const rejudgeLead = window8 * time.Hour
+
+// replayLead is how far before the first re-judged day the replay reads readings: the day
+// before it, whose verdict stays the latest closed one until another day closes, and the
+// hours its running 8-h means read.
+const replayLead = 24*time.Hour + rejudgeLead
 
 // rejudge replays station s from its stored readings and queues the corrections of its record.
 func (e *Engine) rejudge(ctx context.Context, h History, s *stationState) error {
@@ -39,7 +43,7 @@ func (e *Engine) rejudge(ctx context.Context, h History, s *stationState) error 
 		return err
 	}
 	var rs []quantrac.Reading
-	err = h.Readings(ctx, s.st.Kind, s.st.ID, time.Unix(0, j).Add(-rejudgeLead), func(rd quantrac.Reading) error {
+	err = h.Readings(ctx, s.st.Kind, s.st.ID, time.Unix(0, j).Add(-replayLead), func(rd quantrac.Reading) error {
 		rs = append(rs, rd)
 		return nil
 	})
@@ -96,10 +100,10 @@ func readRecord(ctx context.Context, h History, station string, j int64) (map[st
 
 // replayHours feeds the stored hourly aggregates that the station's yearly and counted
 // limits need from before the readings the replay reads (from the start of their years to
-// rejudgeLead before j).
+// replayLead before j).
 func (s *stationState) replayHours(ctx context.Context, h History, since, j int64) error {
 	from := s.yearsBack(time.Unix(0, since))
-	until := time.Unix(0, j).Add(-rejudgeLead)
+	until := time.Unix(0, j).Add(-replayLead)
 	if from.IsZero() || !from.Before(until) {
 		return nil
 	}

@@ -1,7 +1,9 @@
 package daemon
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -28,6 +30,7 @@ const evaluationStations = `stations:
   - {id: SI, kind: air, regulations: [QCVN-05:2023]}
   - {id: JD, kind: air, regulations: [QCVN-05:2023]}
   - {id: EV, kind: air, regulations: [QCVN-05:2023]}
+  - {id: QQ, kind: air, regulations: [QCVN-05:2023]}
   - id: WW
     kind: wastewater
     limits: [{parameter: cod, max: 75, unit: mg/L}]
@@ -134,28 +137,41 @@ func array(rs []reading) string {
 	return "[" + strings.Join(parts, ",") + "]"
 }
 
-// quiet waits until every reading sent is in InfluxDB and no station waits to be re-judged,
-// for two looks in a row.
+// quiet waits until every reading sent is in InfluxDB, no station waits to be re-judged and
+// nothing waits to be written, for three looks in a row a few ticks apart.
 func quiet(t *testing.T, s *stack, readings int) {
 	t.Helper()
 	calm := 0
 	testenv.Eventually(t, 2*time.Minute, func() (bool, string) {
 		n := storedValues(t, s.influx, "air") + storedValues(t, s.influx, "wastewater")
 		stale := s.d.engine.Stale()
-		if n >= readings && len(stale) == 0 {
+		pending, _ := metricValue(s.get(t, "/metrics"), "quantrac_points_pending")
+		if n >= readings && len(stale) == 0 && pending == 0 {
 			calm++
 		} else {
 			calm = 0
 		}
-		time.Sleep(200 * time.Millisecond) // two looks a tick apart
-		return calm >= 2, fmt.Sprintf("%d of %d readings stored, stale %v", n, readings, stale)
+		time.Sleep(300 * time.Millisecond) // looks a few ticks apart
+		return calm >= 3, fmt.Sprintf("%d of %d readings stored, stale %v, %v points pending", n, readings, stale, pending)
 	})
 }
 
 func TestVerdictsFollowTheStoredReadings(t *testing.T) {
+	var proxy *testenv.FaultProxy
 	s := startStackTuned(t, evaluationStations, func(c *config.Config) {
 		c.Limits.CloseDelay = 24 * time.Hour // yesterday stays open: the evidence scenario needs it
+		proxy = testenv.NewFaultProxy(t, c.Influx.URL)
+		c.Influx.URL = proxy.URL()
 	}, func(d *Daemon) { d.staleEvery = 150 * time.Millisecond })
+	// InfluxDB refuses QQ's NO2 readings at 300 for good (as it would a field type conflict):
+	// they end quarantined, and must count in no verdict.
+	proxy.Intercept(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		if r.URL.Path != "/api/v2/write" || !bytes.Contains(body, []byte("air,station=QQ no2=300")) {
+			return false
+		}
+		http.Error(w, `{"code":"invalid","message":"partial write: field type conflict"}`, http.StatusBadRequest)
+		return true
+	})
 	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh")
 	if err != nil {
 		t.Fatal(err)
@@ -231,6 +247,16 @@ func TestVerdictsFollowTheStoredReadings(t *testing.T) {
 		series(day(-2).Add(5*time.Minute), 5*time.Minute, 288, constant("pm25", 60)),
 		series(day(-1).Add(5*time.Minute), 5*time.Minute, 22*12, constant("pm25", 20))))
 
+	// Quarantined: NO2 at 50, an hour at 300 that InfluxDB refuses, then 50 again.
+	qq := series(day(-2).Add(5*time.Minute), 5*time.Minute, 36, func(i int) map[string]float64 {
+		if i >= 12 && i < 24 {
+			return map[string]float64{"no2": 300}
+		}
+		return map[string]float64{"no2": 50}
+	})
+	sendEach(t, url, "stations/QQ/air", qq)
+	sent += 24
+
 	quiet(t, s, sent)
 	send("stations/BF/air", older) // after the newer days are stored
 	send("stations/LH/air", lateHour)
@@ -267,10 +293,14 @@ func TestVerdictsFollowTheStoredReadings(t *testing.T) {
 			{"no2", "1h", "started", jd.Add(3 * time.Hour), 550, 1, 24},
 			{"no2", "1h", "ended", jd.Add(6 * time.Hour), 50, 1, 12},
 		})
+		expectRecord(t, when+": quarantined readings", storedRecord(t, s.influx, "QQ"), nil)
 		expectLatest(t, when+": evidence of the latest closed day", s, "EV", "pm25", "24h",
 			latestPeriod{State: "exceeded", Value: 60, Coverage: 1, Count: 24, WindowEnd: day(-1)})
 	}
 	check("live")
+	if n := s.influx.Count("quantrac", `SELECT count("payload") FROM "rejected_messages" WHERE "station" = 'QQ'`); n != 12 {
+		t.Errorf("QQ: %d quarantine entries, want the 12 refused readings", n)
+	}
 	if n := s.influx.Count("quantrac", `SELECT count("no2") FROM "air" WHERE "station" = 'JD'`); n != 48 {
 		t.Errorf("JD: %d NO2 readings stored, want 48 (every distinct time a point)", n)
 	}

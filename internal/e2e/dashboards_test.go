@@ -445,7 +445,8 @@ func readYAML(t *testing.T, rel string, v any) {
 // each single choice — and wants data from each. The limit alert must fire with its evidence.
 func TestDashboardsQueriesReturnData(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true})
-	q := startQuantrac(t, s.writeConfig(t, dashboardStations, ""))
+	// A close delay of 2 h: the wall clock does not close the hour in progress while the test runs.
+	q := startQuantrac(t, s.writeConfig(t, dashboardStations, "limits: {close_delay: 2h}\n"))
 	// From a clock hour: the newest readings (…:55) leave the hour in progress with data, so the
 	// 1h limits have a provisional ratio (a start at …:05 would end on an hour's last reading,
 	// and the panel's "in progress" query would have nothing to show for a wastewater station).

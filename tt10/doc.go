@@ -5,8 +5,9 @@
 //	FTP upload ──> DIR/<Station>/yyyy/MM/dd/<Prov>_<Facility>_<Station>_yyyyMMddHHmmss.txt (or flat in DIR)
 //	                 │ scan every Interval; complete = size and mtime unchanged for Settle
 //	                 ▼
-//	            Resolve: file name (and folder) ──registry ids and aliases──> station
-//	                 │ cannot route (bad name, unknown station, too large, empty)
+//	            Resolve: file name, upload root folder ──registry ids and aliases──> station
+//	                 │ cannot route (bad name, unknown station, a path naming two stations,
+//	                 │ too large, empty)
 //	                 ├───────────────────────────────────────────> DIR/.rejected/<path> + <path>.reason
 //	                 ▼
 //	            check: decode as the ingester will (payload.Parser), name time vs record times

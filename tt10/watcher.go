@@ -345,8 +345,10 @@ func reasonText(rel string, rj *Rejection, topic string, now time.Time) []byte {
 	switch rj.Reason {
 	case ResultBadName:
 		b.WriteString("rename it <Province>_<Facility>_<Station>_yyyyMMddHHmmss.txt and move it back into the watched folder")
-	case ResultUnknownStation, ResultAmbiguousName, ResultForbidden:
+	case ResultUnknownStation, ResultAmbiguousName:
 		b.WriteString("fix the station registry (ids and aliases), reload it (SIGHUP), then move the file back to its place in the watched folder")
+	case ResultForbidden:
+		b.WriteString("a station uploads only its own files, into its own folder; if the registry's ids or aliases are wrong, fix them, reload it (SIGHUP) and move the file back, otherwise keep the file as evidence")
 	case ResultTooLarge:
 		b.WriteString("split the file, or raise limits.max_payload_bytes, then move it back")
 	case ResultEmpty:

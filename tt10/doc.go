@@ -26,6 +26,11 @@
 // rejected_messages for `quantrac replay` — and then moved to .rejected/ so that the operator
 // of the FTP tree sees it there too.
 //
+// Hostile uploads: a file is routed by its station's upload root folder (a path naming two
+// stations is rejected); every open and move stays inside the watched folder (os.Root), a file
+// is read only if it is the very file the scan found, and moved only if it is still what was
+// read and published; otherwise the next scan takes it again.
+//
 // Crash safety: a file is moved only after the broker acknowledged it, and the move is synced.
 // A crash before the move leaves the file in place, and the next run publishes it again; the
 // ingester writes its records to the same points (the station's measurement times), so

@@ -253,10 +253,11 @@ func (w *Watcher) handle(ctx context.Context, reg *quantrac.Registry, mv mover, 
 	return res, err
 }
 
+// handleFile is handle, returning errChanged and fs.ErrNotExist for handle to sort out.
 func (w *Watcher) handleFile(ctx context.Context, reg *quantrac.Registry, mv mover, f file) (string, error) {
 	st, name, rj := Resolve(reg, f.rel)
 	var data []byte
-	read := f.info
+	read := f.info // the state the file must keep until it is moved: as read, or as scanned when not read
 	if rj == nil {
 		var tooLarge bool
 		var err error

@@ -5,8 +5,9 @@
 //	FTP upload ──> DIR/<Station>/yyyy/MM/dd/<Prov>_<Facility>_<Station>_yyyyMMddHHmmss.txt (or flat in DIR)
 //	                 │ scan every Interval; complete = size and mtime unchanged for Settle
 //	                 ▼
-//	            Resolve: file name (and folder) ──registry ids and aliases──> station
-//	                 │ cannot route (bad name, unknown station, too large, empty)
+//	            Resolve: file name, upload root folder ──registry ids and aliases──> station
+//	                 │ cannot route (bad name, unknown station, a path naming two stations,
+//	                 │ too large, empty)
 //	                 ├───────────────────────────────────────────> DIR/.rejected/<path> + <path>.reason
 //	                 ▼
 //	            check: decode as the ingester will (payload.Parser), name time vs record times
@@ -24,6 +25,11 @@
 // will be rejected whole is still published — so that it is counted and kept in
 // rejected_messages for `quantrac replay` — and then moved to .rejected/ so that the operator
 // of the FTP tree sees it there too.
+//
+// Hostile uploads: a file is routed by its station's upload root folder (a path naming two
+// stations is rejected); every open and move stays inside the watched folder (os.Root), a file
+// is read only if it is the very file the scan found, and moved only if it is still what was
+// read and published; otherwise the next scan takes it again.
 //
 // Crash safety: a file is moved only after the broker acknowledged it, and the move is synced.
 // A crash before the move leaves the file in place, and the next run publishes it again; the

@@ -107,6 +107,12 @@ func TestResolve(t *testing.T) {
 		{"2026/01/01/LC_SIM_NUO999_20260101120000.txt", "", ResultUnknownStation},
 		{"NUO001/readme.txt", "", ResultBadName},
 		{"X_NUO003_NUO001_20260101120000.txt", "", ResultAmbiguousName},
+		// A file is routed by the upload root folder of its station: a folder named after
+		// another station below it routes nothing, and refuses the file.
+		{"NUO001/NUO003/2026/01/01/LC_SIM_NUO003_20260101120000.txt", "", ResultForbidden},
+		{"NUO001/NUO003/2026/01/01/OLD_20260101120000.txt", "", ResultForbidden},
+		{"ftp/NUO001/x/NUO003/OLD_20260101120000.txt", "", ResultForbidden},
+		{"NUO001/LC-WW-01/2026/01/01/OLD_20260101120000.txt", "LC-WW-01", ""}, // the same station twice
 	}
 	for _, tc := range tests {
 		st, n, rj := Resolve(reg, tc.rel)

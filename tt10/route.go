@@ -19,7 +19,7 @@ const (
 	ResultBadName        = "bad_name"        // the name is not <prefix>_yyyyMMddHHmmss.txt
 	ResultUnknownStation = "unknown_station" // no registry station or alias matches the name or folder
 	ResultAmbiguousName  = "ambiguous_name"  // the name's tokens match more than one station
-	ResultForbidden      = "forbidden"       // the name names another station than its folder
+	ResultForbidden      = "forbidden"       // the path names two stations (name and folder, or two folders)
 	ResultTooLarge       = "too_large"       // larger than limits.max_payload_bytes
 	ResultEmpty          = "empty"           // no bytes
 )
@@ -44,12 +44,13 @@ func reject(reason, format string, args ...any) *Rejection {
 }
 
 // Resolve finds the station of the file at rel (a path relative to the watched directory)
-// from its name and its folders. The name's candidates (Name.Candidates) are
-// looked up in the registry by id or alias; so are the folders above the file, nearest first,
-// skipping date folders (2026, 01, 20260101, Thang01): the dated layout
-// <Station>/yyyy/MM/dd/ names the station. A name that matches no station is routed by its
-// folder; a name and a folder naming two different stations, or a name matching two stations,
-// are rejected.
+// from its name and its folders. The name's candidates (Name.Candidates) are looked up in the
+// registry by id or alias; so are the folders above the file, skipping date folders (2026, 01,
+// 20260101, Thang01). The outermost folder that names a station is the station's upload root
+// (the dated layout <Station>/yyyy/MM/dd/): it routes the file, and a station may write only
+// its own files below it. A file flat in the watched folder, or below folders that name no
+// station, is routed by its name alone. Rejected: a path whose folders name two stations, a
+// name naming another station than its upload root, a name matching two stations.
 func Resolve(reg *quantrac.Registry, rel string) (*quantrac.Station, Name, *Rejection) {
 	rel = filepath.ToSlash(rel)
 	dir, base := path.Split(rel)
@@ -68,8 +69,10 @@ func Resolve(reg *quantrac.Registry, rel string) (*quantrac.Station, Name, *Reje
 			return nil, n, reject(ResultAmbiguousName, "file name %s matches stations %s and %s; make the aliases unique", base, byName.ID, st.ID)
 		}
 	}
-	byDir, folder := folderStation(reg, dir)
+	byDir, folder, rj := uploadRoot(reg, dir)
 	switch {
+	case rj != nil:
+		return nil, n, rj
 	case byName != nil && byDir != nil && byName != byDir:
 		return nil, n, reject(ResultForbidden, "file name %s names station %s but lies in folder %s of station %s", base, byName.ID, folder, byDir.ID)
 	case byName != nil:
@@ -81,20 +84,28 @@ func Resolve(reg *quantrac.Registry, rel string) (*quantrac.Station, Name, *Reje
 		strings.Join(n.Candidates(), ", "), base, strings.Trim(dir, "/"))
 }
 
-// folderStation returns the station named by the nearest non-date folder of dir that is a
-// station id or alias, and that folder.
-func folderStation(reg *quantrac.Registry, dir string) (*quantrac.Station, string) {
+// uploadRoot returns the station named by the outermost non-date folder of dir that is a
+// station id or alias, and that folder's path. Another folder below it naming another station
+// is refused: a station writing inside its own upload folder cannot speak for another.
+func uploadRoot(reg *quantrac.Registry, dir string) (*quantrac.Station, string, *Rejection) {
+	var root *quantrac.Station
+	var rootPath string
 	parts := strings.Split(strings.Trim(dir, "/"), "/")
-	for i := len(parts) - 1; i >= 0; i-- {
-		p := parts[i]
+	for i, p := range parts {
 		if p == "" || allDigits(p) || isMonthFolder(p) {
 			continue
 		}
-		if st := reg.Station(p); st != nil {
-			return st, p
+		st := reg.Station(p)
+		switch {
+		case st == nil:
+		case root == nil:
+			root, rootPath = st, strings.Join(parts[:i+1], "/")
+		case st != root:
+			return nil, "", reject(ResultForbidden, "folder %s names station %s inside %s, the upload folder of station %s: a station's folder holds only its own files",
+				strings.Join(parts[:i+1], "/"), st.ID, rootPath, root.ID)
 		}
 	}
-	return nil, ""
+	return root, rootPath, nil
 }
 
 // isMonthFolder reports whether p is a legacy month folder such as "Thang01".

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -21,6 +22,7 @@ type file struct {
 	rel   string // path relative to the watched directory
 	size  int64
 	mtime time.Time
+	info  fs.FileInfo // as the scan saw it (not following links): the file readScanned must open
 }
 
 // list returns the data files under dir in lexical order of their paths (in both layouts that
@@ -64,7 +66,7 @@ func list(dir string, onErr func(path string, err error)) ([]file, error) {
 		if err != nil {
 			return err
 		}
-		out = append(out, file{rel: rel, size: info.Size(), mtime: info.ModTime()})
+		out = append(out, file{rel: rel, size: info.Size(), mtime: info.ModTime(), info: info})
 		return nil
 	})
 	return out, err
@@ -120,20 +122,49 @@ func (s *settler) retain(files []file) {
 	}
 }
 
-// readLimited reads the file; tooLarge is set, and nothing returned, when it holds more than
-// limit bytes.
-func readLimited(path string, limit int) (data []byte, tooLarge bool, err error) {
-	f, err := os.Open(path)
+// errChanged marks a file that is not, or no longer, the one the watcher decided on: another
+// file or a link put in its place, or a file written to since it was scanned or read. It is
+// left for the next scan.
+var errChanged = errors.New("changed since it was scanned or read")
+
+// readScanned reads the file at rel below root that a scan saw as scanned. root confines the
+// open to the watched folder: a link (the file's or a folder's) pointing out of it is refused.
+// A link pointing inside it may be opened but is not read: the opened file must be scanned's
+// own (same device and inode), a regular file with the size and modification time the scan
+// saw (errChanged otherwise). O_NONBLOCK keeps a FIFO swapped in from blocking the open.
+// read is the file's state after reading, which must still hold when the file is moved.
+// tooLarge is set, and nothing returned, when the file holds more than limit bytes.
+func readScanned(root *os.Root, rel string, scanned fs.FileInfo, limit int) (data []byte, read fs.FileInfo, tooLarge bool, err error) {
+	f, err := root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if !sameState(scanned, before) {
+		return nil, nil, false, errChanged
+	}
 	data, err = io.ReadAll(io.LimitReader(f, int64(limit)+1))
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
+	}
+	if read, err = f.Stat(); err != nil {
+		return nil, nil, false, err
+	}
+	if !sameState(before, read) {
+		return nil, nil, false, errChanged // written while it was read
 	}
 	if len(data) > limit {
-		return nil, true, nil
+		return nil, read, true, nil
 	}
-	return data, false, nil
+	return data, read, false, nil
+}
+
+// sameState reports whether now is the file was (same device and inode), still a regular
+// file with the same size and modification time.
+func sameState(was, now fs.FileInfo) bool {
+	return now.Mode().IsRegular() && os.SameFile(was, now) && was.Size() == now.Size() && was.ModTime().Equal(now.ModTime())
 }

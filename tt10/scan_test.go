@@ -112,15 +112,15 @@ func TestSettle(t *testing.T) {
 		ready bool
 		why   string
 	}{
-		{0, file{"a.txt", 100, t0}, false, "just written"},
-		{5 * time.Second, file{"a.txt", 100, t0}, false, "unchanged for 5s"},
-		{8 * time.Second, file{"a.txt", 200, at(8 * time.Second)}, false, "grew: the clock restarts"},
-		{15 * time.Second, file{"a.txt", 200, at(8 * time.Second)}, false, "unchanged for 7s"},
-		{18 * time.Second, file{"a.txt", 200, at(8 * time.Second)}, true, "unchanged for 10s"},
-		{0, file{"moved.txt", 100, at(-time.Hour)}, true, "moved in whole: mtime an hour old"},
-		{0, file{"nfs.txt", 100, at(time.Hour)}, false, "mtime from a clock an hour ahead"},
-		{9 * time.Second, file{"nfs.txt", 100, at(time.Hour)}, false, "ahead, unchanged for 9s"},
-		{10 * time.Second, file{"nfs.txt", 100, at(time.Hour)}, true, "ahead, unchanged for 10s"},
+		{0, file{rel: "a.txt", size: 100, mtime: t0}, false, "just written"},
+		{5 * time.Second, file{rel: "a.txt", size: 100, mtime: t0}, false, "unchanged for 5s"},
+		{8 * time.Second, file{rel: "a.txt", size: 200, mtime: at(8 * time.Second)}, false, "grew: the clock restarts"},
+		{15 * time.Second, file{rel: "a.txt", size: 200, mtime: at(8 * time.Second)}, false, "unchanged for 7s"},
+		{18 * time.Second, file{rel: "a.txt", size: 200, mtime: at(8 * time.Second)}, true, "unchanged for 10s"},
+		{0, file{rel: "moved.txt", size: 100, mtime: at(-time.Hour)}, true, "moved in whole: mtime an hour old"},
+		{0, file{rel: "nfs.txt", size: 100, mtime: at(time.Hour)}, false, "mtime from a clock an hour ahead"},
+		{9 * time.Second, file{rel: "nfs.txt", size: 100, mtime: at(time.Hour)}, false, "ahead, unchanged for 9s"},
+		{10 * time.Second, file{rel: "nfs.txt", size: 100, mtime: at(time.Hour)}, true, "ahead, unchanged for 10s"},
 	}
 	for _, st := range steps {
 		if got := s.ready(st.f, at(st.now)); got != st.ready {
@@ -131,7 +131,7 @@ func TestSettle(t *testing.T) {
 	if _, ok := s.seen["nfs.txt"]; ok || len(s.seen) != 1 {
 		t.Errorf("retain kept %v", s.seen)
 	}
-	if !newSettler(0).ready(file{"b.txt", 1, at(time.Hour)}, t0) {
+	if !newSettler(0).ready(file{rel: "b.txt", size: 1, mtime: at(time.Hour)}, t0) {
 		t.Error("settle 0: a file is complete when seen")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -73,7 +74,6 @@ type Watcher struct {
 	m       *metrics
 	comp    *completeness
 	settle  *settler
-	mv      mover
 	parser  *payload.Parser
 	res     payload.Result
 	next    time.Time // earliest time of the next publish under Rate
@@ -112,7 +112,7 @@ func New(o Options) (*Watcher, error) {
 	}
 	w := &Watcher{
 		o: o, m: newMetrics(o.Registerer), comp: newCompleteness(o.Now), settle: newSettler(o.Settle),
-		mv: mover{dir: o.Dir}, parser: payload.NewParser(o.Limits), log: o.Logger,
+		parser: payload.NewParser(o.Limits), log: o.Logger,
 	}
 	tmpl := o.TopicTemplate
 	w.topic = func(st *quantrac.Station) string {
@@ -172,10 +172,20 @@ func (s Summary) String() string {
 // Scan handles every complete file under the folder once, in path order: each is published
 // and, once the broker has acknowledged it, moved to .done/ (or to .rejected/ when it cannot
 // be routed, or its content will be quarantined). It stops at the first publish the broker
-// does not acknowledge, or when ctx is done, leaving the rest in place.
+// does not acknowledge, or when ctx is done, leaving the rest in place. A .done/ or
+// .rejected/ that is a symbolic link fails the scan before anything is published.
 func (w *Watcher) Scan(ctx context.Context) (Summary, error) {
 	start := w.o.Now()
 	sum := Summary{Results: map[string]int{}}
+	root, err := os.OpenRoot(w.o.Dir)
+	if err != nil {
+		return sum, fmt.Errorf("scan %s: %w", w.o.Dir, err)
+	}
+	defer root.Close()
+	mv := mover{root}
+	if err := mv.checkHandled(); err != nil {
+		return sum, err
+	}
 	files, err := list(w.o.Dir, func(p string, err error) { w.log.Warn("cannot read", "path", p, "err", err) })
 	if err != nil {
 		return sum, fmt.Errorf("scan %s: %w", w.o.Dir, err)
@@ -191,7 +201,7 @@ func (w *Watcher) Scan(ctx context.Context) (Summary, error) {
 			sum.Waiting++
 			continue
 		}
-		res, err := w.handle(ctx, reg, f)
+		res, err := w.handle(ctx, reg, mv, f)
 		if err != nil {
 			sum.Failed++
 			sum.Waiting += len(files) - i - 1
@@ -201,6 +211,9 @@ func (w *Watcher) Scan(ctx context.Context) (Summary, error) {
 		switch res {
 		case resultGone:
 			w.settle.forget(f.rel)
+			continue
+		case resultChanged:
+			sum.Waiting++
 			continue
 		case "":
 			sum.Failed++
@@ -217,22 +230,41 @@ func (w *Watcher) Scan(ctx context.Context) (Summary, error) {
 	return sum, ctx.Err()
 }
 
-// resultGone is handle's result for a file removed before it could be read.
-const resultGone = "gone"
+// handle's results for a file left where it is, not counted in quantrac_tt10_files_total:
+// removed before it was read or moved, or changed since the scan or the read (errChanged).
+const (
+	resultGone    = "gone"
+	resultChanged = "changed"
+)
 
 // handle routes, checks, publishes and moves one file and returns its result. A result of ""
 // leaves the file in place (it could not be read); an error stops the scan (the broker did not
-// acknowledge, or a handled file could not be moved).
-func (w *Watcher) handle(ctx context.Context, reg *quantrac.Registry, f file) (string, error) {
+// acknowledge, or a handled file could not be moved). Only the content read is published, and
+// the file is moved only if it is still what was read; otherwise the next scan takes it again.
+func (w *Watcher) handle(ctx context.Context, reg *quantrac.Registry, mv mover, f file) (string, error) {
+	res, err := w.handleFile(ctx, reg, mv, f)
+	switch {
+	case errors.Is(err, errChanged):
+		w.log.Warn("data file replaced or written to since it was scanned or read; left for the next scan", "file", f.rel, "err", err)
+		return resultChanged, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return resultGone, nil
+	}
+	return res, err
+}
+
+// handleFile is handle, returning errChanged and fs.ErrNotExist for handle to sort out.
+func (w *Watcher) handleFile(ctx context.Context, reg *quantrac.Registry, mv mover, f file) (string, error) {
 	st, name, rj := Resolve(reg, f.rel)
 	var data []byte
+	read := f.info // the state the file must keep until it is moved: as read, or as scanned when not read
 	if rj == nil {
 		var tooLarge bool
 		var err error
-		data, tooLarge, err = readLimited(filepath.Join(w.o.Dir, f.rel), w.o.MaxFileBytes)
+		data, read, tooLarge, err = readScanned(mv.root, f.rel, f.info, w.o.MaxFileBytes)
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return resultGone, nil
+		case errors.Is(err, errChanged), errors.Is(err, fs.ErrNotExist):
+			return "", err
 		case err != nil:
 			w.log.Warn("cannot read data file; retrying next scan", "file", f.rel, "err", err)
 			return "", nil
@@ -244,7 +276,7 @@ func (w *Watcher) handle(ctx context.Context, reg *quantrac.Registry, f file) (s
 	}
 	if rj != nil {
 		w.log.Warn("data file rejected", "file", f.rel, "reason", rj.Reason, "err", rj.Detail)
-		return rj.Reason, w.toRejected(f.rel, rj, "")
+		return rj.Reason, w.toRejected(mv, f.rel, read, rj, "")
 	}
 	verdict := w.check(st, data, w.o.Now())
 	topic := w.topic(st)
@@ -256,12 +288,12 @@ func (w *Watcher) handle(ctx context.Context, reg *quantrac.Registry, f file) (s
 	}
 	if verdict != nil {
 		w.log.Warn("data file published; the ingester quarantines its content", "file", f.rel, "station", st.ID, "reason", verdict.Detail)
-		return verdict.Reason, w.toRejected(f.rel, verdict, topic)
+		return verdict.Reason, w.toRejected(mv, f.rel, read, verdict, topic)
 	}
-	w.checkSkew(st, name)
-	if err := w.mv.move(f.rel, DoneDir); err != nil {
+	if err := mv.move(f.rel, DoneDir, read); err != nil {
 		return "", fmt.Errorf("move %s to %s: %w", f.rel, DoneDir, err)
 	}
+	w.checkSkew(st, name)
 	w.comp.add(st, name.Time(st.TimeLocation()), w.res.Readings)
 	w.log.Debug("data file published", "file", f.rel, "station", st.ID, "topic", topic, "readings", len(w.res.Readings))
 	return ResultDone, nil
@@ -320,13 +352,16 @@ func (w *Watcher) publish(ctx context.Context, topic string, data []byte) error 
 	return w.o.Publisher.Publish(ctx, topic, data)
 }
 
-// toRejected writes the reason file and moves the file to .rejected/. topic is where it was
-// published, "" when it was not.
-func (w *Watcher) toRejected(rel string, rj *Rejection, topic string) error {
-	if err := w.mv.writeReason(rel, reasonText(rel, rj, topic, w.o.Now())); err != nil {
+// toRejected writes the reason file and moves the file to .rejected/, if it is still as read
+// (errChanged otherwise). topic is where it was published, "" when it was not.
+func (w *Watcher) toRejected(mv mover, rel string, read fs.FileInfo, rj *Rejection, topic string) error {
+	if err := mv.unchanged(rel, read); err != nil {
+		return err
+	}
+	if err := mv.writeReason(rel, reasonText(rel, rj, topic, w.o.Now())); err != nil {
 		return fmt.Errorf("write reason of %s: %w", rel, err)
 	}
-	if err := w.mv.move(rel, RejectedDir); err != nil {
+	if err := mv.move(rel, RejectedDir, read); err != nil {
 		return fmt.Errorf("move %s to %s: %w", rel, RejectedDir, err)
 	}
 	return nil
@@ -345,8 +380,10 @@ func reasonText(rel string, rj *Rejection, topic string, now time.Time) []byte {
 	switch rj.Reason {
 	case ResultBadName:
 		b.WriteString("rename it <Province>_<Facility>_<Station>_yyyyMMddHHmmss.txt and move it back into the watched folder")
-	case ResultUnknownStation, ResultAmbiguousName, ResultForbidden:
+	case ResultUnknownStation, ResultAmbiguousName:
 		b.WriteString("fix the station registry (ids and aliases), reload it (SIGHUP), then move the file back to its place in the watched folder")
+	case ResultForbidden:
+		b.WriteString("a station uploads only its own files, into its own folder; if the registry's ids or aliases are wrong, fix them, reload it (SIGHUP) and move the file back, otherwise keep the file as evidence")
 	case ResultTooLarge:
 		b.WriteString("split the file, or raise limits.max_payload_bytes, then move it back")
 	case ResultEmpty:
@@ -361,11 +398,18 @@ func reasonText(rel string, rj *Rejection, topic string, now time.Time) []byte {
 // Seed counts the files already in .done/ whose name time lies in the completeness window,
 // so that completeness survives a restart.
 func (w *Watcher) Seed(ctx context.Context) error {
-	root := filepath.Join(w.o.Dir, DoneDir)
-	files, err := list(root, func(string, error) {})
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	root, err := os.OpenRoot(w.o.Dir)
+	if err != nil {
+		return err
 	}
+	defer root.Close()
+	if err := (mover{root}).checkDir(DoneDir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	files, err := list(filepath.Join(w.o.Dir, DoneDir), func(string, error) {})
 	if err != nil {
 		return err
 	}
@@ -380,7 +424,7 @@ func (w *Watcher) Seed(ctx context.Context) error {
 		if rj != nil || name.Time(st.TimeLocation()).Before(from) {
 			continue
 		}
-		data, tooLarge, err := readLimited(filepath.Join(root, f.rel), w.o.MaxFileBytes)
+		data, _, tooLarge, err := readScanned(root, filepath.Join(DoneDir, f.rel), f.info, w.o.MaxFileBytes)
 		if err != nil || tooLarge || w.check(st, data, now) != nil {
 			continue
 		}

@@ -22,12 +22,14 @@ import (
 )
 
 // recorder is a fake broker (a Publisher recording what it acknowledges); fail makes the
-// n-th publish (1-based) fail, 0 never.
+// n-th publish (1-based) fail, 0 never. during, when set, runs inside the n-th publish: what an
+// uploader does while the watcher waits for the PUBACK.
 type recorder struct {
-	mu   sync.Mutex
-	msgs []message
-	fail int
-	n    int
+	mu     sync.Mutex
+	msgs   []message
+	fail   int
+	n      int
+	during func(n int)
 }
 
 type message struct{ topic, payload string }
@@ -36,6 +38,9 @@ func (r *recorder) Publish(_ context.Context, topic string, payload []byte) erro
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.n++
+	if r.during != nil {
+		r.during(r.n)
+	}
 	if r.n == r.fail {
 		return mqttpub.ErrNoAck
 	}

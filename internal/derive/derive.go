@@ -3,8 +3,8 @@
 // they travel with the message that caused them.
 //
 //	envelope.Readings ──> rules.Engine.Observe ──> envelope.Transitions
-//	                  └─> aqi.Tracker per station ──> on each completed hour/day ──> envelope.Indices
-//	                                                                            └──> quantrac_aqi
+//	                  └─> aqi.Tracker per station ──> each hour/day completed or changed ──> envelope.Indices
+//	                                                                                     └──> quantrac_aqi
 //
 // The store writes them in the same batch as the readings, so a message is acknowledged only
 // when its violations and indices are durable too; after a crash the broker redelivers it and

@@ -161,10 +161,12 @@ func (sa *stationAQI) replay(station string, rs []quantrac.Reading, out []quantr
 			emit(c.advance(r.Time, sa.loc))
 		}
 	}
-	// The station's newer readings complete the hour and the day of the last one replayed.
+	// The station's newer readings complete the hour and the day of the last one replayed;
+	// the hours after it are not the message's.
 	end := hourOf(fed, sa.loc).Add(time.Hour)
 	emit(c.advance(end, sa.loc))
-	emit(c.advance(dayOf(end.Add(-time.Nanosecond)).AddDate(0, 0, 1), sa.loc))
+	_, day := c.advance(dayOf(end.Add(-time.Nanosecond)).AddDate(0, 0, 1), sa.loc)
+	emit(time.Time{}, day)
 	return out, replayed
 }
 

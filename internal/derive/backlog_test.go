@@ -232,3 +232,23 @@ func TestAQILateReadingRevises(t *testing.T) {
 		t.Errorf("revised indices differ from the tracker's: %s", s)
 	}
 }
+
+// TestAQIOldPartialDay: a message with part of a day older than the tracker holds writes the
+// hourly indices of its hours but no daily index for the day, which it does not cover whole.
+func TestAQIOldPartialDay(t *testing.T) {
+	d, st := backlogDeriver(t)
+	derived(d, st, hourlyReadings(72, 96)) // 28 Nov: the tracker holds from 26 Nov 17:00 on
+	got, _ := derived(d, st, hourlyReadings(6, 18))
+	want := map[pointKey]int{}
+	for k, v := range reference(hourlyReadings(6, 18)) {
+		if k.period == PeriodHourly {
+			want[k] = v
+		}
+	}
+	if len(want) < 2*10 {
+		t.Fatalf("the reference has %d hourly indices", len(want))
+	}
+	if s := diff(got, want); s != "[]" {
+		t.Errorf("indices of the old partial day: %s", s)
+	}
+}

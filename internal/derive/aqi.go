@@ -1,6 +1,7 @@
 package derive
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -57,14 +58,20 @@ func (c *cursor) advance(at time.Time, loc *time.Location) (hourEnd, dayEnd time
 //
 // An index written again lands on the same point, so the stored index follows the data.
 func (sa *stationAQI) observe(station string, rs []quantrac.Reading, out []quantrac.Index) []quantrac.Index {
+	late := int64(math.MinInt64) // readings up to the end of the newest hour completed are late
+	if !sa.lastHour.IsZero() {
+		late = sa.lastHour.UnixNano()
+	}
 	var replayed time.Time // the end of the last hour replay gave an index
-	if !sa.tracker.Holds(rs[0].Time.Add(-time.Nanosecond)) {
+	// A reading after the newest hour seen is held; an earlier one may be too old.
+	if rs[0].Time.UnixNano() <= late && !sa.tracker.Holds(rs[0].Time.Add(-time.Nanosecond)) {
 		out, replayed = sa.replay(station, rs, out)
 	}
-	var first, last time.Time // the readings of hours already complete that the tracker holds
+	var first, last time.Time // the late readings the tracker holds
 	for i := range rs {
 		r := &rs[i]
-		if !first.IsZero() && r.Time.After(sa.lastHour) { // rs is in time order: no more of them
+		ns := r.Time.UnixNano()
+		if ns > late && !first.IsZero() { // rs is in time order: no more late readings
 			out = sa.revise(station, first, last, replayed, out)
 			first = time.Time{}
 		}
@@ -73,14 +80,16 @@ func (sa *stationAQI) observe(station string, rs []quantrac.Reading, out []quant
 			// 01:00 is the last of the tracker's hour 00:00–01:00.
 			at := r.Time.Add(-time.Nanosecond)
 			sa.tracker.Observe(r.Param, at, r.Value)
-			if !r.Time.After(sa.lastHour) && aqi.Indexed(r.Param) && sa.tracker.Holds(at) {
+			if ns <= late && aqi.Indexed(r.Param) && sa.tracker.Holds(at) {
 				if first.IsZero() {
 					first = r.Time
 				}
 				last = r.Time
 			}
 		}
-		if i+1 == len(rs) || !rs[i+1].Time.Equal(r.Time) { // every reading taken at r.Time is in
+		// Once every reading taken at r.Time is in, a time past the newest hour seen completes
+		// an hour, perhaps a day.
+		if ns >= sa.nextHour && (i+1 == len(rs) || !rs[i+1].Time.Equal(r.Time)) {
 			hour, day := sa.advance(r.Time, sa.loc)
 			out = sa.put(station, sa.tracker, PeriodHourly, hour, true, out)
 			out = sa.put(station, sa.tracker, PeriodDaily, day, true, out)

@@ -99,12 +99,13 @@ func (d *Deriver) Observe(e *quantrac.Envelope) {
 // inOrder returns rs, or when it is not in time order (a backlog sent newest first) a copy
 // sorted by time.
 func inOrder(rs []quantrac.Reading) []quantrac.Reading {
-	byTime := func(a, b quantrac.Reading) int { return a.Time.Compare(b.Time) }
-	if slices.IsSortedFunc(rs, byTime) {
-		return rs
+	for i := 1; i < len(rs); i++ {
+		if rs[i].Time.Before(rs[i-1].Time) {
+			rs = slices.Clone(rs)
+			slices.SortStableFunc(rs, func(a, b quantrac.Reading) int { return a.Time.Compare(b.Time) })
+			return rs
+		}
 	}
-	rs = slices.Clone(rs)
-	slices.SortStableFunc(rs, byTime)
 	return rs
 }
 

@@ -3,8 +3,8 @@
 // they travel with the message that caused them.
 //
 //	envelope.Readings ──> rules.Engine.Observe ──> envelope.Transitions
-//	                  └─> aqi.Tracker per station ──> on each completed hour/day ──> envelope.Indices
-//	                                                                            └──> quantrac_aqi
+//	                  └─> aqi.Tracker per station ──> each hour/day completed or changed ──> envelope.Indices
+//	                                                                                     └──> quantrac_aqi
 //
 // The store writes them in the same batch as the readings, so a message is acknowledged only
 // when its violations and indices are durable too; after a crash the broker redelivers it and
@@ -12,6 +12,7 @@
 package derive
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -28,18 +29,6 @@ type Deriver struct {
 
 	mu  sync.RWMutex // guards aqi
 	aqi map[string]*stationAQI
-}
-
-// stationAQI is the AQI state of one station that asked for an index.
-type stationAQI struct {
-	mu       sync.Mutex
-	schemes  []aqi.Scheme
-	tracker  *aqi.Tracker
-	loc      *time.Location
-	lastHour time.Time // start of the newest local hour seen
-	nextHour int64     // start of the local hour after it, Unix ns: earlier readings end no hour
-	lastDay  time.Time // start of the newest local day seen
-	latest   map[key]aqi.Index
 }
 
 // key names one exported index.
@@ -104,64 +93,25 @@ func (d *Deriver) Observe(e *quantrac.Envelope) {
 	}
 	sa.mu.Lock()
 	defer sa.mu.Unlock()
-	for i := range rs {
-		if rs[i].Valid() {
-			// Hours are labelled by their end, as the rules' (rules.HourEnd): a reading stamped
-			// 01:00 is the last of the tracker's hour 00:00–01:00.
-			sa.tracker.Observe(rs[i].Param, rs[i].Time.Add(-time.Nanosecond), rs[i].Value)
+	e.Indices = sa.observe(rs[0].Station, inOrder(rs), e.Indices)
+}
+
+// inOrder returns rs, or when it is not in time order (a backlog sent newest first) a copy
+// sorted by time.
+func inOrder(rs []quantrac.Reading) []quantrac.Reading {
+	for i := 1; i < len(rs); i++ {
+		if rs[i].Time.Before(rs[i-1].Time) {
+			rs = slices.Clone(rs)
+			slices.SortStableFunc(rs, func(a, b quantrac.Reading) int { return a.Time.Compare(b.Time) })
+			return rs
 		}
 	}
-	e.Indices = sa.emit(rs[0].Station, newest(rs), e.Indices)
+	return rs
 }
 
 // SetStationStatus forwards a station's online/offline status to the rules engine.
 func (d *Deriver) SetStationStatus(station string, online bool) {
 	d.engine.SetStationStatus(station, online)
-}
-
-// newest returns the latest reading time of rs.
-func newest(rs []quantrac.Reading) time.Time {
-	t := rs[0].Time
-	for i := range rs {
-		if rs[i].Time.After(t) {
-			t = rs[i].Time
-		}
-	}
-	return t
-}
-
-// emit computes the indices of the hour (and day) that completed before at, once per hour
-// (day), and appends them to out.
-func (sa *stationAQI) emit(station string, at time.Time, out []quantrac.Index) []quantrac.Index {
-	if at.UnixNano() < sa.nextHour {
-		return out // still in the newest hour seen, or earlier
-	}
-	l := at.In(sa.loc)
-	hour := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), 0, 0, 0, sa.loc)
-	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, sa.loc)
-	newHour, newDay := hour.After(sa.lastHour), day.After(sa.lastDay)
-	if !newHour {
-		return out
-	}
-	sa.lastHour = hour
-	sa.nextHour = time.Date(l.Year(), l.Month(), l.Day(), l.Hour()+1, 0, 0, 0, sa.loc).UnixNano()
-	for _, s := range sa.schemes {
-		if idx, ok := sa.tracker.Hourly(s, at); ok {
-			sa.latest[key{s, PeriodHourly}] = idx
-			out = append(out, indexOf(station, s, PeriodHourly, &idx))
-		}
-		if !newDay {
-			continue
-		}
-		if idx, ok := sa.tracker.Daily(s, at); ok {
-			sa.latest[key{s, PeriodDaily}] = idx
-			out = append(out, indexOf(station, s, PeriodDaily, &idx))
-		}
-	}
-	if newDay {
-		sa.lastDay = day
-	}
-	return out
 }
 
 // indexOf is the domain form of an index, sub-indices in a fixed order.

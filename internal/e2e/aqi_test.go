@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -47,6 +48,58 @@ func TestAQIAcceptance(t *testing.T) {
 					fmt.Sprintf("aqi measurement %s %s: %v, want %d", scheme, period, stored, want)
 			})
 		}
+	}
+}
+
+// A backlog of three local days of hourly PM2.5, sent newest first in one message, gets the
+// daily index of each of the three days in the aqi measurement, each the table lookup of its
+// day's concentration (`quantrac aqi`), not only the newest day's.
+func TestAQIBacklogEveryDay(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{})
+	startQuantrac(t, s.writeConfig(t, `stations:
+  - id: A-AQ-02
+    kind: air
+    location: {lat: 22.39, lon: 103.45}
+    timezone: Asia/Ho_Chi_Minh
+    aqi: [vn, us]
+`, ""))
+	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := time.Now().In(ict)
+	today := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, ict)
+	levels := []float64{35.5, 80, 15} // three days ago, two days ago, yesterday
+	var records []string
+	for h := 72; h >= 1; h-- { // newest first: today 00:00 (yesterday's last hour) … 01:00 three days ago
+		at := today.Add(time.Duration(h-72) * time.Hour)
+		records = append(records, fmt.Sprintf(`{"time": %q, "status": "00", "readings": {"pm25": %v}}`,
+			at.Format(time.RFC3339), levels[(h-1)/24]))
+	}
+	publishAll(t, s.broker.URL(), "stations/A-AQ-02/air", []string{"[" + strings.Join(records, ",") + "]"})
+
+	for _, scheme := range []string{"vn", "us"} {
+		want := map[string]float64{}
+		for i, v := range levels {
+			out, err := exec.Command(bin.quantrac, "aqi", "-scheme", scheme, "-param", "pm25", "-value", fmt.Sprint(v), "-period", "24h").Output()
+			if err != nil {
+				t.Fatalf("quantrac aqi: %v", err)
+			}
+			n, err := strconv.Atoi(strings.SplitN(string(out), "\n", 2)[0])
+			if err != nil {
+				t.Fatalf("quantrac aqi printed %q", out)
+			}
+			want[today.AddDate(0, 0, i-2).UTC().Format(time.RFC3339)] = float64(n) // the day's end
+		}
+		testenv.Eventually(t, 60*time.Second, func() (bool, string) {
+			got := map[string]float64{}
+			for _, series := range s.influx.Query("quantrac", fmt.Sprintf(`SELECT aqi FROM aqi WHERE station = 'A-AQ-02' AND scheme = '%s' AND period = '24h'`, scheme)) {
+				for _, row := range series.Rows() {
+					got[fmt.Sprint(row["time"])], _ = row["aqi"].(float64)
+				}
+			}
+			return maps.Equal(got, want), fmt.Sprintf("%s daily indices stored %v, want %v", scheme, got, want)
+		})
 	}
 }
 

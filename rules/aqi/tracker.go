@@ -132,6 +132,28 @@ func (t *Tracker) Observe(param string, at time.Time, v float64) {
 	b.n++
 }
 
+// Indexed reports whether param is one of the pollutants the indices use.
+func Indexed(param string) bool {
+	_, ok := pollutantIndex(param)
+	return ok
+}
+
+// Holds reports whether the clock hour containing at is still kept: a reading in it counts,
+// and the indices of the hours and days that use it see it. Before the first reading every
+// hour is.
+func (t *Tracker) Holds(at time.Time) bool {
+	return t.latest == math.MinInt64 || t.hourOf(at) > t.latest-ringHours
+}
+
+// Oldest returns the start of the oldest clock hour kept, zero before the first reading.
+func (t *Tracker) Oldest() time.Time {
+	if t.latest == math.MinInt64 {
+		return time.Time{}
+	}
+	w := time.Unix((t.latest-ringHours+1)*3600, 0).UTC() // the hour's local wall clock
+	return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), 0, 0, 0, t.loc)
+}
+
 // ObserveHour adds the n valid readings of a pollutant, summing to sum, of the hour that ends
 // at end (an hourly aggregate read back from InfluxDB after a restart, whose hours cover
 // (end − 1 h, end]): they go to the clock hour [end − 1 h, end), as Observe(param, at − 1 ns,

@@ -384,3 +384,30 @@ func floorDiv(a, b int64) int64 {
 	}
 	return q
 }
+
+// TestTrackerHolds: Holds and Oldest say which hours the tracker keeps — the 56 clock hours
+// ending with the newest observed — in the local zone, including a +05:30 one.
+func TestTrackerHolds(t *testing.T) {
+	for _, loc := range []*time.Location{ict, time.FixedZone("IST", 5*3600+1800)} {
+		tr := NewTracker(loc)
+		newest := time.Date(2026, 11, 28, 14, 20, 0, 0, loc)
+		if !tr.Holds(newest.AddDate(-1, 0, 0)) || !tr.Oldest().IsZero() {
+			t.Errorf("%v: an empty tracker must hold every hour and have no oldest", loc)
+		}
+		tr.Observe("pm25", newest, 30)
+		oldest := time.Date(2026, 11, 26, 7, 0, 0, 0, loc) // 14:00 − 55 h
+		if got := tr.Oldest(); !got.Equal(oldest) {
+			t.Errorf("%v: oldest %v, want %v", loc, got, oldest)
+		}
+		if !tr.Holds(oldest) || tr.Holds(oldest.Add(-time.Nanosecond)) {
+			t.Errorf("%v: Holds disagrees with Oldest %v", loc, oldest)
+		}
+		tr.Observe("pm25", oldest.Add(-time.Minute), 500) // dropped, as Holds says
+		if _, ok := tr.mean(pm25, tr.hourOf(oldest.Add(-time.Minute))); ok {
+			t.Errorf("%v: a reading before Oldest was kept", loc)
+		}
+	}
+	if !Indexed("o3") || Indexed("tsp") {
+		t.Error("Indexed: o3 is a pollutant of the indices, tsp is not")
+	}
+}

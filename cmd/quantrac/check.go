@@ -13,7 +13,8 @@ import (
 
 // checkCommand validates what `quantrac run` would load, with the same code (daemon.LoadRules,
 // daemon.LoadStations, which SIGHUP reload uses too), and prints one line per problem naming
-// file, line or key, and reason.
+// file, line or key, and reason, and one "warning:" line per change a valid configuration
+// should still make (daemon.Warnings), which leaves the exit status 0.
 func checkCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -35,6 +36,9 @@ func checkCommand(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		printProblems(stderr, err)
 		return 1
+	}
+	for _, w := range daemon.Warnings(reg) {
+		fmt.Fprintln(stderr, "warning: "+w)
 	}
 	name := cfg.File
 	if name == "" {

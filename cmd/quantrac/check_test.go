@@ -104,3 +104,51 @@ func TestCheckNeverPrintsSecrets(t *testing.T) {
 		t.Error("check printed the secret")
 	}
 }
+
+// A station that lists EU-2008/50 without EU-2024/2881 is valid but stops being judged when
+// 2024/2881 repeals 2008/50/EC: check warns, naming the station and the stations file, and
+// still exits 0; listing both gives no warning.
+func TestCheckWarnsRepealedRegulation(t *testing.T) {
+	for _, tc := range []struct {
+		name, regulations string
+		wantWarnings      []string
+	}{
+		{"2008/50 alone", "[EU-2008/50, EU-2008/50/information]", []string{
+			"warning: " + "STATIONS: station DE-BE-01: regulations: EU-2008/50 without EU-2024/2881: Directive 2008/50/EC is repealed from 2026-12-12",
+			"warning: " + "STATIONS: station DE-BE-01: regulations: EU-2008/50/information without EU-2024/2881/information",
+		}},
+		{"with its successors", "[EU-2008/50, EU-2024/2881, EU-2008/50/information, EU-2024/2881/information]", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			stations := filepath.Join(dir, "stations.yaml")
+			body := "stations:\n  - id: DE-BE-01\n    kind: air\n    timezone: Europe/Berlin\n    regulations: " + tc.regulations + "\n"
+			if err := os.WriteFile(stations, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg := filepath.Join(dir, "quantrac.yaml")
+			if err := os.WriteFile(cfg, []byte("stations_file: stations.yaml\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			if code := dispatch([]string{"check", "-config", cfg}, &out, &errOut); code != 0 {
+				t.Fatalf("exit %d, want 0:\n%s%s", code, out.String(), errOut.String())
+			}
+			if !strings.Contains(out.String(), "ok (1 stations") {
+				t.Errorf("no ok line:\n%s", out.String())
+			}
+			lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+			if errOut.Len() == 0 {
+				lines = nil
+			}
+			if len(lines) != len(tc.wantWarnings) {
+				t.Fatalf("%d warning lines, want %d:\n%s", len(lines), len(tc.wantWarnings), errOut.String())
+			}
+			for i, w := range tc.wantWarnings {
+				if want := strings.ReplaceAll(w, "STATIONS", stations); !strings.HasPrefix(lines[i], want) {
+					t.Errorf("line %d: %q, want prefix %q", i, lines[i], want)
+				}
+			}
+		})
+	}
+}

@@ -27,7 +27,34 @@ func LoadStations(cfg *config.Config, cat *rules.Catalog, log *slog.Logger) (*qu
 	if errs := rules.Check(cat, reg); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	for _, w := range Warnings(reg) {
+		log.Warn(w)
+	}
 	return reg, nil
+}
+
+// repealed lists the built-in regulations another one repeals: a station that lists the old id
+// without its successor is no longer judged from the repeal date.
+var repealed = []struct{ id, by, why string }{
+	{"EU-2008/50", "EU-2024/2881", "Directive 2008/50/EC is repealed from 2026-12-12 by Directive (EU) 2024/2881 (Article 31): its limits end 2026-12-11"},
+	{"EU-2008/50/information", "EU-2024/2881/information", "Directive 2008/50/EC is repealed from 2026-12-12 by Directive (EU) 2024/2881 (Article 31): its information threshold ends 2026-12-11"},
+	{"EU-2008/50/alert", "EU-2024/2881/alert", "Directive 2008/50/EC is repealed from 2026-12-12 by Directive (EU) 2024/2881 (Article 31): its alert thresholds end 2026-12-11"},
+}
+
+// Warnings returns what a valid registry should still change, one line each naming the
+// stations file and the station: a repealed regulation listed without its successor. `run`
+// logs them, `check` prints them; neither refuses the registry.
+func Warnings(reg *quantrac.Registry) []string {
+	var out []string
+	for _, st := range reg.Stations() {
+		for _, r := range repealed {
+			if st.HasRegulation(r.id) && !st.HasRegulation(r.by) {
+				out = append(out, fmt.Sprintf("%s: station %s: regulations: %s without %s: %s; add %s",
+					reg.File, st.ID, r.id, r.by, r.why, r.by))
+			}
+		}
+	}
+	return out
 }
 
 // loadRegistry loads the configured station registry; a missing default stations.yaml gives

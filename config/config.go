@@ -108,6 +108,10 @@ type Limits struct {
 	MaxAge          time.Duration `yaml:"max_age"`
 	MaxReadings     int           `yaml:"max_readings"`
 	MaxArray        int           `yaml:"max_array"`
+	// AcceptReceiveTime takes readings with no time of their own (line protocol without a
+	// timestamp, SenML without bt/t) at the receive time instead of rejecting them no_time;
+	// a message redelivered after a crash is then stored twice.
+	AcceptReceiveTime bool `yaml:"accept_receive_time"`
 }
 
 // Default returns the configuration used when no file is given: a local Mosquitto and

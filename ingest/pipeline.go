@@ -220,8 +220,10 @@ func (w *worker) decode(kind string) string {
 		w.reject(reason, reason, err.Error())
 		return reason
 	}
-	for _, rj := range res.Rejected {
-		p.m.rejected.WithLabelValues(rj.Reason).Inc()
+	for i, n := range res.RejectedBy {
+		if n > 0 {
+			p.m.rejected.WithLabelValues(payload.RejectedReadingReasons()[i]).Add(float64(n))
+		}
 	}
 	if len(res.Readings) == 0 {
 		reason, detail := rejectedSummary(res)

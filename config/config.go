@@ -111,6 +111,10 @@ type Limits struct {
 	// CloseDelay is how long after a period's end the wall clock closes it for a station that
 	// sent nothing newer, so that a station fallen silent still has its hour and day judged.
 	CloseDelay time.Duration `yaml:"close_delay"`
+	// AcceptReceiveTime takes readings with no time of their own (line protocol without a
+	// timestamp, SenML without bt/t) at the receive time instead of rejecting them no_time;
+	// a message redelivered after a crash is then stored twice.
+	AcceptReceiveTime bool `yaml:"accept_receive_time"`
 }
 
 // Default returns the configuration used when no file is given: a local Mosquitto and

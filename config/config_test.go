@@ -152,3 +152,30 @@ func TestFormatNamesAsPrinted(t *testing.T) {
 		t.Errorf("unknown format: %v", err)
 	}
 }
+
+// Two mqtt.formats filters that can match one topic with as many literal levels each are
+// refused, naming both and a topic they share; one more specific than the other is fine.
+func TestFormatFilterTies(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ formats, want string }{
+		{`{"legacy/#": tt10, "legacy/+/air": json}`, ""},
+		{`{"a/+": json, "b/+": tt10}`, ""},
+		{`{"a/+/c": json, "a/b": tt10}`, ""},
+		{`{"a/+": json, "+/b": tt10}`, `filters "+/b" and "a/+" both match topic "a/b" with 1 literal levels each`},
+		{`{"a/#": json, "a/+": tt10}`, `filters "a/#" and "a/+" both match topic "a/x" with 1 literal levels each`},
+		{`{"#": json, "+/+": tt10}`, `filters "#" and "+/+" both match topic "x/x" with 0 literal levels each`},
+		{`{"a/#": json, "+": tt10}`, ""}, // 1 and 0 literal levels: a/# wins on "a"
+		{`{"a/b/#": json, "a/+/c/#": tt10}`, `filters "a/+/c/#" and "a/b/#" both match topic "a/b/c" with 2 literal levels each`},
+		{`{"a/b/#": json, "a/+/c/d": tt10}`, ""},
+		{`{"a/b/#": json, "+/b/c": tt10}`, `filters "+/b/c" and "a/b/#" both match topic "a/b/c" with 2 literal levels each`},
+		{`{"x/b/#": json, "a/+/c": tt10}`, ""},
+	} {
+		_, err := Load(write(t, dir, "q.yaml", "mqtt:\n  formats: "+tc.formats+"\n", 0o644))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.formats, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), "q.yaml:2: mqtt.formats: "+tc.want)):
+			t.Errorf("%s: error %v, want q.yaml:2: mqtt.formats: %s", tc.formats, err, tc.want)
+		}
+	}
+}

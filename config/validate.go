@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"slices"
@@ -155,20 +156,93 @@ func (c *Config) validateMQTT(p *problems, getenv func(string) string) {
 	if m.MaxInflight < 1 {
 		p.add("mqtt.max_inflight", "must be at least 1")
 	}
-	for filter, f := range m.Formats {
-		if !validFilter(filter) {
-			p.add("mqtt.formats", "%q is not a valid MQTT topic filter", filter)
-		}
-		if _, err := payload.ParseFormat(f); err != nil {
-			p.add("mqtt.formats", "format %q for %q: %v", f, filter, err)
-		}
-	}
+	validateFormats(p, m.Formats)
 	validateTLS(p, "mqtt.tls", m.TLS)
 	m.Password = resolveSecret(p, "mqtt.password_file", m.PasswordFile, EnvMQTTPassword, getenv)
 	if m.PasswordFile != "" && m.Username == "" {
 		// paho sends a password only with a username: it would be silently unused.
 		p.add("mqtt.password_file", "is set but mqtt.username is empty")
 	}
+}
+
+// validateFormats checks mqtt.formats: valid filters and formats, and no two filters that
+// can match one topic with as many literal levels each. Where several filters match a topic
+// the one with more literal levels wins; a tie would leave the choice to chance.
+func validateFormats(p *problems, formats map[string]string) {
+	filters := slices.Sorted(maps.Keys(formats))
+	for i, filter := range filters {
+		if !validFilter(filter) {
+			p.add("mqtt.formats", "%q is not a valid MQTT topic filter", filter)
+			continue
+		}
+		if _, err := payload.ParseFormat(formats[filter]); err != nil {
+			p.add("mqtt.formats", "format %q for %q: %v", formats[filter], filter, err)
+		}
+		for _, other := range filters[i+1:] {
+			if !validFilter(other) || literalLevels(filter) != literalLevels(other) {
+				continue
+			}
+			if topic, ok := commonTopic(filter, other); ok {
+				p.add("mqtt.formats", "filters %q and %q both match topic %q with %d literal levels each: "+
+					"which format applies would be left to chance; make one more specific", filter, other, topic, literalLevels(filter))
+			}
+		}
+	}
+}
+
+// literalLevels counts the levels of a topic filter that are neither + nor #.
+func literalLevels(filter string) int {
+	n := 0
+	for level := range strings.SplitSeq(filter, "/") {
+		if level != "+" && level != "#" {
+			n++
+		}
+	}
+	return n
+}
+
+// commonTopic returns a topic that both filters match, if there is one ("x" stands for a
+// level + leaves free).
+func commonTopic(a, b string) (string, bool) {
+	la, lb := strings.Split(a, "/"), strings.Split(b, "/")
+	var topic []string
+	for i := 0; ; i++ {
+		switch {
+		case i < len(la) && la[i] == "#":
+			return joinTopic(topic, lb[min(i, len(lb)):]), true
+		case i < len(lb) && lb[i] == "#":
+			return joinTopic(topic, la[min(i, len(la)):]), true
+		case i == len(la) || i == len(lb):
+			// Both end here, or one goes on without # (a/# matching a is the case above).
+			return joinTopic(topic, nil), len(la) == len(lb)
+		case la[i] == "+":
+			topic = append(topic, lb[i])
+		case lb[i] == "+" || la[i] == lb[i]:
+			topic = append(topic, la[i])
+		default:
+			return "", false
+		}
+	}
+}
+
+// joinTopic joins the topic levels found so far with the rest of a filter, + and # written
+// as "x".
+func joinTopic(topic, rest []string) string {
+	for _, l := range rest {
+		if l == "#" {
+			break
+		}
+		if l == "+" {
+			l = "x"
+		}
+		topic = append(topic, l)
+	}
+	for i, l := range topic {
+		if l == "+" {
+			topic[i] = "x"
+		}
+	}
+	return strings.Join(topic, "/")
 }
 
 func (c *Config) validateInflux(p *problems, getenv func(string) string) {

@@ -28,3 +28,15 @@ func matchesAny(filters []string, topic string) bool {
 	}
 	return false
 }
+
+// literalLevels counts the levels of an MQTT topic filter that are neither + nor #: the more
+// a filter has, the more specific it is.
+func literalLevels(filter string) int {
+	n := 0
+	for level := range strings.SplitSeq(filter, "/") {
+		if level != "+" && level != "#" {
+			n++
+		}
+	}
+	return n
+}

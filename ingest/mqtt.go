@@ -271,6 +271,10 @@ func (s *MQTTSource) clientOptions(ctx context.Context) (*mqtt.ClientOptions, er
 // the backpressure we want: the broker stops sending until we acknowledge.
 func (s *MQTTSource) handler(ctx context.Context) mqtt.MessageHandler {
 	return func(_ mqtt.Client, m mqtt.Message) {
+		// m.Ack sends the PUBACK (PUBREC at QoS 2) when the store calls it, once the message is
+		// durable: out of the order the PUBLISHes came in, unlike MQTT 3.1.1 §4.6 asks, so that
+		// one held message does not hold back every other. Mosquitto matches acknowledgements
+		// by packet id (README, "Acknowledgement order"; TestOutOfOrderPubAckHonoured).
 		msg := Message{Topic: m.Topic(), Payload: m.Payload(), Received: time.Now(), Ack: m.Ack}
 		s.mu.RLock()
 		defer s.mu.RUnlock()

@@ -185,3 +185,38 @@ func TestCleanStopNoRedelivery(t *testing.T) {
 		t.Errorf("%d of %d acknowledged messages redelivered after a clean stop", redelivered, n)
 	}
 }
+
+// quantrac sends each PUBACK when its message is durable, so PUBACKs can leave in another
+// order than their PUBLISHes came (README "Acknowledgement order"). Mosquitto matches each
+// PUBACK to its message by packet id: the message acknowledged second-first is not delivered
+// again, the one left unacknowledged is.
+func TestOutOfOrderPubAckHonoured(t *testing.T) {
+	b := testenv.Mosquitto(t, testenv.MosquittoOptions{})
+	opts := MQTTOptions{Broker: b.URL(), ClientID: "ack-order", Topics: []string{"stations/+/+"}, QoS: 1, MaxInflight: 10}
+	s := NewMQTTSource(opts)
+	stop := runSource(t, s)
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) { return s.Connected(), "not subscribed" })
+	pub := publisher(t, b, "ack-order-pub")
+	publishOne(t, pub, "stations/S-1/air", "first")
+	publishOne(t, pub, "stations/S-1/air", "second")
+	first, second := receive(t, s, 10*time.Second), receive(t, s, 10*time.Second)
+	if string(first.Payload) != "first" || string(second.Payload) != "second" {
+		t.Fatalf("received %q then %q", first.Payload, second.Payload)
+	}
+	second.Ack() // out of order; first is never acknowledged
+	stop()
+
+	again := NewMQTTSource(opts)
+	runSource(t, again)
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) { return again.Connected(), "not subscribed after the restart" })
+	publishOne(t, pub, "stations/S-1/air", "third")
+	seen := map[string]bool{}
+	for !seen["first"] || !seen["third"] {
+		m := receive(t, again, 20*time.Second)
+		seen[string(m.Payload)] = true
+		m.Ack()
+		if seen["second"] {
+			t.Fatal("the message acknowledged out of order was delivered again")
+		}
+	}
+}

@@ -1,10 +1,12 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,21 +42,31 @@ type PipelineOptions struct {
 	Registry        func() *quantrac.Registry // the current registry (it may be swapped on SIGHUP)
 	Limits          payload.Limits
 	MaxPayloadBytes int
-	Formats         map[string]payload.Format // MQTT topic filter → forced format
-	Store           Store
-	Observer        Observer       // may be nil
-	Status          StatusObserver // may be nil
-	Workers         int            // decode workers (default 2)
-	Now             func() time.Time
-	Logger          *slog.Logger
-	Registerer      prometheus.Registerer
+	// Formats forces a format on the topics an MQTT filter matches. When several filters match
+	// a topic, the one with more literal levels (not + or #) wins; config validation refuses
+	// two filters that can match one topic with as many literal levels each.
+	Formats    map[string]payload.Format
+	Store      Store
+	Observer   Observer       // may be nil
+	Status     StatusObserver // may be nil
+	Workers    int            // decode workers (default 2)
+	Now        func() time.Time
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
 }
 
 // Pipeline decodes, validates and routes messages: each becomes one envelope for the store.
 type Pipeline struct {
-	opts PipelineOptions
-	m    *metrics
-	warn *throttle
+	opts    PipelineOptions
+	formats []formatFilter // Formats, most specific first
+	m       *metrics
+	warn    *throttle
+}
+
+// formatFilter is one entry of PipelineOptions.Formats.
+type formatFilter struct {
+	filter string
+	format payload.Format
 }
 
 // NewPipeline builds a Pipeline and registers its metrics; it does no I/O.
@@ -68,7 +80,7 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Pipeline{opts: o, m: newMetrics(o.Registerer), warn: newThrottle(o.Logger, time.Minute)}
+	return &Pipeline{opts: o, formats: formatOrder(o.Formats), m: newMetrics(o.Registerer), warn: newThrottle(o.Logger, time.Minute)}
 }
 
 // Run processes messages from in with Workers goroutines until in is closed and every
@@ -220,8 +232,10 @@ func (w *worker) decode(kind string) string {
 		w.reject(reason, reason, err.Error())
 		return reason
 	}
-	for _, rj := range res.Rejected {
-		p.m.rejected.WithLabelValues(rj.Reason).Inc()
+	for i, n := range res.RejectedBy {
+		if n > 0 {
+			p.m.rejected.WithLabelValues(payload.RejectedReadingReasons()[i]).Add(float64(n))
+		}
 	}
 	if len(res.Readings) == 0 {
 		reason, detail := rejectedSummary(res)
@@ -272,14 +286,31 @@ func (w *worker) logRejected(result, reason, detail string) {
 	w.p.warn.warn(w.p.opts.Now(), reason, "message rejected", "result", result, "topic", w.env.Topic, "error", detail)
 }
 
-// format returns the payload format forced for topic, or payload.Auto.
+// format returns the payload format forced for topic by its most specific filter, or
+// payload.Auto.
 func (p *Pipeline) format(topic string) payload.Format {
-	for filter, f := range p.opts.Formats {
-		if MatchFilter(filter, topic) {
-			return f
+	for _, f := range p.formats {
+		if MatchFilter(f.filter, topic) {
+			return f.format
 		}
 	}
 	return payload.Auto
+}
+
+// formatOrder lists formats' filters by decreasing literal levels, then in lexical order, so
+// that the filter chosen for a topic never depends on map order.
+func formatOrder(formats map[string]payload.Format) []formatFilter {
+	out := make([]formatFilter, 0, len(formats))
+	for filter, f := range formats {
+		out = append(out, formatFilter{filter, f})
+	}
+	slices.SortFunc(out, func(a, b formatFilter) int {
+		if c := cmp.Compare(literalLevels(b.filter), literalLevels(a.filter)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.filter, b.filter)
+	})
+	return out
 }
 
 // maxSummaryItems is how many rejected readings the error field of a rejected_messages entry

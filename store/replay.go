@@ -9,9 +9,9 @@ import (
 	"github.com/quantrac/quantrac"
 )
 
-// spoolOrigin is the topic of the quarantine entry of a spooled line InfluxDB refuses: the
+// SpoolOrigin is the topic of the quarantine entry of a spooled line InfluxDB refuses: the
 // message it came from was acknowledged long ago, and only its lines were spooled.
-const spoolOrigin = "(spool)"
+const SpoolOrigin = "(spool)"
 
 // replay drains the spool into InfluxDB, oldest record first, whenever InfluxDB takes writes.
 // A record is confirmed only when every line of it is durable in InfluxDB (or quarantined
@@ -87,7 +87,7 @@ func (s *Sink) replayLine(ctx context.Context, line []byte) (data, quarantine Ou
 	if Retryable(err) {
 		return Failed, NotTried, err
 	}
-	origin := quantrac.Envelope{Topic: spoolOrigin, Payload: line}
+	origin := quantrac.Envelope{Topic: SpoolOrigin, Payload: line}
 	entry := appendRejection(nil, &origin, quantrac.Rejection{Reason: ReasonWriteRejected, Detail: err.Error()}, time.Now())
 	switch qerr := s.w.Write(ctx, entry, 1); {
 	case qerr == nil:

@@ -17,7 +17,9 @@ import (
 // replayCommand republishes quarantined messages (rejected_messages) to the broker, where the
 // running quantrac ingests them like live data — rules and AQI included — e.g. after adding a
 // station that was unknown when they arrived (reload quantrac with SIGHUP first). Readings
-// that were already accepted land on the same points again, so nothing is duplicated.
+// that were already accepted land on the same points again, so nothing is duplicated. A
+// spooled point InfluxDB refused goes to its station's topic; one that makes no station
+// message (no station tag, not a kind's measurement) is reported and not republished.
 func replayCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -40,6 +42,9 @@ func replayCommand(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "replay:", err)
 		return 1
+	}
+	for _, why := range rep.Refused {
+		fmt.Fprintln(stderr, "replay: not republished:", why)
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")

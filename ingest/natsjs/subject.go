@@ -12,9 +12,16 @@ import (
 // quantrac uses the same rules so that a station publishing MQTT to any node, through the
 // relay, or a NATS client publishing the subject directly, all land on the same subject, and
 // so that a message taken from the stream is routed by the same topic template as over MQTT.
+//
+// A topic the server's listener refuses but an MQTT broker such as Mosquitto accepts (one
+// holding whitespace or DEL, or a level that is exactly "*" or ">", a NATS wildcard) is
+// escaped instead, so that the relay can still carry it: the byte becomes '/' and two
+// upper-case hex digits ("a b" is "a/20b", "*" is "/2A"). The listener never writes '/'
+// before a hex digit, so the escape cannot be mistaken for its rules.
 
 // TopicToSubject converts an MQTT topic name to the NATS subject the server's MQTT listener
-// publishes it on. Whitespace and wildcards are not allowed in a topic name.
+// publishes it on, escaping what the listener would refuse (above). Only the empty topic and
+// MQTT wildcards (+, #, not allowed in a topic name) are errors.
 func TopicToSubject(topic string) (string, error) {
 	if topic == "" {
 		return "", fmt.Errorf("empty topic")
@@ -34,7 +41,13 @@ func TopicToSubject(topic string) (string, error) {
 		case '.':
 			res = append(res, '/', '/')
 		case ' ', '\t', '\n', '\r', '\f', 0x7f:
-			return "", fmt.Errorf("topic %q: whitespace is not allowed in a NATS subject", topic)
+			res = append(res, '/', hexDigits[c>>4], hexDigits[c&15])
+		case '*', '>':
+			if (i == 0 || topic[i-1] == '/') && (i == len(topic)-1 || topic[i+1] == '/') {
+				res = append(res, '/', hexDigits[c>>4], hexDigits[c&15])
+			} else {
+				res = append(res, c)
+			}
 		case '+', '#':
 			return "", fmt.Errorf("topic %q: wildcards are not allowed in a topic name", topic)
 		default:
@@ -46,6 +59,8 @@ func TopicToSubject(topic string) (string, error) {
 	}
 	return string(res), nil
 }
+
+const hexDigits = "0123456789ABCDEF"
 
 // SubjectToTopic converts a NATS subject back to the MQTT topic it stands for.
 func SubjectToTopic(subject string) string {
@@ -64,6 +79,11 @@ func SubjectToTopic(subject string) string {
 				case '/':
 					t = append(t, '.')
 					i++
+				default:
+					if b, ok := unhex(subject[i+1:]); ok {
+						t = append(t, b)
+						i += 2
+					}
 				}
 			}
 		case '.':
@@ -97,4 +117,16 @@ func FilterToSubject(filter string) (string, error) {
 		}
 	}
 	return strings.Join(out, "."), nil
+}
+
+// unhex decodes the two upper-case hex digits that begin s.
+func unhex(s string) (byte, bool) {
+	if len(s) < 2 {
+		return 0, false
+	}
+	hi, lo := strings.IndexByte(hexDigits, s[0]), strings.IndexByte(hexDigits, s[1])
+	if hi < 0 || lo < 0 {
+		return 0, false
+	}
+	return byte(hi<<4 | lo), true
 }

@@ -19,6 +19,7 @@ type decodeCase struct {
 	want    []quantrac.Reading
 	rejects []string // reasons, in order
 	err     string   // message-level reason
+	lim     Limits
 }
 
 func runDecodeCases(t *testing.T, cases []decodeCase) {
@@ -29,7 +30,7 @@ func runDecodeCases(t *testing.T, cases []decodeCase) {
 			if id == "" {
 				id = "LC-AQ-01"
 			}
-			got, err := parse(t, c.format, id, c.payload)
+			got, err := parseWith(t, c.lim, c.format, id, c.payload)
 			if c.err != "" {
 				var me *MessageError
 				if !errors.As(err, &me) || me.Reason != c.err {
@@ -116,6 +117,18 @@ func TestNativeJSON(t *testing.T) {
 		{name: "trailing comma", format: JSON, payload: `[{"time":` + testUnix + `,"readings":{}},]`, err: "malformed"},
 		{name: "bad status", format: JSON, payload: `{"time":` + testUnix + `,"status":"not a status!","readings":{}}`, err: "malformed"},
 		{name: "scalar", format: JSON, payload: `42`, err: "malformed"},
+		{name: "number 01", format: JSON, payload: `{"time":` + testUnix + `,"readings":{"pm25":01}}`, err: "malformed"},
+		{name: "number 1.", format: JSON, payload: `{"time":` + testUnix + `,"readings":{"pm25":1.}}`, err: "malformed"},
+		{name: "number .5", format: JSON, payload: `{"time":` + testUnix + `,"readings":{"pm25":.5}}`, err: "malformed"},
+		{name: "number +1", format: JSON, payload: `{"time":` + testUnix + `,"readings":{"pm25":+1}}`, err: "malformed"},
+		{name: "number 1e", format: JSON, payload: `{"time":` + testUnix + `,"readings":{"pm25":1e}}`, err: "malformed"},
+		{name: "number -", format: JSON, payload: `{"time":` + testUnix + `,"readings":{"pm25":-}}`, err: "malformed"},
+		{name: "number 1.5.3", format: JSON, payload: `{"time":` + testUnix + `,"readings":{"pm25":1.5.3}}`, err: "malformed"},
+		{name: "number 1e+-2", format: JSON, payload: `{"time":` + testUnix + `,"readings":{"pm25":1e+-2}}`, err: "malformed"},
+		{name: "number skipped 01", format: JSON, payload: `{"x":01,"time":` + testUnix + `,"readings":{}}`, err: "malformed"},
+		{name: "senml number +1", format: SenML, payload: `[{"bt":` + testUnix + `,"n":"o3","v":+1}]`, err: "malformed"},
+		{name: "numbers JSON allows", format: JSON, payload: `{"time":` + testUnix + `,"readings":{"pm25":0,"temp":-0.5,"o3":1.25E+1,"no2":2e-0,"so2":0.0}}`,
+			want: []quantrac.Reading{reading("pm25", 0), reading("temp", -0.5), reading("o3", 12.5), reading("no2", 2), reading("so2", 0)}},
 		{name: "deep", format: JSON, payload: `{"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `,"readings":{}}`, err: "malformed"},
 	})
 }
@@ -130,9 +143,11 @@ func TestSenML(t *testing.T) {
 			want: []quantrac.Reading{reading("o3", 12), reading("no2", 10)}},
 		{name: "no prefix", format: SenML, payload: `[{"n":"temp","u":"Cel","v":25,"t":` + testUnix + `}]`,
 			want: []quantrac.Reading{reading("temp", 25)}},
-		{name: "relative to now", format: SenML, payload: `[{"n":"temp","v":25,"t":-300}]`,
+		{name: "relative to now refused", format: SenML, payload: `[{"n":"temp","v":25,"t":-300}]`, rejects: []string{"no_time"}},
+		{name: "relative to now accepted", format: SenML, payload: `[{"n":"temp","v":25,"t":-300}]`, lim: Limits{AcceptReceiveTime: true},
 			want: []quantrac.Reading{reading("temp", 25)}},
-		{name: "default time now", format: SenML, payload: `[{"n":"temp","v":25}]`,
+		{name: "no time refused", format: SenML, payload: `[{"n":"temp","v":25},{"n":"o3","v":1,"bt":0}]`, rejects: []string{"no_time", "no_time"}},
+		{name: "no time accepted", format: SenML, payload: `[{"n":"temp","v":25}]`, lim: Limits{AcceptReceiveTime: true},
 			want: []quantrac.Reading{func() quantrac.Reading { r := reading("temp", 25); r.Time = testNow; return r }()}},
 		{name: "base only record", format: SenML, payload: `[{"bn":"LC-AQ-01/","bt":` + testUnix + `},{"n":"o3","v":1}]`,
 			want: []quantrac.Reading{reading("o3", 1)}},
@@ -157,7 +172,9 @@ func TestLineProtocol(t *testing.T) {
 			want: []quantrac.Reading{reading("pm25", 1), withStatus(reading("pm10", 2), "01")}},
 		{name: "escapes", format: LineProtocol, payload: `air,station=LC-AQ-01,note=a\ b\,c PM2.5=3,temp_status=1,temp=20 ` + ns,
 			want: []quantrac.Reading{reading("pm25", 3), withStatus(reading("temp", 20), "01")}},
-		{name: "no timestamp is now", format: LineProtocol, payload: "air o3=1",
+		{name: "no timestamp refused", format: LineProtocol, payload: "air o3=1,pm25=2\nair pm10=3 " + ns,
+			want: []quantrac.Reading{reading("pm10", 3)}, rejects: []string{"no_time", "no_time"}},
+		{name: "no timestamp accepted", format: LineProtocol, payload: "air o3=1", lim: Limits{AcceptReceiveTime: true},
 			want: []quantrac.Reading{func() quantrac.Reading { r := reading("o3", 1); r.Time = testNow; return r }()}},
 		{name: "alias tag", format: LineProtocol, payload: "air,station=LaiChau_AQ01 o3=1 " + ns, want: []quantrac.Reading{reading("o3", 1)}},
 		{name: "reading rejects", format: LineProtocol, payload: "air pm25=-1,o3=t,no2=\"x\",xyz=1,co=1,co_unit=\"furlong\" " + ns,

@@ -35,9 +35,15 @@ func testRegistry(t testing.TB) *quantrac.Registry {
 // parse decodes one payload for station id with a fresh parser and default limits.
 func parse(t testing.TB, f Format, id string, payload string) (*Result, error) {
 	t.Helper()
+	return parseWith(t, Limits{}, f, id, payload)
+}
+
+// parseWith decodes one payload for station id with a fresh parser and limits lim.
+func parseWith(t testing.TB, lim Limits, f Format, id string, payload string) (*Result, error) {
+	t.Helper()
 	st := testRegistry(t).Station(id)
 	var out Result
-	err := NewParser(Limits{}).Parse(f, st, st.Kind, []byte(payload), testNow, &out)
+	err := NewParser(lim).Parse(f, st, st.Kind, []byte(payload), testNow, &out)
 	return &out, err
 }
 

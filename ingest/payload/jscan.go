@@ -3,6 +3,7 @@ package payload
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -227,28 +228,54 @@ func (s *jscan) hex4() (rune, bool) {
 	return r, true
 }
 
-// numSpan scans a JSON number and returns its text.
+// numSpan returns the bytes of the number at the scanner, which must follow the JSON grammar
+// (RFC 8259 §6): -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?. 01, 1., .5 and +1 are
+// not JSON numbers.
 func (s *jscan) numSpan() ([]byte, error) {
 	s.ws()
 	start := s.i
-	if s.i < len(s.b) && s.b[s.i] == '-' {
-		s.i++
+	s.optional("-")
+	switch {
+	case s.optional("0"):
+	case s.i < len(s.b) && '1' <= s.b[s.i] && s.b[s.i] <= '9':
+		s.digits()
+	default:
+		return nil, s.fail("bad number")
 	}
-	digits := 0
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if '0' <= c && c <= '9' {
-			digits++
-		} else if c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-' {
-			break
+	if s.optional(".") && s.digits() == 0 {
+		return nil, s.fail("bad number")
+	}
+	if s.optional("eE") {
+		s.optional("+-")
+		if s.digits() == 0 {
+			return nil, s.fail("bad number")
 		}
-		s.i++
 	}
-	if digits == 0 || s.i-start > 64 {
+	if s.i < len(s.b) && (isDigit(s.b[s.i]) || strings.IndexByte(".eE+-", s.b[s.i]) >= 0) || s.i-start > 64 {
 		return nil, s.fail("bad number")
 	}
 	return s.b[start:s.i], nil
 }
+
+// optional consumes one byte if it is one of set and reports whether it did.
+func (s *jscan) optional(set string) bool {
+	if s.i < len(s.b) && strings.IndexByte(set, s.b[s.i]) >= 0 {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// digits consumes a run of decimal digits and returns its length.
+func (s *jscan) digits() int {
+	start := s.i
+	for s.i < len(s.b) && isDigit(s.b[s.i]) {
+		s.i++
+	}
+	return s.i - start
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // num reads a number. A number too large for float64 returns ±Inf, which validation
 // rejects as not_a_number.

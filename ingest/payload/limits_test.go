@@ -2,6 +2,8 @@ package payload
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -67,6 +69,9 @@ func TestEveryReasonCovered(t *testing.T) {
 	if err := NewParser(Limits{MaxReadings: 1}).Parse(JSON, st, st.Kind, []byte(`{"time":`+testUnix+`,"readings":{"o3":1,"no2":1}}`), testNow, &out); err != nil {
 		t.Fatal(err)
 	}
+	if err := NewParser(Limits{}).Parse(LineProtocol, st, st.Kind, []byte("air o3=1"), testNow, &out); err != nil {
+		t.Fatal(err)
+	}
 	got := reasons(&out)
 	for _, r := range RejectedReadingReasons() {
 		if !slices.Contains(got, r) {
@@ -77,5 +82,35 @@ func TestEveryReasonCovered(t *testing.T) {
 		if rj.Param == "" || rj.Err == "" {
 			t.Errorf("rejection %+v lacks a parameter or detail", rj)
 		}
+	}
+}
+
+// Every rejected reading is counted by reason in RejectedBy, also past the MaxRejectedDetails
+// that are itemized.
+func TestRejectedByCountsAll(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"time":` + testUnix + `,"readings":{`)
+	for i := range 300 {
+		fmt.Fprintf(&b, `"k%d":1,`, i)
+	}
+	b.WriteString(`"pm25":1}}`)
+	st := testRegistry(t).Station("LC-AQ-01")
+	var out Result
+	if err := NewParser(Limits{MaxReadings: 250}).Parse(JSON, st, st.Kind, []byte(b.String()), testNow, &out); err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]int{}
+	for i, r := range RejectedReadingReasons() {
+		if out.RejectedBy[i] > 0 {
+			by[r] = out.RejectedBy[i]
+		}
+	}
+	want := map[string]int{ReasonUnknownParameter: 250, ReasonTooMany: 51}
+	if !maps.Equal(by, want) || len(out.Rejected) != MaxRejectedDetails || out.RejectedMore != 201 {
+		t.Errorf("RejectedBy %v, %d itemized, %d more; want %v, %d itemized, 201 more", by, len(out.Rejected), out.RejectedMore, want, MaxRejectedDetails)
+	}
+	out.Reset()
+	if out.RejectedBy != [len(rejectedReasons)]int{} {
+		t.Errorf("Reset left RejectedBy %v", out.RejectedBy)
 	}
 }

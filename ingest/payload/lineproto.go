@@ -31,7 +31,8 @@ var (
 // The measurement must be the station's kind; a station tag must name the topic's station;
 // other tags are ignored. Numeric fields are readings; the string fields <param>_status and
 // <param>_unit, and status (for the whole line), qualify them. The timestamp is in
-// nanoseconds; a line without one is taken at the receive time, as InfluxDB does.
+// nanoseconds; the readings of a line without one are rejected no_time, unless
+// Limits.AcceptReceiveTime takes them at the receive time, as InfluxDB does.
 func (p *Parser) parseLine(b []byte) error {
 	for lineNo := 1; len(b) > 0; lineNo++ {
 		var line []byte
@@ -234,6 +235,9 @@ func (p *Parser) lpTimestamp(s *lpScanner) (time.Time, string, error) {
 		s.i++
 	}
 	if s.i == len(s.b) {
+		if !p.lim.AcceptReceiveTime {
+			return time.Time{}, badNoOwnTime, nil
+		}
 		return p.now.UTC(), "", nil
 	}
 	v := s.b[s.i:]

@@ -16,6 +16,11 @@ type Limits struct {
 	MaxFutureSkew time.Duration // readings later than now+MaxFutureSkew are future_time
 	MaxAge        time.Duration // readings earlier than now-MaxAge are too_old
 	MaxStringLen  int           // longest JSON string, line protocol string or data line token
+	// AcceptReceiveTime takes readings that carry no time of their own (line protocol without
+	// a timestamp, SenML whose resolved time is relative to now) at the receive time. Off,
+	// they are rejected no_time: a message redelivered after a crash would otherwise be
+	// stored a second time, at its second receive time.
+	AcceptReceiveTime bool
 }
 
 // DefaultLimits returns the limits used for zero fields: DESIGN §3's max_future_skew 5m and
@@ -66,18 +71,20 @@ const (
 	ReasonFutureTime       = "future_time"
 	ReasonTooOld           = "too_old"
 	ReasonBadTime          = "bad_time" // unparseable or missing time
+	ReasonNoTime           = "no_time"  // no time of its own, only the receive time (Limits.AcceptReceiveTime)
 	ReasonDuplicate        = "duplicate_parameter"
 	ReasonTooMany          = "too_many_readings"
 )
 
-// RejectedReadingReasons lists every reading-level reason, for pre-creating metric series.
-func RejectedReadingReasons() []string {
-	return []string{ReasonUnknownParameter, ReasonUnknownUnit, ReasonNotANumber, ReasonOutOfRange,
-		ReasonFutureTime, ReasonTooOld, ReasonBadTime, ReasonDuplicate, ReasonTooMany}
-}
+// rejectedReasons are the reading-level reasons, in the order of Result.RejectedBy.
+var rejectedReasons = [...]string{ReasonUnknownParameter, ReasonUnknownUnit, ReasonNotANumber, ReasonOutOfRange,
+	ReasonFutureTime, ReasonTooOld, ReasonBadTime, ReasonNoTime, ReasonDuplicate, ReasonTooMany}
+
+// RejectedReadingReasons lists every reading-level reason, in the order of Result.RejectedBy.
+func RejectedReadingReasons() []string { return rejectedReasons[:] }
 
 // MaxRejectedDetails is the number of rejected readings of one message that are itemized in
-// Result.Rejected (and counted by reason); the rest are only counted in Result.RejectedMore.
+// Result.Rejected; the rest are only counted, in Result.RejectedMore and Result.RejectedBy.
 const MaxRejectedDetails = 100
 
 // RejectedReading is one reading of a message that was not accepted.
@@ -98,6 +105,9 @@ type Result struct {
 	// neither itemized nor counted by reason: one hostile message of 40,000 unknown keys must
 	// not cost 40,000 explanations (it is kept whole in rejected_messages all the same).
 	RejectedMore int
+	// RejectedBy counts every rejected reading, itemized or not, by reason in the order of
+	// RejectedReadingReasons.
+	RejectedBy [len(rejectedReasons)]int
 	// Charset is "" for UTF-8 payloads and "windows-1258" when a data line payload was not
 	// valid UTF-8 and was decoded as the Vietnamese Windows code page instead.
 	Charset string
@@ -110,6 +120,7 @@ func (r *Result) Reset() {
 	clear(r.Rejected)
 	r.Rejected = r.Rejected[:0]
 	r.RejectedMore = 0
+	r.RejectedBy = [len(rejectedReasons)]int{}
 	r.Charset = ""
 }
 
@@ -184,7 +195,7 @@ func (p *Parser) Parse(f Format, st *quantrac.Station, kind quantrac.Kind, paylo
 		f = Detect(payload)
 	}
 	p.begin(st, now, out)
-	nr, nj, nm, cs := len(out.Readings), len(out.Rejected), out.RejectedMore, out.Charset
+	nr, nj, nm, nb, cs := len(out.Readings), len(out.Rejected), out.RejectedMore, out.RejectedBy, out.Charset
 	var err error
 	switch f {
 	case JSON:
@@ -204,6 +215,7 @@ func (p *Parser) Parse(f Format, st *quantrac.Station, kind quantrac.Kind, paylo
 		clear(out.Rejected[nj:])
 		out.Rejected = out.Rejected[:nj]
 		out.RejectedMore = nm
+		out.RejectedBy = nb
 		out.Charset = cs
 	}
 	p.end()

@@ -169,7 +169,8 @@ func (p *Parser) senmlEmit(base *senmlBase, r *senmlRecord) error {
 }
 
 // senmlTime resolves a SenML time: absolute Unix seconds, or relative to now when below 2**28
-// (0, the default, is now).
+// (0, the default, is now). A relative time is no time of the reading's own: it is rejected
+// unless Limits.AcceptReceiveTime.
 func (p *Parser) senmlTime(t float64) (time.Time, string) {
 	if math.IsNaN(t) || math.IsInf(t, 0) {
 		return time.Time{}, badTimeRange
@@ -177,6 +178,9 @@ func (p *Parser) senmlTime(t float64) (time.Time, string) {
 	if t < senmlRelative {
 		if t < -senmlRelative {
 			return time.Time{}, badTimeRange
+		}
+		if !p.lim.AcceptReceiveTime {
+			return time.Time{}, badNoOwnTime
 		}
 		return p.now.Add(time.Duration(t * float64(time.Second))).UTC(), ""
 	}

@@ -38,6 +38,7 @@ const (
 	badNullValue    = "null value"
 	badNestedValue  = "array or object value"
 	badMissingTime  = "no time"
+	badNoOwnTime    = "no time of its own, only the receive time (a redelivery would be stored twice)"
 	badTimeSyntax   = "unparseable time"
 	badTimeRange    = "time out of range"
 )
@@ -62,6 +63,10 @@ func (p *Parser) emit(c *candidate) {
 	prm, ok := param.Lookup(string(c.name))
 	if !ok {
 		p.reject(ReasonUnknownParameter, clip(c.name), "unknown parameter %q", clip(c.name))
+		return
+	}
+	if c.tbad == badNoOwnTime {
+		p.reject(ReasonNoTime, prm.ID, "%s", c.tbad)
 		return
 	}
 	if c.tbad != "" {
@@ -120,6 +125,11 @@ func (p *Parser) emit(c *candidate) {
 }
 
 func (p *Parser) reject(reason, prm, format string, args ...any) {
+	for i, r := range rejectedReasons {
+		if r == reason {
+			p.out.RejectedBy[i]++
+		}
+	}
 	if len(p.out.Rejected) >= MaxRejectedDetails {
 		p.out.RejectedMore++
 		return

@@ -86,8 +86,12 @@ func TestBadInputCountedKeptAndHarmless(t *testing.T) {
 			t.Errorf("%s: error field of %d bytes, want it bounded", r["reason"], len(e))
 		}
 	}
-	if want := `quantrac_readings_rejected_total{reason="unknown_parameter"} 100`; !strings.Contains(metrics, want) {
-		t.Errorf("/metrics lacks %q: the rejected readings of one message are counted with a cap", want)
+	// hostile has 3,000 unknown keys: 1,000 (limits.max_readings) are unknown_parameter and
+	// the rest too_many_readings, all counted though only 100 are itemized.
+	for _, want := range []string{`quantrac_readings_rejected_total{reason="unknown_parameter"} 1000`, `quantrac_readings_rejected_total{reason="too_many_readings"} 2000`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q: every rejected reading of a message is counted", want)
+		}
 	}
 	for result, n := range map[string]int{"accepted": 1, "malformed": 2, "unknown_station": 1, "forbidden": 2, "invalid": 4, "too_large": 1} {
 		want := fmt.Sprintf(`quantrac_messages_total{result="%s"} %d`, result, n)

@@ -204,6 +204,7 @@ func (d *Daemon) newPipeline() (*ingest.Pipeline, error) {
 		Limits: payload.Limits{
 			MaxReadings: cfg.Limits.MaxReadings, MaxArray: cfg.Limits.MaxArray,
 			MaxFutureSkew: cfg.Limits.MaxFutureSkew, MaxAge: cfg.Limits.MaxAge, MaxStringLen: 256,
+			AcceptReceiveTime: cfg.Limits.AcceptReceiveTime,
 		},
 		MaxPayloadBytes: cfg.Limits.MaxPayloadBytes,
 		Formats:         formats,

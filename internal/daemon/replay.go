@@ -3,10 +3,13 @@ package daemon
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/config"
 	"github.com/quantrac/quantrac/ingest"
 	"github.com/quantrac/quantrac/internal/mqttpub"
@@ -25,6 +28,10 @@ type ReplayFilter struct {
 type ReplayReport struct {
 	Quarantined int `json:"quarantined"` // entries matching the filter
 	Republished int `json:"republished"` // distinct messages handed back to the broker
+	// NotRepublished counts the entries that cannot be republished (spooled points with no
+	// station topic); Refused says why, one line each.
+	NotRepublished int      `json:"not_republished"`
+	Refused        []string `json:"refused,omitempty"`
 }
 
 // quarantinedMessage is one rejected_messages entry to replay.
@@ -49,6 +56,7 @@ func Replay(ctx context.Context, cfg *config.Config, f ReplayFilter, log *slog.L
 		return nil, err
 	}
 	rep := &ReplayReport{Quarantined: len(all)}
+	all = resolveSpooled(all, cfg.MQTT.TopicTemplate, tmpl, f.Station, rep)
 	msgs := distinct(all, func(m quarantinedMessage) bool {
 		station, _, _ := tmpl.Match(m.topic)
 		return f.Station == "" || station == f.Station
@@ -128,4 +136,75 @@ func quarantined(ctx context.Context, q *store.Querier, f ReplayFilter) ([]quara
 		}
 	}
 	return msgs, nil
+}
+
+// resolveSpooled gives each entry of a spooled point (topic store.SpoolOrigin) the topic of
+// its station, or drops it and says why in rep; entries of another station than station
+// (when not "") are dropped silently, as the station filter would.
+func resolveSpooled(msgs []quarantinedMessage, template string, tmpl *ingest.Template, station string, rep *ReplayReport) []quarantinedMessage {
+	out := msgs[:0]
+	for _, m := range msgs {
+		if m.topic != store.SpoolOrigin {
+			out = append(out, m)
+			continue
+		}
+		topic, st, err := spooledTopic(template, tmpl, m.payload)
+		switch {
+		case station != "" && st != station:
+		case err != nil:
+			rep.NotRepublished++
+			rep.Refused = append(rep.Refused, fmt.Sprintf("spooled point %.120q: %v", m.payload, err))
+		default:
+			m.topic = topic
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// spooledTopic returns the topic a spooled point of line protocol is republished on: the
+// topic template filled with its station tag and, as the kind, its measurement. Only points
+// of a kind's measurement (air, wastewater) qualify: quantrac's line protocol decoder reads
+// them back as they were, while a <kind>_flagged, violations or aqi point is no station
+// message.
+func spooledTopic(template string, tmpl *ingest.Template, line []byte) (topic, station string, err error) {
+	measurement, station := lineSeries(string(line))
+	switch {
+	case station == "":
+		return "", "", errors.New("no station tag: its station's topic cannot be derived")
+	case !quantrac.Kind(measurement).Valid():
+		return "", station, fmt.Errorf("measurement %q is not a station kind (air, wastewater): only readings stored as sent can be republished as a station message", measurement)
+	}
+	topic = strings.NewReplacer("{station}", station, "{kind}", measurement).Replace(template)
+	if id, kind, ok := tmpl.Match(topic); !ok || id != station || kind != "" && kind != measurement || strings.ContainsAny(topic, "+#") {
+		return "", station, fmt.Errorf("station %q makes no topic of the template %q", station, template)
+	}
+	return topic, station, nil
+}
+
+// lineSeries returns the measurement and the station tag of a line of line protocol.
+func lineSeries(line string) (measurement, station string) {
+	measurement, i := lpToken(line, 0, ", ")
+	for i < len(line) && line[i] == ',' {
+		var key, value string
+		key, i = lpToken(line, i+1, "=, ")
+		value, i = lpToken(line, i+1, ", ")
+		if key == "station" {
+			station = value
+		}
+	}
+	return measurement, station
+}
+
+// lpToken reads line protocol from line[i:] up to an unescaped byte of stops, removing the
+// backslash escapes; it returns the text and the index of the stop.
+func lpToken(line string, i int, stops string) (string, int) {
+	var b strings.Builder
+	for ; i < len(line) && strings.IndexByte(stops, line[i]) < 0; i++ {
+		if line[i] == '\\' && i+1 < len(line) {
+			i++
+		}
+		b.WriteByte(line[i])
+	}
+	return b.String(), i
 }

@@ -11,6 +11,14 @@
 // keeps it in the relay's session and delivers it again after a relay crash. A message
 // published twice (a redelivery after a crash) carries the same Nats-Msg-Id, so the stream
 // stores it once within its duplicate window.
+//
+// Every topic a broker can deliver becomes a subject: what NATS cannot carry (whitespace, a
+// level "*" or ">") is escaped (natsjs.TopicToSubject), and quantrac, reading the stream,
+// refuses such a message as it would over MQTT (an unknown station, kept in
+// rejected_messages). A topic with no subject at all (empty, or holding the MQTT wildcards +
+// or #, which a conforming broker never delivers) is not acknowledged: it is logged, counted
+// as unforwardable, and stays in the broker's session, delivered again when the relay
+// reconnects.
 package relay
 
 import (
@@ -46,13 +54,13 @@ type Options struct {
 
 // Relay moves messages from the MQTT source to the stream.
 type Relay struct {
-	opts      Options
-	log       *slog.Logger
-	forwarded prometheus.Counter
-	dups      prometheus.Counter
-	dropped   prometheus.Counter
-	errs      prometheus.Counter
-	nc        atomic.Pointer[nats.Conn]
+	opts          Options
+	log           *slog.Logger
+	forwarded     prometheus.Counter
+	dups          prometheus.Counter
+	unforwardable prometheus.Counter
+	errs          prometheus.Counter
+	nc            atomic.Pointer[nats.Conn]
 }
 
 // New builds a Relay and registers its metrics; it does no I/O.
@@ -67,10 +75,10 @@ func New(o Options) *Relay {
 		o.DrainTimeout = 15 * time.Second
 	}
 	msgs := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "quantrac_relay_messages_total", Help: "MQTT messages relayed, by result: stored (in the stream, then acknowledged to the broker), duplicate (stored before), unforwardable (a topic that cannot be a NATS subject: logged and acknowledged).",
+		Name: "quantrac_relay_messages_total", Help: "MQTT messages relayed, by result: stored (in the stream, then acknowledged to the broker), duplicate (stored before), unforwardable (a topic with no NATS subject: logged and left unacknowledged in the broker).",
 	}, []string{"result"})
 	r := &Relay{opts: o, log: o.Logger,
-		forwarded: msgs.WithLabelValues("stored"), dups: msgs.WithLabelValues("duplicate"), dropped: msgs.WithLabelValues("unforwardable"),
+		forwarded: msgs.WithLabelValues("stored"), dups: msgs.WithLabelValues("duplicate"), unforwardable: msgs.WithLabelValues("unforwardable"),
 		errs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "quantrac_relay_publish_errors_total", Help: "JetStream publishes that failed and were retried.",
 		})}
@@ -133,9 +141,10 @@ func (r *Relay) Run(ctx context.Context) error {
 func (r *Relay) forward(ctx context.Context, js jetstream.JetStream, msg ingest.Message) {
 	subject, err := natsjs.TopicToSubject(msg.Topic)
 	if err != nil {
-		r.log.Error("topic cannot be a NATS subject; message acknowledged and not relayed", "topic", msg.Topic, "err", err, "payload_bytes", len(msg.Payload))
-		r.dropped.Inc()
-		msg.Ack()
+		// Not acknowledged: the broker keeps it in the relay's session (one in-flight slot)
+		// and delivers it again on reconnection, rather than it being lost here.
+		r.log.Error("topic cannot be a NATS subject; message left unacknowledged in the broker", "topic", msg.Topic, "err", err, "payload_bytes", len(msg.Payload))
+		r.unforwardable.Inc()
 		return
 	}
 	m := &nats.Msg{Subject: subject, Data: msg.Payload, Header: nats.Header{}}

@@ -112,3 +112,61 @@ func TestRelayAcksOnlyStored(t *testing.T) {
 		t.Errorf("after a restart the relay got %v duplicates and %v new messages; stream holds %d", d, s, stored())
 	}
 }
+
+// A topic Mosquitto accepts but NATS cannot carry as is (whitespace, a level "*") is relayed
+// under an escaped subject that maps back to the same topic, and acknowledged once stored:
+// never acknowledged and dropped.
+func TestRelayEscapesTopicsNATSCannotCarry(t *testing.T) {
+	broker := testenv.Mosquitto(t, testenv.MosquittoOptions{})
+	c := testenv.NATSCluster(t, testenv.NATSOptions{})
+	part, _ := natsjs.PartitioningFor("stations/{station}/{kind}", 4)
+	l := natsjs.Layout{Stream: "QUANTRAC", Subjects: []string{"stations.>"}, Replicas: 3, Group: "quantrac", Partitioning: part}
+	rr := startRelay(t, broker, c, l)
+
+	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker.URL()).SetClientID("station"))
+	if tok := pub.Connect(); tok.Wait() && tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer pub.Disconnect(100)
+	topics := map[string]string{"stations/LC AQ/air": "stations.LC/20AQ.air", "stations/*/air": "stations./2A.air"}
+	for topic := range topics {
+		if tok := pub.Publish(topic, 1, false, `{"pm25": 1}`); tok.Wait() && tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		f, u := testutil.ToFloat64(rr.r.forwarded), testutil.ToFloat64(rr.r.unforwardable)
+		return f == 2, fmt.Sprintf("%v forwarded, %v unforwardable", f, u)
+	})
+	nc, err := nats.Connect(c.URLs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	s, err := js.Stream(context.Background(), "QUANTRAC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for topic, subject := range topics {
+		m, err := s.GetLastMsgForSubject(context.Background(), subject)
+		if err != nil {
+			t.Errorf("%q: nothing stored under %q: %v", topic, subject, err)
+			continue
+		}
+		if back := natsjs.SubjectToTopic(m.Subject); back != topic {
+			t.Errorf("subject %q maps back to %q, want %q", m.Subject, back, topic)
+		}
+	}
+}
+
+// A topic with no subject at all (MQTT wildcards, which a conforming broker never delivers)
+// is counted and left unacknowledged for the broker to deliver again, not acknowledged.
+func TestRelayLeavesUnforwardableUnacked(t *testing.T) {
+	r := New(Options{Registerer: prometheus.NewRegistry()})
+	acked := false
+	r.forward(context.Background(), nil, ingest.Message{Topic: "stations/+/air", Ack: func() { acked = true }})
+	if acked || testutil.ToFloat64(r.unforwardable) != 1 {
+		t.Errorf("acknowledged %v, counted %v unforwardable; want not acknowledged and counted 1", acked, testutil.ToFloat64(r.unforwardable))
+	}
+}

@@ -55,8 +55,9 @@
 //
 // Damage inside an older segment (bit rot, a disk error) is found when it is replayed: Next
 // scans forward for the next intact frame of a later record in that segment (a plausible
-// sequence number and a matching checksum), skips to it, and counts the damage in
-// quantrac_spool_corrupt_total and logs the records lost at ERROR. A
+// sequence number and a matching checksum), skips to it, counts the damage in
+// quantrac_spool_corrupt_total and the records lost in quantrac_spool_records_lost_total
+// (also segment files missing before the oldest one), and logs them at ERROR. A
 // segment where nothing intact is left is given up. Either way the file is renamed
 // *.corrupt instead of being deleted, so an operator can inspect it; *.corrupt files are not
 // counted in Bytes and are never deleted by the spool. An invalid checkpoint is ignored and

@@ -6,8 +6,8 @@ import (
 
 // collector exports the spool's state, read at scrape time so that nothing goes stale.
 type collector struct {
-	s                            *Spool
-	bytes, age, records, corrupt *prometheus.Desc
+	s                                  *Spool
+	bytes, age, records, corrupt, lost *prometheus.Desc
 }
 
 func newCollector(s *Spool) *collector {
@@ -21,6 +21,8 @@ func newCollector(s *Spool) *collector {
 			"Records (batches of line protocol) waiting in the spool.", nil, nil),
 		corrupt: prometheus.NewDesc("quantrac_spool_corrupt_total",
 			"Corrupt regions detected in the spool: torn tails truncated, damaged frames skipped, invalid checkpoints.", nil, nil),
+		lost: prometheus.NewDesc("quantrac_spool_records_lost_total",
+			"Spool records lost to damage: skipped damaged frames and missing segment files (damage that runs to the end of the newest segment counts as one record, the least it holds). A torn tail, which holds nothing acknowledged, is not counted.", nil, nil),
 	}
 }
 
@@ -30,13 +32,14 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.age
 	ch <- c.records
 	ch <- c.corrupt
+	ch <- c.lost
 }
 
 // Collect implements prometheus.Collector.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	s := c.s
 	s.mu.Lock()
-	bytes, records, oldest, corrupt := s.bytes, s.nextSeq-s.head, s.headTime, s.corrupt
+	bytes, records, oldest, corrupt, lost := s.bytes, s.nextSeq-s.head, s.headTime, s.corrupt, s.lost
 	s.mu.Unlock()
 	age := 0.0
 	if records > 0 {
@@ -46,4 +49,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, age)
 	ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(records))
 	ch <- prometheus.MustNewConstMetric(c.corrupt, prometheus.CounterValue, float64(corrupt))
+	ch <- prometheus.MustNewConstMetric(c.lost, prometheus.CounterValue, float64(lost))
 }

@@ -39,6 +39,9 @@ quantrac_spool_oldest_age_seconds ` + age + `
 # HELP quantrac_spool_records Records (batches of line protocol) waiting in the spool.
 # TYPE quantrac_spool_records gauge
 quantrac_spool_records ` + itoa(int64(records)) + `
+# HELP quantrac_spool_records_lost_total Spool records lost to damage: skipped damaged frames and missing segment files (damage that runs to the end of the newest segment counts as one record, the least it holds). A torn tail, which holds nothing acknowledged, is not counted.
+# TYPE quantrac_spool_records_lost_total counter
+quantrac_spool_records_lost_total 0
 `
 		if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
 			t.Error(err)

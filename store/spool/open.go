@@ -188,8 +188,10 @@ func (s *Spool) scanTail(seg *segment) (uint64, error) {
 		"; only the damaged frames are skipped", "file", seg.path, "offset", off, "reason", reason,
 		"intact_records_after", after-next, "copy", s.keepCopy(f, seg))
 	if end == 0 {
-		// Nothing intact after the damage: Next never reaches it, so count it now.
+		// Nothing intact after the damage: Next never reaches it, so count it now, as one
+		// record lost (how many its damaged frames held cannot be read).
 		s.corrupt++
+		s.lost++
 	}
 	return after, nil
 }
@@ -318,6 +320,7 @@ func (s *Spool) startHead(segs []*segment, cp uint64, cpErr error) uint64 {
 	case cp < first:
 		// Confirm syncs the checkpoint before deleting a segment: segment files were lost.
 		s.corrupt++
+		s.lost += first - cp
 		s.log.Error("spool: records missing before the oldest segment", "checkpoint", cp,
 			"oldest", first, "lost_records", first-cp)
 		return first

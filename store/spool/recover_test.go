@@ -183,8 +183,8 @@ func TestCorruptOlderSegment(t *testing.T) {
 			}
 			s := mustOpen(t, Options{Dir: dir, SegmentBytes: 800})
 			checkRecords(t, drain(t, s), want)
-			if s.corrupt != 1 {
-				t.Errorf("corrupt = %d, want 1", s.corrupt)
+			if s.corrupt != 1 || s.lost != uint64(len(lost)) {
+				t.Errorf("corrupt = %d, records lost %d; want 1 and %d", s.corrupt, s.lost, len(lost))
 			}
 			kept := segFiles(t, dir, corruptExt)
 			if _, err := os.Stat(path); err == nil && (len(kept) != 1 || kept[0] != segs[0]+corruptExt) {

@@ -141,11 +141,15 @@ func (s *Spool) skipCorrupt(cause error) error {
 		s.rOff += int64(at)
 		return nil
 	}
+	next := end
+	if at >= 0 {
+		next = seqAt(rest[at:])
+	}
 	s.mu.Lock()
 	s.corrupt++
+	s.lost += next - head
 	s.mu.Unlock()
 	if at >= 0 {
-		next := seqAt(rest[at:])
 		s.log.Error("spool: skipped corrupt region", "file", seg.path, "offset", s.rOff,
 			"skipped_bytes", at, "lost_records", next-head, "first_lost", head, "cause", cause)
 		s.rOff += int64(at)

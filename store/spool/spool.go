@@ -136,6 +136,7 @@ type Spool struct {
 	headTime time.Time     // its append time
 	bytes    int64         // sum of segment sizes, including queued frames
 	corrupt  int           // corruption events detected
+	lost     uint64        // records lost to damage (a lower bound, see scanTail)
 	err      error         // sticky write error: the spool must be reopened
 	closed   bool
 	flushes  int    // writes+fsyncs done, to measure group commit

@@ -297,13 +297,14 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// backoff is a retry delay doubling from 100 ms to 10 s, or longer when InfluxDB asks for it.
+// backoff is a retry delay doubling from 100 ms to 10 s, or longer when InfluxDB asks for it
+// with Retry-After, up to MaxRetryAfter.
 type backoff time.Duration
 
 func (b *backoff) next(err error) time.Duration {
 	d := max(time.Duration(*b), 100*time.Millisecond)
 	if we := (*WriteError)(nil); errors.As(err, &we) && we.RetryAfter > d {
-		d = we.RetryAfter
+		d = min(we.RetryAfter, MaxRetryAfter)
 	}
 	*b = backoff(min(2*d, 10*time.Second))
 	return d

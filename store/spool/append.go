@@ -1,7 +1,9 @@
 package spool
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 )
@@ -38,8 +40,11 @@ func (b *batch) reset() {
 // with one write and one fsync (group commit): the first caller to find no write in progress
 // becomes the leader and writes everything queued so far, the others wait for it.
 //
-// After a write or fsync error every later Append returns that error (the state of the page
-// cache is unknown after a failed fsync); Close and Open again to recover.
+// After a failed write or fsync (a full disk, an I/O error) the Appends of that write and of
+// those queued behind it return the error, and nothing of them stays: the files are cut back
+// to what was durable (see dropUnwritten). The next Append writes again, so the spool takes
+// data as soon as space returns. Only when the files cannot be cut back does every later Append
+// return the error; Close and Open again to recover.
 func (s *Spool) Append(rec []byte) error {
 	size := frameSize(len(rec))
 	if len(rec) > maxDataLen || size > s.opts.MaxBytes {
@@ -55,7 +60,7 @@ func (s *Spool) Append(rec []byte) error {
 	case s.bytes+size > s.opts.MaxBytes:
 		return ErrFull
 	}
-	seq := s.nextSeq
+	seq, epoch := s.nextSeq, s.epoch
 	at := s.opts.Now()
 	s.nextSeq++
 	s.bytes += size
@@ -63,17 +68,20 @@ func (s *Spool) Append(rec []byte) error {
 		s.headTime = at
 	}
 	s.enqueue(seq, at, rec, size)
-	for s.durable <= seq {
-		if s.err != nil {
+	for {
+		switch {
+		case s.epoch != epoch: // rec was dropped: its sequence number may now be another's
+			return s.failed
+		case s.durable > seq:
+			return nil
+		case s.err != nil:
 			return s.err
-		}
-		if s.flushing {
+		case s.flushing:
 			s.cond.Wait()
-			continue
+		default:
+			s.flush()
 		}
-		s.flush()
 	}
-	return nil
 }
 
 // enqueue adds the frame of one record to the fill batch, starting a new segment when the
@@ -118,13 +126,13 @@ func (s *Spool) flush() {
 	s.flushes++
 	s.w, s.wseg = w, wseg
 	if err != nil {
-		s.err = fmt.Errorf("spool: write: %w", err)
-		s.log.Error("spool write failed; appends fail until the spool is reopened", "err", err)
+		s.dropUnwritten(fmt.Errorf("spool: write: %w", err))
 	} else {
 		for _, c := range b.chunks {
 			c.seg.synced += int64(len(c.buf))
 		}
 		s.durable = upto
+		s.failed = nil
 		close(s.flushed)
 		s.flushed = make(chan struct{})
 	}
@@ -185,6 +193,60 @@ func syncDir(dir string) error {
 	err = d.Sync()
 	if cerr := d.Close(); err == nil {
 		err = cerr
+	}
+	return err
+}
+
+// dropUnwritten undoes every record that is not durable after a write failed with cause: the
+// batch being written and those queued behind it. Their Appends return cause (they never
+// returned nil: nothing acknowledged is dropped). Segment files are cut back to their synced
+// size, files created for them are removed, and the next Append starts a new segment, so the
+// space they took is freed and the spool is exactly as it was before them. Called with mu held
+// by the leader, whose flush failed.
+//
+// The cut is not fsynced: after a crash a torn tail is truncated by Open, and an intact frame
+// found again is only an extra copy of points whose message was never acknowledged.
+func (s *Spool) dropUnwritten(cause error) {
+	s.epoch++
+	s.failed = cause
+	s.log.Error("spool write failed; the records of that write are refused, and the next append tries again", "err", cause)
+	s.fill.reset()
+	if s.w != nil {
+		_ = s.w.Close() // the error that matters is cause
+		s.w, s.wseg = nil, nil
+	}
+	s.tail = nil
+	s.nextSeq = s.durable
+	s.bytes = 0
+	kept := s.segs[:0]
+	for _, seg := range s.segs {
+		if err := cutBack(seg); err != nil {
+			s.err = fmt.Errorf("%w; cutting %s back to its durable size: %w", cause, seg.path, err)
+			s.log.Error("spool cannot undo a failed write; appends fail until the spool is reopened", "err", s.err)
+		}
+		if seg.synced > 0 {
+			kept = append(kept, seg)
+			s.bytes += seg.synced
+		}
+	}
+	clear(s.segs[len(kept):])
+	s.segs = kept
+}
+
+// cutBack truncates seg's file to its synced size, or removes it when nothing of it is durable.
+func cutBack(seg *segment) error {
+	if seg.size == seg.synced {
+		return nil
+	}
+	seg.size = seg.synced
+	var err error
+	if seg.synced == 0 {
+		err = os.Remove(seg.path)
+	} else {
+		err = os.Truncate(seg.path, seg.synced)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // never created
 	}
 	return err
 }

@@ -6,8 +6,8 @@ import (
 
 // collector exports the spool's state, read at scrape time so that nothing goes stale.
 type collector struct {
-	s                            *Spool
-	bytes, age, records, corrupt *prometheus.Desc
+	s                                       *Spool
+	bytes, age, records, corrupt, accepting *prometheus.Desc
 }
 
 func newCollector(s *Spool) *collector {
@@ -21,6 +21,8 @@ func newCollector(s *Spool) *collector {
 			"Records (batches of line protocol) waiting in the spool.", nil, nil),
 		corrupt: prometheus.NewDesc("quantrac_spool_corrupt_total",
 			"Corrupt regions detected in the spool: torn tails truncated, damaged frames skipped, invalid checkpoints.", nil, nil),
+		accepting: prometheus.NewDesc("quantrac_spool_accepting",
+			"1 while the spool can take data; 0 when it is 90% full, or its last write to disk failed (disk full, I/O error) and none has succeeded since.", nil, nil),
 	}
 }
 
@@ -30,6 +32,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.age
 	ch <- c.records
 	ch <- c.corrupt
+	ch <- c.accepting
 }
 
 // Collect implements prometheus.Collector.
@@ -38,6 +41,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	s.mu.Lock()
 	bytes, records, oldest, corrupt := s.bytes, s.nextSeq-s.head, s.headTime, s.corrupt
 	s.mu.Unlock()
+	accepting := 0.0
+	if s.Refusal() == nil {
+		accepting = 1
+	}
 	age := 0.0
 	if records > 0 {
 		age = max(s.opts.Now().Sub(oldest).Seconds(), 0)
@@ -46,4 +53,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, age)
 	ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(records))
 	ch <- prometheus.MustNewConstMetric(c.corrupt, prometheus.CounterValue, float64(corrupt))
+	ch <- prometheus.MustNewConstMetric(c.accepting, prometheus.GaugeValue, accepting)
 }

@@ -84,6 +84,7 @@ type message struct {
 	ack                func()
 	origin             quantrac.Envelope // Topic, Payload, Received, Station only: for the quarantine entry
 	settled            bool
+	held               string // why it was last held (heldUnavailable, heldRefused)
 }
 
 // maxHeldSets bounds the batches with held messages waiting for the retrier; past it the

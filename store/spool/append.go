@@ -14,6 +14,13 @@ const maxRetainedBatch = 16 << 20
 // batch holds the frames queued between two flushes, one chunk per segment they go to.
 type batch struct {
 	chunks []chunk
+	out    *outcome // what became of them, for their Appends; a new one for every flush
+}
+
+// outcome is what became of the records of one batch.
+type outcome struct {
+	done bool
+	err  error // nil: written and fsynced
 }
 
 // chunk is a run of consecutive frames bound for one segment.
@@ -60,7 +67,7 @@ func (s *Spool) Append(rec []byte) error {
 	case s.bytes+size > s.opts.MaxBytes:
 		return ErrFull
 	}
-	seq, epoch := s.nextSeq, s.epoch
+	seq := s.nextSeq
 	at := s.opts.Now()
 	s.nextSeq++
 	s.bytes += size
@@ -68,20 +75,15 @@ func (s *Spool) Append(rec []byte) error {
 		s.headTime = at
 	}
 	s.enqueue(seq, at, rec, size)
-	for {
-		switch {
-		case s.epoch != epoch: // rec was dropped: its sequence number may now be another's
-			return s.failed
-		case s.durable > seq:
-			return nil
-		case s.err != nil:
-			return s.err
-		case s.flushing:
+	out := s.fill.out
+	for !out.done {
+		if s.flushing {
 			s.cond.Wait()
-		default:
+		} else {
 			s.flush()
 		}
 	}
+	return out.err
 }
 
 // enqueue adds the frame of one record to the fill batch, starting a new segment when the
@@ -113,6 +115,7 @@ func (s *Spool) flush() {
 	s.flushing = true
 	b := s.fill
 	s.fill, s.spare = s.spare, nil
+	s.fill.out = &outcome{}
 	upto := s.nextSeq
 	w, wseg := s.w, s.wseg
 	s.mu.Unlock()
@@ -125,8 +128,10 @@ func (s *Spool) flush() {
 	s.mu.Lock()
 	s.flushes++
 	s.w, s.wseg = w, wseg
+	b.out.done = true
 	if err != nil {
-		s.dropUnwritten(fmt.Errorf("spool: write: %w", err))
+		b.out.err = fmt.Errorf("spool: write: %w", err)
+		s.dropUnwritten(b.out.err)
 	} else {
 		for _, c := range b.chunks {
 			c.seg.synced += int64(len(c.buf))
@@ -207,10 +212,13 @@ func syncDir(dir string) error {
 // The cut is not fsynced: after a crash a torn tail is truncated by Open, and an intact frame
 // found again is only an extra copy of points whose message was never acknowledged.
 func (s *Spool) dropUnwritten(cause error) {
-	s.epoch++
 	s.failed = cause
 	s.log.Error("spool write failed; the records of that write are refused, and the next append tries again", "err", cause)
 	s.fill.reset()
+	s.fill.out.done, s.fill.out.err = true, cause
+	s.fill.out = &outcome{}
+	close(s.flushed) // wakes the consumer, to free segments this leaves emptied (see emptied)
+	s.flushed = make(chan struct{})
 	if s.w != nil {
 		_ = s.w.Close() // the error that matters is cause
 		s.w, s.wseg = nil, nil

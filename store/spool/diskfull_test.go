@@ -1,12 +1,15 @@
 package spool
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -125,4 +128,85 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+// Concurrent Appends on a disk that fills and empties again (a consumer replays meanwhile):
+// every Append that returned nil is replayed exactly once, and no Append that was refused is
+// ever replayed, although sequence numbers of refused records are given out again.
+func TestDiskFullConcurrentAppends(t *testing.T) {
+	dir := filepath.Join(testenv.SmallFS(t, "256k"), "spool")
+	s := mustOpen(t, Options{Dir: dir, MaxBytes: 1 << 20, SegmentBytes: 16 << 10})
+	defer s.Close()
+	const writers, each = 4, 150
+	accepted := make(chan string, writers*each)
+	refusals := make(chan string, writers*each*100)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i, attempt := 0, 0; i < each; attempt++ {
+				r := fmt.Sprintf("w%d r%d a%d %03000d\n", w, i, attempt, 0)
+				switch err := s.Append([]byte(r)); {
+				case err == nil:
+					accepted <- r
+					i++
+				case errors.Is(err, syscall.ENOSPC):
+					refusals <- r
+				default:
+					t.Errorf("Append = %v, want nil or ENOSPC", err)
+					return
+				}
+			}
+		})
+	}
+	replayed := map[string]int{}
+	stop := make(chan struct{})
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			r, err := s.Next(ctx)
+			cancel()
+			if err != nil {
+				select {
+				case <-stop:
+					return
+				default:
+					continue
+				}
+			}
+			replayed[string(r.Data)]++
+			if err := s.Confirm(r.Seq); err != nil {
+				t.Errorf("Confirm: %v", err)
+			}
+		}
+	}()
+	wg.Wait()
+	testenv.Eventually(t, 10*time.Second, func() (bool, string) { return s.Len() == 0, fmt.Sprintf("%d records left", s.Len()) })
+	close(stop)
+	<-consumed
+	close(accepted)
+	close(refusals)
+	for r := range accepted {
+		if replayed[r] != 1 {
+			t.Errorf("accepted record %.12q replayed %d times, want once", r, replayed[r])
+		}
+	}
+	n := 0
+	for r := range refusals {
+		n++
+		if replayed[r] != 0 {
+			t.Errorf("refused record %.12q replayed %d times, want never", r, replayed[r])
+		}
+	}
+	if n == 0 {
+		t.Error("the disk never filled: the test proves nothing")
+	}
+	s.mu.Lock()
+	corrupt := s.corrupt
+	s.mu.Unlock()
+	if files := segFiles(t, dir, corruptExt); corrupt != 0 || len(files) != 0 {
+		t.Errorf("a full disk is not damage: %d corrupt regions counted, %v kept", corrupt, files)
+	}
+	t.Logf("%d appends refused for want of space", n)
 }

@@ -138,7 +138,6 @@ type Spool struct {
 	corrupt  int           // corruption events detected
 	err      error         // sticky error: a failed write could not be undone; the spool must be reopened
 	failed   error         // error of the last write, nil once a write succeeds
-	epoch    uint64        // failed writes so far: an Append whose epoch changed was dropped
 	closed   bool
 	flushes  int    // writes+fsyncs done, to measure group commit
 	hookW    func() // test hook: called by the leader before writing

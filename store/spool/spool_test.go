@@ -446,3 +446,41 @@ func TestFailedWriteIsUndone(t *testing.T) {
 	appendN(t, s2, 5, 1)
 	checkRecords(t, drain(t, s2), []int{5})
 }
+
+// The head record is confirmed while a write is in progress (its segment cannot go yet), and
+// that write fails: the next record goes to a new segment, and the replay moves on to it
+// without taking the emptied segment for a damaged one.
+func TestFailedWriteAfterLastConfirm(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, Options{Dir: dir})
+	appendN(t, s, 0, 1)
+	r := next(t, s)
+	entered, release := make(chan struct{}), make(chan struct{})
+	s.hookW = func() {
+		s.hookW = nil
+		s.w.Close() // this write fails
+		close(entered)
+		<-release
+	}
+	failed := make(chan error)
+	go func() { failed <- s.Append(rec(1)) }()
+	<-entered
+	if err := s.Confirm(r.Seq); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-failed; err == nil {
+		t.Fatal("Append with a failing write = nil")
+	}
+	appendN(t, s, 2, 1)
+	checkRecords(t, drain(t, s), []int{2})
+	s.mu.Lock()
+	corrupt := s.corrupt
+	s.mu.Unlock()
+	if files := segFiles(t, dir, corruptExt); corrupt != 0 || len(files) != 0 {
+		t.Errorf("an emptied segment taken for damage: %d corrupt regions, %v kept", corrupt, files)
+	}
+	if segs := segFiles(t, dir, segExt); len(segs) != 0 || s.Bytes() != 0 {
+		t.Errorf("segments %v (%d bytes) left after the replay", segs, s.Bytes())
+	}
+}

@@ -44,6 +44,9 @@ func TestDiskFullThenSpaceReturns(t *testing.T) {
 	if segs := segFiles(t, dir, segExt); len(segs) != 0 {
 		t.Errorf("segment files %v left after the replay: the disk stays full", segs)
 	}
+	if got := gauge(t, reg, "quantrac_spool_accepting"); got != 1 {
+		t.Errorf("quantrac_spool_accepting = %v once the replay freed the disk, want 1 before any write", got)
+	}
 	accepted = fillUntilFull(t, s, record)
 	checkFull(t, s, reg)
 	// Space returns from elsewhere: the next Append is written, without a restart.

@@ -22,7 +22,7 @@ func newCollector(s *Spool) *collector {
 		corrupt: prometheus.NewDesc("quantrac_spool_corrupt_total",
 			"Corrupt regions detected in the spool: torn tails truncated, damaged frames skipped, invalid checkpoints.", nil, nil),
 		accepting: prometheus.NewDesc("quantrac_spool_accepting",
-			"1 while the spool can take data; 0 when it is 90% full, or its last write to disk failed (disk full, I/O error) and none has succeeded since.", nil, nil),
+			"1 while the spool can take data; 0 when it is 90% full, or its last write to disk failed (disk full, I/O error) and none has succeeded since (a full disk: until it has room for a segment again).", nil, nil),
 	}
 }
 

@@ -175,8 +175,9 @@ const nearlyFull = 0.9
 
 // Refusal says why the spool cannot take data now, or nil when it can: it is closed, it is
 // nearly full (90% of MaxBytes), or its last write to disk failed (a full disk, an I/O error)
-// and no write has succeeded since. Append still tries in every case but the first: a
-// failed write is retried, and succeeds once space returns.
+// and no write has succeeded since — a full disk counts as over once its file system has room
+// for a segment again. Append still tries in every case but the first: a failed write is
+// retried, and succeeds once space returns.
 func (s *Spool) Refusal() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -185,7 +186,7 @@ func (s *Spool) Refusal() error {
 		return ErrClosed
 	case s.err != nil:
 		return s.err
-	case s.failed != nil:
+	case s.failed != nil && !spaceReturned(s.failed, s.opts.Dir, s.opts.SegmentBytes):
 		return s.failed
 	case float64(s.bytes) >= nearlyFull*float64(s.opts.MaxBytes):
 		return fmt.Errorf("%w: %d of %d bytes", ErrFull, s.bytes, s.opts.MaxBytes)

@@ -11,6 +11,9 @@
 //	        │                                     │                    ─> quarantined: ack
 //	        │                                     └ otherwise ────────> held: retried
 //	        ▼
+//	retrier: held messages grouped by station, each station with its own backoff (retry.go);
+//	         the stations due together share one write, and go through the same steps
+//	        ▼
 //	spool replayer ──> InfluxDB when it is back; a record is confirmed only when every line
 //	                   of it is durable there
 //

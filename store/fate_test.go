@@ -313,3 +313,51 @@ func TestSpoolReplayConfirmsOnlyWhenEveryLineIsDurable(t *testing.T) {
 		t.Errorf("quarantined points %v, want 1", got)
 	}
 }
+
+// The message that can be neither written nor quarantined waits alone, within its own station
+// too: a later good message of the same station, held while InfluxDB was unavailable, is
+// acknowledged once InfluxDB is back, and quantrac_messages_held counts the one left.
+func TestSinkStuckMessageWaitsAlone(t *testing.T) {
+	var down atomic.Bool
+	w := &fakeWriter{answer: func(body []byte) error {
+		switch {
+		case down.Load():
+			return errRetry
+		case bytes.Contains(body, []byte("BAD")), bytes.HasPrefix(body, []byte(MeasurementRejected)):
+			return errRefuse
+		}
+		return nil
+	}}
+	s := NewSink(w, SinkOptions{BatchSize: 1, FlushInterval: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	var stuck, good atomic.Int64
+	if err := s.Put(ctx, envelope(1, true, &stuck)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
+		return w.count("rejected_messages") >= 2, fmt.Sprintf("%d quarantine attempts", w.count("rejected_messages"))
+	})
+	down.Store(true)
+	if err := s.Put(ctx, envelope(2, false, &good)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
+		n := testutil.ToFloat64(s.m.held.WithLabelValues(heldUnavailable))
+		return n == 2, fmt.Sprintf("%v messages held for InfluxDB unavailable, want both", n)
+	})
+	down.Store(false)
+	testenv.Eventually(t, 15*time.Second, func() (bool, string) {
+		return good.Load() == 1, "the later message of the station waits behind the stuck one"
+	})
+	testenv.Eventually(t, 15*time.Second, func() (bool, string) {
+		refused := testutil.ToFloat64(s.m.held.WithLabelValues(heldRefused))
+		unavailable := testutil.ToFloat64(s.m.held.WithLabelValues(heldUnavailable))
+		return refused == 1 && unavailable == 0, fmt.Sprintf("held: refused %v, unavailable %v; want 1 and 0", refused, unavailable)
+	})
+	if stuck.Load() != 0 {
+		t.Error("the message neither written nor quarantined was acknowledged")
+	}
+}

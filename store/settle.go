@@ -31,31 +31,6 @@ func (s *Sink) flush(ctx context.Context, p *pending) {
 	}
 }
 
-// heldSet is messages of a batch that are not durable yet, and why.
-type heldSet struct {
-	p    *pending
-	todo []int
-	err  error
-}
-
-// retry retries held messages, oldest first, with backoff, until each is settled or ctx
-// ends (then they stay unacknowledged, and the broker redelivers them). It returns when the
-// held channel is closed and empty.
-func (s *Sink) retry(ctx context.Context) {
-	for h := range s.held {
-		var b backoff
-		for len(h.todo) > 0 {
-			d := b.next(h.err)
-			s.warnEvery(slog.LevelWarn, "held", "data not durable yet; holding acknowledgements and retrying",
-				"messages", len(h.todo), "err", h.err, "retry_in", d)
-			if !sleep(ctx, d) {
-				break
-			}
-			h.todo, h.err = s.attempt(ctx, h.p, h.todo)
-		}
-	}
-}
-
 // attempt writes the messages todo of p as one body and settles what it can; it returns the
 // messages still held and the write error.
 func (s *Sink) attempt(ctx context.Context, p *pending, todo []int) ([]int, error) {
@@ -84,7 +59,7 @@ func (s *Sink) attempt(ctx context.Context, p *pending, todo []int) ([]int, erro
 // spool.
 func (s *Sink) spoolAll(p *pending, todo []int, cause error) []int {
 	if s.opts.Spool == nil {
-		return todo
+		return s.unkept(p, todo)
 	}
 	body, _ := p.join(todo)
 	err := s.opts.Spool.Append(body)
@@ -94,13 +69,21 @@ func (s *Sink) spoolAll(p *pending, todo []int, cause error) []int {
 	}
 	if err != nil {
 		s.spoolFailed(err)
-		return todo
+		return s.unkept(p, todo)
 	}
 	s.warnEvery(slog.LevelWarn, "spooled", "InfluxDB write failed; data spooled", "err", cause, "messages", len(todo))
 	for _, i := range todo {
 		s.settle(p, i, Spooled, NotTried)
 	}
 	return nil
+}
+
+// unkept settles the messages todo, which neither InfluxDB nor the spool took: they stay held.
+func (s *Sink) unkept(p *pending, todo []int) []int {
+	for _, i := range todo {
+		s.settle(p, i, Failed, NotTried)
+	}
+	return todo
 }
 
 // alone writes one message of a batch InfluxDB refused, so that one bad message cannot block
@@ -143,6 +126,12 @@ func (s *Sink) keep(ctx context.Context, lines []byte, points int) (Outcome, err
 func (s *Sink) settle(p *pending, i int, data, quarantine Outcome) Fate {
 	m := &p.msgs[i]
 	f := decide(data, quarantine)
+	if f == Held {
+		m.held = heldUnavailable
+		if data == Refused {
+			m.held = heldRefused
+		}
+	}
 	if f == Held || m.settled {
 		return f
 	}
@@ -177,6 +166,15 @@ func (s *Sink) spoolFailed(err error) {
 		return
 	}
 	s.warnEvery(slog.LevelError, "spoolerr", "spool append failed; holding acknowledgements", "err", err)
+}
+
+// add appends message m of another batch, whose lines are lines, to p.
+func (p *pending) add(m message, lines []byte) {
+	m.start = len(p.body)
+	p.body = append(p.body, lines...)
+	m.end = len(p.body)
+	p.points += m.points
+	p.msgs = append(p.msgs, m)
 }
 
 // join returns the lines and points of the messages todo: the batch body itself when todo is

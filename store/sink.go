@@ -89,6 +89,7 @@ type message struct {
 	origin             quantrac.Envelope // Topic, Payload, Received, Station only: for the quarantine entry
 	oldest             time.Time         // the oldest reading's time: what a quarantine takes back from the rules
 	settled            bool
+	held               string // why it was last held (heldUnavailable, heldRefused)
 }
 
 // maxHeldSets bounds the batches with held messages waiting for the retrier; past it the
@@ -302,13 +303,14 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// backoff is a retry delay doubling from 100 ms to 10 s, or longer when InfluxDB asks for it.
+// backoff is a retry delay doubling from 100 ms to 10 s, or longer when InfluxDB asks for it
+// with Retry-After, up to MaxRetryAfter.
 type backoff time.Duration
 
 func (b *backoff) next(err error) time.Duration {
 	d := max(time.Duration(*b), 100*time.Millisecond)
 	if we := (*WriteError)(nil); errors.As(err, &we) && we.RetryAfter > d {
-		d = we.RetryAfter
+		d = min(we.RetryAfter, MaxRetryAfter)
 	}
 	*b = backoff(min(2*d, 10*time.Second))
 	return d

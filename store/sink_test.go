@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/quantrac/quantrac/internal/testenv"
+	"github.com/quantrac/quantrac/store/spool"
 )
 
 func newTestSink(t *testing.T, in *testenv.Influx, batch int, spool Spool) (*Sink, *InfluxWriter, *prometheus.Registry) {
@@ -163,5 +165,59 @@ func TestSinkInflux503NoSpool(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(s.m.durable) + testutil.ToFloat64(s.m.pendingReadings); got != n {
 		t.Errorf("durable + pending = %v, want %d", got, n)
+	}
+}
+
+// One 429 with Retry-After: 3600 while the spool is replayed at start must not stop the
+// replay for an hour: quantrac waits MaxRetryAfter, then writes. (The 429 comes from a fault
+// proxy in front of the real InfluxDB, which is healthy all along.)
+func TestSpoolReplayCapsRetryAfter(t *testing.T) {
+	in := testenv.InfluxDB(t, testenv.InfluxOptions{DisableFlux: true})
+	in.CreateDatabase("quantrac")
+	sp, err := spool.Open(spool.Options{Dir: t.TempDir(), MaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	if err := sp.Append([]byte("air,station=S pm25=7 1000000000\n")); err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.NewFaultProxy(t, in.URL())
+	var mu sync.Mutex
+	var writes []time.Time
+	proxy.Intercept(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if r.URL.Path != "/api/v2/write" {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		writes = append(writes, time.Now())
+		if len(writes) > 1 {
+			return false
+		}
+		w.Header().Set("Retry-After", "3600")
+		http.Error(w, `{"code":"too many requests","message":"slow down"}`, http.StatusTooManyRequests)
+		return true
+	})
+	w, err := NewWriter(WriterOptions{URL: proxy.URL(), Bucket: "quantrac/autogen", Timeout: 5 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	stop := run(t, NewSink(w, SinkOptions{Spool: sp}))
+	defer stop()
+	testenv.Eventually(t, MaxRetryAfter+15*time.Second, func() (bool, string) {
+		return sp.Len() == 0, fmt.Sprintf("%d spooled records left", sp.Len())
+	})
+	if got := in.Count("quantrac", "SELECT count(pm25) FROM air"); got != 1 {
+		t.Errorf("InfluxDB holds %d points, want the 1 spooled", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(writes) < 2 {
+		t.Fatalf("%d writes", len(writes))
+	}
+	if gap := writes[1].Sub(writes[0]); gap < MaxRetryAfter-time.Second {
+		t.Errorf("retried %v after a 429 asking for an hour; want the Retry-After honoured up to %v", gap, MaxRetryAfter)
 	}
 }

@@ -14,6 +14,7 @@ type sinkMetrics struct {
 	quarantinedReadings prometheus.Counter
 	spooled             prometheus.Counter
 	quarantinedPoints   prometheus.Counter
+	held                *prometheus.GaugeVec
 }
 
 func newSinkMetrics(r prometheus.Registerer) sinkMetrics {
@@ -36,9 +37,27 @@ func newSinkMetrics(r prometheus.Registerer) sinkMetrics {
 		quarantinedPoints: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "quantrac_points_quarantined_total", Help: "Points InfluxDB refused for good (type conflict, outside retention), kept in rejected_messages.",
 		}),
+		held: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "quantrac_messages_held", Help: "Messages held (not acknowledged) and waiting for a retry, by reason: unavailable (InfluxDB unavailable and the spool could not take them), refused (InfluxDB refused them and their quarantine entry could not be kept).",
+		}, []string{"reason"}),
 	}
+	m.held.WithLabelValues(heldUnavailable)
+	m.held.WithLabelValues(heldRefused)
 	if r != nil {
-		r.MustRegister(m.pendingPoints, m.pendingReadings, m.durable, m.quarantinedReadings, m.spooled, m.quarantinedPoints)
+		r.MustRegister(m.pendingPoints, m.pendingReadings, m.durable, m.quarantinedReadings, m.spooled, m.quarantinedPoints, m.held)
 	}
 	return m
+}
+
+// countHeld sets quantrac_messages_held from the held messages of every station.
+func (m *sinkMetrics) countHeld(stations map[string]*heldStation) {
+	n := map[string]int{}
+	for _, st := range stations {
+		for i := range st.p.msgs {
+			n[st.p.msgs[i].held]++
+		}
+	}
+	for _, reason := range []string{heldUnavailable, heldRefused} {
+		m.held.WithLabelValues(reason).Set(float64(n[reason]))
+	}
 }

@@ -136,11 +136,17 @@ const (
 	ClassRejected = "rejected"
 )
 
+// MaxRetryAfter caps the wait a Retry-After header can impose before the next write. A server
+// may ask for an hour (one 429 during the start-up replay once stopped all consumption for an
+// hour while InfluxDB was healthy seconds later); quantrac waits at most this long, which still
+// spares an overloaded InfluxDB a retry storm, and then tries again.
+const MaxRetryAfter = 30 * time.Second
+
 // WriteError is a failed write with its class.
 type WriteError struct {
 	Class      string
 	Status     int           // HTTP status, 0 for network errors
-	RetryAfter time.Duration // from a 429 or 503 Retry-After header
+	RetryAfter time.Duration // from a 429 or 503 Retry-After header (honoured up to MaxRetryAfter)
 	Err        error
 }
 

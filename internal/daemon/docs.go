@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/quantrac/quantrac/config"
 )
@@ -23,8 +24,8 @@ func (d *Daemon) influxReady(ctx context.Context) error {
 	if d.writer.Ping(ctx) {
 		return nil
 	}
-	if d.spool.Bytes() < int64(d.cfg.Spool.MaxBytes)*9/10 {
-		return nil
+	if err := d.spool.Refusal(); err != nil {
+		return fmt.Errorf("InfluxDB does not answer and the spool cannot take data: %w", err)
 	}
-	return errors.New("InfluxDB does not answer and the spool is full")
+	return nil
 }

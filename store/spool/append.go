@@ -1,7 +1,9 @@
 package spool
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 )
@@ -12,6 +14,13 @@ const maxRetainedBatch = 16 << 20
 // batch holds the frames queued between two flushes, one chunk per segment they go to.
 type batch struct {
 	chunks []chunk
+	out    *outcome // what became of them, for their Appends; a new one for every flush
+}
+
+// outcome is what became of the records of one batch.
+type outcome struct {
+	done bool
+	err  error // nil: written and fsynced
 }
 
 // chunk is a run of consecutive frames bound for one segment.
@@ -38,8 +47,11 @@ func (b *batch) reset() {
 // with one write and one fsync (group commit): the first caller to find no write in progress
 // becomes the leader and writes everything queued so far, the others wait for it.
 //
-// After a write or fsync error every later Append returns that error (the state of the page
-// cache is unknown after a failed fsync); Close and Open again to recover.
+// After a failed write or fsync (a full disk, an I/O error) the Appends of that write and of
+// those queued behind it return the error, and nothing of them stays: the files are cut back
+// to what was durable (see dropUnwritten). The next Append writes again, so the spool takes
+// data as soon as space returns. Only when the files cannot be cut back does every later Append
+// return the error; Close and Open again to recover.
 func (s *Spool) Append(rec []byte) error {
 	size := frameSize(len(rec))
 	if len(rec) > maxDataLen || size > s.opts.MaxBytes {
@@ -63,17 +75,15 @@ func (s *Spool) Append(rec []byte) error {
 		s.headTime = at
 	}
 	s.enqueue(seq, at, rec, size)
-	for s.durable <= seq {
-		if s.err != nil {
-			return s.err
-		}
+	out := s.fill.out
+	for !out.done {
 		if s.flushing {
 			s.cond.Wait()
-			continue
+		} else {
+			s.flush()
 		}
-		s.flush()
 	}
-	return nil
+	return out.err
 }
 
 // enqueue adds the frame of one record to the fill batch, starting a new segment when the
@@ -105,6 +115,7 @@ func (s *Spool) flush() {
 	s.flushing = true
 	b := s.fill
 	s.fill, s.spare = s.spare, nil
+	s.fill.out = &outcome{}
 	upto := s.nextSeq
 	w, wseg := s.w, s.wseg
 	s.mu.Unlock()
@@ -117,14 +128,16 @@ func (s *Spool) flush() {
 	s.mu.Lock()
 	s.flushes++
 	s.w, s.wseg = w, wseg
+	b.out.done = true
 	if err != nil {
-		s.err = fmt.Errorf("spool: write: %w", err)
-		s.log.Error("spool write failed; appends fail until the spool is reopened", "err", err)
+		b.out.err = fmt.Errorf("spool: write: %w", err)
+		s.dropUnwritten(b.out.err)
 	} else {
 		for _, c := range b.chunks {
 			c.seg.synced += int64(len(c.buf))
 		}
 		s.durable = upto
+		s.failed = nil
 		close(s.flushed)
 		s.flushed = make(chan struct{})
 	}
@@ -185,6 +198,63 @@ func syncDir(dir string) error {
 	err = d.Sync()
 	if cerr := d.Close(); err == nil {
 		err = cerr
+	}
+	return err
+}
+
+// dropUnwritten undoes every record that is not durable after a write failed with cause: the
+// batch being written and those queued behind it. Their Appends return cause (they never
+// returned nil: nothing acknowledged is dropped). Segment files are cut back to their synced
+// size, files created for them are removed, and the next Append starts a new segment, so the
+// space they took is freed and the spool is exactly as it was before them. Called with mu held
+// by the leader, whose flush failed.
+//
+// The cut is not fsynced: after a crash a torn tail is truncated by Open, and an intact frame
+// found again is only an extra copy of points whose message was never acknowledged.
+func (s *Spool) dropUnwritten(cause error) {
+	s.failed = cause
+	s.log.Error("spool write failed; the records of that write are refused, and the next append tries again", "err", cause)
+	s.fill.reset()
+	s.fill.out.done, s.fill.out.err = true, cause
+	s.fill.out = &outcome{}
+	close(s.flushed) // wakes the consumer, to free segments this leaves emptied (see emptied)
+	s.flushed = make(chan struct{})
+	if s.w != nil {
+		_ = s.w.Close() // the error that matters is cause
+		s.w, s.wseg = nil, nil
+	}
+	s.tail = nil
+	s.nextSeq = s.durable
+	s.bytes = 0
+	kept := s.segs[:0]
+	for _, seg := range s.segs {
+		if err := cutBack(seg); err != nil {
+			s.err = fmt.Errorf("%w; cutting %s back to its durable size: %w", cause, seg.path, err)
+			s.log.Error("spool cannot undo a failed write; appends fail until the spool is reopened", "err", s.err)
+		}
+		if seg.synced > 0 {
+			kept = append(kept, seg)
+			s.bytes += seg.synced
+		}
+	}
+	clear(s.segs[len(kept):])
+	s.segs = kept
+}
+
+// cutBack truncates seg's file to its synced size, or removes it when nothing of it is durable.
+func cutBack(seg *segment) error {
+	if seg.size == seg.synced {
+		return nil
+	}
+	seg.size = seg.synced
+	var err error
+	if seg.synced == 0 {
+		err = os.Remove(seg.path)
+	} else {
+		err = os.Truncate(seg.path, seg.synced)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // never created
 	}
 	return err
 }

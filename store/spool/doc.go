@@ -63,6 +63,10 @@
 // counted in Bytes and are never deleted by the spool. An invalid checkpoint is ignored and
 // the spool re-delivers from its oldest segment.
 //
-// A failed write or fsync makes every later Append fail (after a failed fsync the page cache
-// cannot be trusted); Close and Open again to truncate and recover.
+// A failed write or fsync (a full disk, an I/O error) refuses the records of that write and of
+// the Appends queued behind it: none of them returned nil, and the files are cut back to their
+// durable size at once, so nothing of them stays on disk, not even in a page cache that a
+// failed fsync left in doubt. The next Append writes again, and succeeds once space returns;
+// Refusal and quantrac_spool_accepting say meanwhile that the spool cannot take data. Only when
+// a file cannot be cut back does every later Append fail until Close and Open.
 package spool

@@ -6,8 +6,8 @@ import (
 
 // collector exports the spool's state, read at scrape time so that nothing goes stale.
 type collector struct {
-	s                                  *Spool
-	bytes, age, records, corrupt, lost *prometheus.Desc
+	s                                             *Spool
+	bytes, age, records, corrupt, lost, accepting *prometheus.Desc
 }
 
 func newCollector(s *Spool) *collector {
@@ -23,6 +23,8 @@ func newCollector(s *Spool) *collector {
 			"Corrupt regions detected in the spool: torn tails truncated, damaged frames skipped, invalid checkpoints.", nil, nil),
 		lost: prometheus.NewDesc("quantrac_spool_records_lost_total",
 			"Spool records lost to damage: skipped damaged frames and missing segment files (damage that runs to the end of the newest segment counts as one record, the least it holds). A torn tail, which holds nothing acknowledged, is not counted.", nil, nil),
+		accepting: prometheus.NewDesc("quantrac_spool_accepting",
+			"1 while the spool can take data; 0 when it is 90% full, or its last write to disk failed (disk full, I/O error) and none has succeeded since (a full disk: until it has room for a segment again).", nil, nil),
 	}
 }
 
@@ -33,6 +35,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.records
 	ch <- c.corrupt
 	ch <- c.lost
+	ch <- c.accepting
 }
 
 // Collect implements prometheus.Collector.
@@ -41,6 +44,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	s.mu.Lock()
 	bytes, records, oldest, corrupt, lost := s.bytes, s.nextSeq-s.head, s.headTime, s.corrupt, s.lost
 	s.mu.Unlock()
+	accepting := 0.0
+	if s.Refusal() == nil {
+		accepting = 1
+	}
 	age := 0.0
 	if records > 0 {
 		age = max(s.opts.Now().Sub(oldest).Seconds(), 0)
@@ -50,4 +57,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(records))
 	ch <- prometheus.MustNewConstMetric(c.corrupt, prometheus.CounterValue, float64(corrupt))
 	ch <- prometheus.MustNewConstMetric(c.lost, prometheus.CounterValue, float64(lost))
+	ch <- prometheus.MustNewConstMetric(c.accepting, prometheus.GaugeValue, accepting)
 }

@@ -27,6 +27,9 @@ func TestMetrics(t *testing.T) {
 	check := func(bytes int64, age string, records int, corrupt int) {
 		t.Helper()
 		want := `
+# HELP quantrac_spool_accepting 1 while the spool can take data; 0 when it is 90% full, or its last write to disk failed (disk full, I/O error) and none has succeeded since (a full disk: until it has room for a segment again).
+# TYPE quantrac_spool_accepting gauge
+quantrac_spool_accepting 1
 # HELP quantrac_spool_bytes Bytes of segment files waiting on local disk for InfluxDB.
 # TYPE quantrac_spool_bytes gauge
 quantrac_spool_bytes ` + itoa(bytes) + `

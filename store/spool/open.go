@@ -41,7 +41,7 @@ func Open(opts Options) (*Spool, error) {
 		log:     opts.Logger,
 		unlock:  unlock,
 		done:    make(chan struct{}),
-		fill:    &batch{},
+		fill:    &batch{out: &outcome{}},
 		spare:   &batch{},
 		flushed: make(chan struct{}),
 	}

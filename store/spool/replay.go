@@ -52,8 +52,13 @@ func (s *Spool) Next(ctx context.Context) (Record, error) {
 func (s *Spool) waitDurable(ctx context.Context) error {
 	for {
 		s.mu.Lock()
-		closed, ready, ch := s.closed, s.head < s.durable, s.flushed
+		closed, ready, ch, emptied, head := s.closed, s.head < s.durable, s.flushed, s.emptied(), s.head
 		s.mu.Unlock()
+		if emptied && !closed {
+			if err := s.advance(head); err != nil {
+				s.log.Warn("spool: checkpoint write failed while freeing emptied segments", "err", err)
+			}
+		}
 		switch {
 		case closed:
 			return ErrClosed
@@ -68,6 +73,19 @@ func (s *Spool) waitDurable(ctx context.Context) error {
 			return ErrClosed
 		}
 	}
+}
+
+// emptied reports whether segs[0] holds no unconfirmed record, though Confirm could not free
+// it: a write was in progress when its last record was confirmed, and then failed or went to
+// a new segment. Called with mu held.
+func (s *Spool) emptied() bool {
+	switch {
+	case len(s.segs) > 1:
+		return s.head >= s.segs[1].first
+	case len(s.segs) == 1:
+		return s.head == s.nextSeq && !s.flushing
+	}
+	return false
 }
 
 // readHead reads and checks the frame at the head position. Called with rmu held and the

@@ -137,7 +137,8 @@ type Spool struct {
 	bytes    int64         // sum of segment sizes, including queued frames
 	corrupt  int           // corruption events detected
 	lost     uint64        // records lost to damage (a lower bound, see scanTail)
-	err      error         // sticky write error: the spool must be reopened
+	err      error         // sticky error: a failed write could not be undone; the spool must be reopened
+	failed   error         // error of the last write, nil once a write succeeds
 	closed   bool
 	flushes  int    // writes+fsyncs done, to measure group commit
 	hookW    func() // test hook: called by the leader before writing
@@ -167,6 +168,31 @@ func (s *Spool) Bytes() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.bytes
+}
+
+// nearlyFull is the share of MaxBytes beyond which Refusal reports the spool as full: a batch
+// of messages needs room for more than one small record.
+const nearlyFull = 0.9
+
+// Refusal says why the spool cannot take data now, or nil when it can: it is closed, it is
+// nearly full (90% of MaxBytes), or its last write to disk failed (a full disk, an I/O error)
+// and no write has succeeded since — a full disk counts as over once its file system has room
+// for a segment again. Append still tries in every case but the first: a failed write is
+// retried, and succeeds once space returns.
+func (s *Spool) Refusal() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.err != nil:
+		return s.err
+	case s.failed != nil && !spaceReturned(s.failed, s.opts.Dir, s.opts.SegmentBytes):
+		return s.failed
+	case float64(s.bytes) >= nearlyFull*float64(s.opts.MaxBytes):
+		return fmt.Errorf("%w: %d of %d bytes", ErrFull, s.bytes, s.opts.MaxBytes)
+	}
+	return nil
 }
 
 // Close writes what concurrent Appends queued, syncs the checkpoint, closes the files,

@@ -413,7 +413,10 @@ func TestCloseWritesQueuedAppends(t *testing.T) {
 	}
 }
 
-func TestWriteErrorIsSticky(t *testing.T) {
+// A failed write (here the leader's file is closed under it) refuses the records of that write
+// only: nothing of them stays, the next Append writes again, and the spool says meanwhile that
+// it cannot accept.
+func TestFailedWriteIsUndone(t *testing.T) {
 	dir := t.TempDir()
 	s := mustOpen(t, Options{Dir: dir})
 	appendN(t, s, 0, 3)
@@ -424,15 +427,60 @@ func TestWriteErrorIsSticky(t *testing.T) {
 	if err := s.Append(rec(3)); err == nil {
 		t.Fatal("Append with a failing write = nil, want an error")
 	}
-	if err := s.Append(rec(4)); err == nil || errors.Is(err, ErrFull) {
-		t.Fatalf("Append after a failed write = %v, want the write error", err)
+	if s.Refusal() == nil {
+		t.Error("Refusal after a failed write = nil, want the write error")
 	}
-	// Replay of what was durable still works.
-	if r := next(t, s); string(r.Data) != string(rec(0)) {
-		t.Errorf("Next after write error = %q, want %q", r.Data, rec(0))
+	if s.Len() != 3 {
+		t.Errorf("Len after a failed write = %d, want the 3 durable records", s.Len())
+	}
+	appendN(t, s, 4, 1)
+	if err := s.Refusal(); err != nil {
+		t.Errorf("Refusal after a successful write = %v, want nil", err)
+	}
+	checkRecords(t, drain(t, s), []int{0, 1, 2, 4})
+	if s.Len() != 0 || s.Bytes() != 0 {
+		t.Errorf("drained spool: Len %d, Bytes %d; want 0 and 0", s.Len(), s.Bytes())
 	}
 	s.Close()
 	s2 := mustOpen(t, Options{Dir: dir})
 	appendN(t, s2, 5, 1)
-	checkRecords(t, drain(t, s2), []int{0, 1, 2, 5})
+	checkRecords(t, drain(t, s2), []int{5})
+}
+
+// The head record is confirmed while a write is in progress (its segment cannot go yet), and
+// that write fails: the next record goes to a new segment, and the replay moves on to it
+// without taking the emptied segment for a damaged one.
+func TestFailedWriteAfterLastConfirm(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, Options{Dir: dir})
+	appendN(t, s, 0, 1)
+	r := next(t, s)
+	entered, release := make(chan struct{}), make(chan struct{})
+	s.hookW = func() {
+		s.hookW = nil
+		s.w.Close() // this write fails
+		close(entered)
+		<-release
+	}
+	failed := make(chan error)
+	go func() { failed <- s.Append(rec(1)) }()
+	<-entered
+	if err := s.Confirm(r.Seq); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-failed; err == nil {
+		t.Fatal("Append with a failing write = nil")
+	}
+	appendN(t, s, 2, 1)
+	checkRecords(t, drain(t, s), []int{2})
+	s.mu.Lock()
+	corrupt := s.corrupt
+	s.mu.Unlock()
+	if files := segFiles(t, dir, corruptExt); corrupt != 0 || len(files) != 0 {
+		t.Errorf("an emptied segment taken for damage: %d corrupt regions, %v kept", corrupt, files)
+	}
+	if segs := segFiles(t, dir, segExt); len(segs) != 0 || s.Bytes() != 0 {
+		t.Errorf("segments %v (%d bytes) left after the replay", segs, s.Bytes())
+	}
 }

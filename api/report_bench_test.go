@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/archive"
 	"github.com/quantrac/quantrac/internal/testenv"
+	"github.com/quantrac/quantrac/report"
 	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
 )
@@ -20,7 +22,7 @@ const benchStations = 100
 
 // reportBench returns an API over a real InfluxDB holding benchStations stations' month of
 // hourly PM2.5, and that month.
-func reportBench(b *testing.B) (*API, string) {
+func reportBench(b *testing.B, changes *report.Changes) (*API, string) {
 	in := testenv.InfluxDB(b, testenv.InfluxOptions{DisableFlux: true})
 	in.CreateDatabase("quantrac")
 	var yaml strings.Builder
@@ -50,13 +52,13 @@ func reportBench(b *testing.B) (*API, string) {
 	}
 	in.Write("quantrac/autogen", strings.Join(lines, "\n"))
 	a := New(Options{Registry: func() *quantrac.Registry { return reg }, Catalog: cat,
-		Archive: archive.New(store.NewQuerier(store.WriterOptions{URL: in.URL(), Bucket: "quantrac/autogen"}, nil))})
+		Archive: archive.New(store.NewQuerier(store.WriterOptions{URL: in.URL(), Bucket: "quantrac/autogen"}, nil)), Changes: changes})
 	return a, from.Format("2006-01")
 }
 
 // BenchmarkReportBuild builds the report of every station for a closed month from InfluxDB.
 func BenchmarkReportBuild(b *testing.B) {
-	a, month := reportBench(b)
+	a, month := reportBench(b, nil)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -64,5 +66,39 @@ func BenchmarkReportBuild(b *testing.B) {
 		if err != nil || len(r.Stations) != benchStations || r.Stations[0].Parameters[0].ValidHours < 600 {
 			b.Fatalf("report: %v", err)
 		}
+	}
+}
+
+// BenchmarkReportCached serves the same report again, kept (hit), and renders it as the
+// console does (hit+html, hit+csv).
+func BenchmarkReportCached(b *testing.B) {
+	a, month := reportBench(b, report.NewChanges())
+	if _, err := a.Report(context.Background(), month, ""); err != nil {
+		b.Fatal(err)
+	}
+	tmpl, err := report.Template()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, render := range []struct {
+		name  string
+		write func(*report.Report) error
+	}{
+		{"hit", func(*report.Report) error { return nil }},
+		{"hit+html", func(r *report.Report) error { return r.WriteHTML(io.Discard, tmpl, report.HTMLOptions{}) }},
+		{"hit+csv", func(r *report.Report) error { return r.WriteCSV(io.Discard) }},
+	} {
+		b.Run(render.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := a.Report(context.Background(), month, "")
+				if err == nil {
+					err = render.write(r)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -34,8 +34,9 @@ type BuildFunc func(ctx context.Context, m Month, station string, now time.Time)
 
 // Cache serves reports for the console and the API: at most BuildSlots are built at once, and
 // a report of a month that has ended everywhere is kept until this process writes a point
-// dated on or before the month's last day (Changes), or the registry is reloaded. The current
-// month, still moving, is always built afresh. A kept report states when it was generated.
+// dated on or before the month's last day (Changes), or the registry is reloaded; requests
+// for a report being built wait for that build. The current month, still moving, is always
+// built afresh. A kept report states when it was generated.
 type Cache struct {
 	build    BuildFunc
 	registry func() *quantrac.Registry
@@ -43,8 +44,9 @@ type Cache struct {
 	slots    chan struct{}
 	queue    chan struct{}
 
-	mu      sync.Mutex
-	entries map[cacheKey]*entry
+	mu       sync.Mutex
+	entries  map[cacheKey]*entry
+	building map[cacheKey]chan struct{} // closed when the build of the key is over
 }
 
 type cacheKey struct {
@@ -62,34 +64,65 @@ type entry struct {
 // NewCache returns a cache over build; changes nil keeps nothing (only the build slots apply).
 func NewCache(build BuildFunc, registry func() *quantrac.Registry, changes *Changes) *Cache {
 	return &Cache{build: build, registry: registry, changes: changes, slots: make(chan struct{}, BuildSlots),
-		queue: make(chan struct{}, QueuedBuilds), entries: map[cacheKey]*entry{}}
+		queue: make(chan struct{}, QueuedBuilds), entries: map[cacheKey]*entry{}, building: map[cacheKey]chan struct{}{}}
 }
 
 // Report returns the report of month m for station ("" for all), kept or built. Reports are
 // shared: the caller must not change them.
 func (c *Cache) Report(ctx context.Context, m Month, station string, now time.Time) (*Report, error) {
 	k := cacheKey{m, station}
-	if r := c.lookup(k, now); r != nil {
-		return r, nil
+	keep := c.changes != nil && !now.Before(monthEnd(m))
+	if keep {
+		r, done, err := c.join(ctx, k, now)
+		if r != nil || err != nil {
+			return r, err
+		}
+		defer done()
 	}
 	release, err := c.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	if r := c.lookup(k, now); r != nil { // built while this request waited
-		return r, nil
-	}
 	var seq uint64
-	if c.changes != nil {
+	if keep {
 		seq = c.changes.Seq()
 	}
 	reg := c.registry()
 	r, err := c.build(ctx, m, station, now)
-	if err == nil && c.changes != nil && !r.Provisional && !now.Before(monthEnd(m)) {
+	if err == nil && keep && !r.Provisional {
 		c.store(k, &entry{r: r, registry: reg, seq: seq, used: now})
 	}
 	return r, err
+}
+
+// join returns the kept report of k, or waits for the build of k under way and looks again;
+// when neither, it marks k as being built by the caller, who calls done after storing it.
+func (c *Cache) join(ctx context.Context, k cacheKey, now time.Time) (r *Report, done func(), err error) {
+	for {
+		if r := c.lookup(k, now); r != nil {
+			return r, nil, nil
+		}
+		c.mu.Lock()
+		wait := c.building[k]
+		if wait == nil {
+			ch := make(chan struct{})
+			c.building[k] = ch
+			c.mu.Unlock()
+			return nil, func() {
+				c.mu.Lock()
+				delete(c.building, k)
+				c.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
 }
 
 // monthEnd is when month m has ended in every time zone.

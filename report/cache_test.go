@@ -65,6 +65,33 @@ func TestCacheKeepsClosedMonth(t *testing.T) {
 	}
 }
 
+// Requests for a report being built wait for that build instead of building it again.
+func TestCacheOneBuildForConcurrentRequests(t *testing.T) {
+	var f fakeBuild
+	release := make(chan struct{})
+	build := func(ctx context.Context, m Month, station string, now time.Time) (*Report, error) {
+		<-release
+		return f.build(ctx, m, station, now)
+	}
+	reg := &quantrac.Registry{}
+	c := NewCache(build, func() *quantrac.Registry { return reg }, NewChanges())
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if r, err := c.Report(context.Background(), Month{2026, time.November}, "", now); err != nil || r.Month != "2026-11" {
+				t.Errorf("report %v, %v", r, err)
+			}
+		})
+	}
+	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return len(c.building) == 1 })
+	close(release)
+	wg.Wait()
+	if f.n.Load() != 1 {
+		t.Errorf("%d builds for 8 requests at once, want 1", f.n.Load())
+	}
+}
+
 // The current month, a month not over in every zone and every month without a record of the
 // writes are built on each request.
 func TestCacheBuildsMovingMonths(t *testing.T) {

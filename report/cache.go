@@ -19,8 +19,11 @@ const (
 	QueuedBuilds = 16
 	// RetryAfter is what a refused client is told to wait.
 	RetryAfter = 10 * time.Second
-	// cachedReports bounds the reports kept; the least recently used goes first.
-	cachedReports = 64
+	// cachedReports and cachedStations bound the reports kept and their station sections
+	// (~3 to 8 KB each: 10,000 are five reports of 2,000 stations); the least recently used
+	// goes first, and a report larger than the bound is kept alone.
+	cachedReports  = 64
+	cachedStations = 10000
 	// zoneReach is how far from UTC a station's month may reach (UTC-12 to UTC+14).
 	zoneReach = 14 * time.Hour
 )
@@ -46,6 +49,7 @@ type Cache struct {
 
 	mu       sync.Mutex
 	entries  map[cacheKey]*entry
+	stations int // station sections in entries
 	building map[cacheKey]chan struct{} // closed when the build of the key is over
 }
 
@@ -169,7 +173,7 @@ func (c *Cache) lookup(k cacheKey, now time.Time) *Report {
 		return nil
 	}
 	if e.registry != c.registry() || c.changes.Since(e.seq, monthEnd(k.month)) {
-		delete(c.entries, k)
+		c.drop(k)
 		return nil
 	}
 	e.used = now
@@ -179,7 +183,8 @@ func (c *Cache) lookup(k cacheKey, now time.Time) *Report {
 func (c *Cache) store(k cacheKey, e *entry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) >= cachedReports {
+	c.drop(k)
+	for len(c.entries) > 0 && (len(c.entries) >= cachedReports || c.stations+len(e.r.Stations) > cachedStations) {
 		var oldest cacheKey
 		var t time.Time
 		for key, x := range c.entries {
@@ -187,7 +192,16 @@ func (c *Cache) store(k cacheKey, e *entry) {
 				oldest, t = key, x.used
 			}
 		}
-		delete(c.entries, oldest)
+		c.drop(oldest)
 	}
 	c.entries[k] = e
+	c.stations += len(e.r.Stations)
+}
+
+// drop forgets the report of k; c.mu is held.
+func (c *Cache) drop(k cacheKey) {
+	if e := c.entries[k]; e != nil {
+		c.stations -= len(e.r.Stations)
+		delete(c.entries, k)
+	}
 }

@@ -65,6 +65,42 @@ func TestCacheKeepsClosedMonth(t *testing.T) {
 	}
 }
 
+// The reports kept hold at most cachedStations station sections, the least recently used
+// dropped first; a larger one is kept alone.
+func TestCacheBound(t *testing.T) {
+	size := map[string]int{}
+	build := func(_ context.Context, m Month, station string, _ time.Time) (*Report, error) {
+		return &Report{Month: m.String(), Stations: make([]Station, size[station])}, nil
+	}
+	reg := &quantrac.Registry{}
+	c := NewCache(build, func() *quantrac.Registry { return reg }, NewChanges())
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	get := func(m time.Month, station string) {
+		now = now.Add(time.Second)
+		if _, err := c.Report(context.Background(), Month{2026, m}, station, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size["half"], size["huge"] = cachedStations/2, cachedStations*2
+	get(time.January, "half")
+	get(time.February, "half")
+	get(time.January, "half") // used again: February is the oldest now
+	get(time.March, "half")
+	if len(c.entries) != 2 || c.entries[cacheKey{Month{2026, time.February}, "half"}] != nil || c.stations != cachedStations {
+		t.Errorf("kept %d reports of %d stations, February's %v", len(c.entries), c.stations, c.entries[cacheKey{Month{2026, time.February}, "half"}] != nil)
+	}
+	get(time.April, "huge")
+	if len(c.entries) != 1 || c.stations != 2*cachedStations {
+		t.Errorf("kept %d reports of %d stations, want the huge one alone", len(c.entries), c.stations)
+	}
+	for m := range 70 {
+		get(time.Month(m%12+1), fmt.Sprint(m))
+	}
+	if len(c.entries) > cachedReports {
+		t.Errorf("kept %d reports, at most %d", len(c.entries), cachedReports)
+	}
+}
+
 // Requests for a report being built wait for that build instead of building it again.
 func TestCacheOneBuildForConcurrentRequests(t *testing.T) {
 	var f fakeBuild

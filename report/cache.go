@@ -49,7 +49,7 @@ type Cache struct {
 
 	mu       sync.Mutex
 	entries  map[cacheKey]*entry
-	stations int // station sections in entries
+	stations int                        // station sections in entries
 	building map[cacheKey]chan struct{} // closed when the build of the key is over
 }
 

@@ -25,7 +25,7 @@ func (f *fakeBuild) build(_ context.Context, m Month, station string, now time.T
 func line(t time.Time) []byte { return fmt.Appendf(nil, "air,station=A pm25=1 %d\n", t.UnixNano()) }
 
 // A report of a closed month is built once and kept until a point dated in the month (or
-// before it: a violation in force at its start) is written, or the registry changes; points
+// before it: an exceedance in force at its start) is written, or the registry changes; points
 // of later days leave it kept.
 func TestCacheKeepsClosedMonth(t *testing.T) {
 	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/quantrac/quantrac"
@@ -26,14 +27,18 @@ type Options struct {
 	Registry func() *quantrac.Registry
 	Catalog  *rules.Catalog
 	Archive  *archive.Archive
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Changes records the points this process writes: reports of ended months are kept until
+	// one of their points is written (report.Cache). nil: every report is built afresh, as
+	// where other processes write to the same database.
+	Changes *report.Changes
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // API serves /api/v1 and builds the documents the console renders.
 type API struct {
 	o       Options
-	reports *report.Builder
+	reports *report.Cache
 }
 
 // New returns the API; it does no I/O.
@@ -44,7 +49,8 @@ func New(o Options) *API {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &API{o: o, reports: &report.Builder{Archive: o.Archive, Catalog: o.Catalog, Registry: o.Registry, State: o.State}}
+	b := &report.Builder{Archive: o.Archive, Catalog: o.Catalog, Registry: o.Registry, State: o.State}
+	return &API{o: o, reports: report.NewCache(b.Build, o.Registry, o.Changes)}
 }
 
 // Register adds the API's routes to mux.
@@ -77,8 +83,9 @@ func (a *API) Register(mux *http.ServeMux) {
 
 // Error is an error with its HTTP status.
 type Error struct {
-	Status  int
-	Message string
+	Status     int
+	Message    string
+	RetryAfter time.Duration // a 503's Retry-After, 0 for none
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -116,7 +123,16 @@ func (a *API) handle(fn func(*http.Request) (any, error)) http.HandlerFunc {
 	}
 }
 
+// SetRetryAfter sets the Retry-After header of an error that says when to come back.
+func SetRetryAfter(w http.ResponseWriter, err error) {
+	var e *Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
+	}
+}
+
 func writeError(w http.ResponseWriter, err error) {
+	SetRetryAfter(w, err)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(StatusOf(err))
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})

@@ -123,7 +123,10 @@ func TestEndpoints(t *testing.T) {
 		{"/api/v1/reports/" + month + "?station=LC-AQ-01", 200, `"hour_capture_percent"`},
 		{"/api/v1/reports/" + month + "?station=NOPE", 404, "unknown station"},
 		{"/api/v1/reports/November", 400, "want YYYY-MM"},
-		{"/api/v1/reports/2999-01", 400, "month has not started"},
+		{"/api/v1/reports/2199-01", 400, "month has not started"},
+		{"/api/v1/reports/0000-01", 400, "between 1970 and 2200"},
+		{"/api/v1/reports/1442-05", 400, "between 1970 and 2200"},
+		{"/api/v1/reports/2999-01", 400, "between 1970 and 2200"},
 		{"/api/v1/nothing", 404, "no such endpoint"},
 	} {
 		code, body := f.get(t, tc.path)

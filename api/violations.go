@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -94,7 +95,10 @@ func (a *API) Violations(ctx context.Context, q ViolationQuery) (*ViolationsDoc,
 	return d, nil
 }
 
-// Report returns the monthly report of month ("YYYY-MM") for one station or all ("").
+// Report returns the monthly report of month ("YYYY-MM") for one station or all (""), built
+// at most report.BuildSlots at a time and kept while its month's data stays unchanged
+// (report.Cache); the caller must not change it. A request beyond report.QueuedBuilds
+// waiting ones gets 503 with Retry-After.
 func (a *API) Report(ctx context.Context, month, station string) (*report.Report, error) {
 	m, err := report.ParseMonth(month)
 	if err != nil {
@@ -105,12 +109,14 @@ func (a *API) Report(ctx context.Context, month, station string) (*report.Report
 			return nil, err
 		}
 	}
-	r, err := a.reports.Build(ctx, m, station, a.o.Now())
+	r, err := a.reports.Report(ctx, m, station, a.o.Now())
 	switch {
 	case errors.Is(err, report.ErrUnknownStation):
 		return nil, notFound(err.Error())
 	case errors.Is(err, report.ErrMonthNotStarted):
 		return nil, badRequest(err.Error())
+	case errors.Is(err, report.ErrBusy):
+		return nil, &Error{Status: http.StatusServiceUnavailable, Message: err.Error(), RetryAfter: report.RetryAfter}
 	}
 	return r, err
 }

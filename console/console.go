@@ -156,6 +156,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, l i18n.Lang, base
 	if status >= 500 {
 		c.o.Logger.Warn("console: page failed", "path", r.URL.Path, "err", err)
 	}
+	api.SetRetryAfter(w, err)
 	c.render(w, r, status, "error", page{L: l, Base: base, Title: http.StatusText(status), Data: struct {
 		Status  int
 		Message string

@@ -127,6 +127,8 @@ func TestPages(t *testing.T) {
 		{"/reports/" + month + "?station=LC-WW-01&lang=en", "text/html", 200, []string{`id="st-LC-WW-01"`, "Definitions"}},
 		{"/reports/" + month + ".csv?station=LC-AQ-01", "text/csv", 200, []string{"month,section,province,station"}},
 		{"/reports/2026-13", "text/html", 400, []string{"YYYY-MM"}},
+		{"/reports/0000-01", "text/html", 400, []string{"between 1970 and 2200"}},
+		{"/reports/1442-05.csv", "text/html", 400, []string{"between 1970 and 2200"}},
 		{"/reports/", "", 302, nil},
 		{"/assets/console.css", "text/css", 200, []string{".marker"}},
 		{"/assets/console.js", "text/javascript", 200, []string{"print"}},

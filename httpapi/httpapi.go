@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/exporter-toolkit/web"
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/net/netutil"
 )
 
@@ -119,6 +121,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	warnIfOpen(ln.Addr(), o.ConfigFile, o.Logger)
 	server := &http.Server{Handler: mux, ReadHeaderTimeout: o.ReadHeaderTimeout, ReadTimeout: o.ReadTimeout,
 		WriteTimeout: o.WriteTimeout, IdleTimeout: o.IdleTimeout}
 	return &Server{opts: o, ln: netutil.LimitListener(ln, o.MaxConnections), server: server, maxConns: o.MaxConnections}, nil
@@ -144,6 +147,35 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return nil
 	}
+}
+
+// warnIfOpen logs a warning when addr is reachable beyond this host and the web config asks
+// for no password: the API, the console and /metrics are then open to the network.
+func warnIfOpen(addr net.Addr, configFile string, log *slog.Logger) {
+	if a, ok := addr.(*net.TCPAddr); ok && a.IP.IsLoopback() {
+		return
+	}
+	if hasBasicAuth(configFile) {
+		return
+	}
+	log.Warn("HTTP API, console and /metrics served WITHOUT AUTHENTICATION beyond this host: anyone who reaches "+
+		"the address reads every station's data; set basic_auth_users (and tls_server_config) in -web.config.file, "+
+		"or listen on 127.0.0.1", "address", addr.String(), "web_config", configFile)
+}
+
+// hasBasicAuth reports whether the web config file (already validated) lists users.
+func hasBasicAuth(configFile string) bool {
+	if configFile == "" {
+		return false
+	}
+	data, err := os.ReadFile(configFile)
+	if err != nil {
+		return false
+	}
+	var c struct {
+		Users map[string]string `yaml:"basic_auth_users"`
+	}
+	return yaml.Unmarshal(data, &c) == nil && len(c.Users) > 0
 }
 
 func readyHandler(checks map[string]Check) http.HandlerFunc {

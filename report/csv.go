@@ -22,6 +22,7 @@ var csvHeader = []string{"month", "section", "province", "station", "station_nam
 	"verdict", "indicator", "percent", "met", "not_met", "insufficient_data", "stations"}
 
 // WriteCSV writes the report as CSV (RFC 4180, UTF-8, decimal points, times RFC 3339 UTC).
+// A text cell a spreadsheet would take for a formula starts with an apostrophe (cell).
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(csvHeader)
@@ -30,7 +31,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		rec[0], rec[1] = r.Month, section
 		for i, h := range csvHeader {
 			if v, ok := set[h]; ok {
-				rec[i] = v
+				rec[i] = cell(v)
 			}
 		}
 		_ = cw.Write(rec)
@@ -92,6 +93,26 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// cell returns v as a CSV cell: text beginning with = + - @, a tab or a carriage return gets a
+// leading apostrophe, so that a spreadsheet shows it rather than running it as a formula
+// (OWASP, CSV injection); a number (-2.5) stays as it is.
+func cell(v string) string {
+	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) || isNumber(v) {
+		return v
+	}
+	return "'" + v
+}
+
+// isNumber reports whether v is a decimal number as itoa, pct and num write them.
+func isNumber(v string) bool {
+	digits := strings.TrimLeft(v, "+-")
+	if len(v)-len(digits) > 1 {
+		return false
+	}
+	whole, frac, _ := strings.Cut(digits, ".")
+	return whole != "" && strings.Trim(whole, "0123456789") == "" && strings.Trim(frac, "0123456789") == ""
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

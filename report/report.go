@@ -20,11 +20,21 @@ type Month struct {
 	Month time.Month
 }
 
-// ParseMonth parses "YYYY-MM".
+// The years a report may cover. InfluxDB stores times as nanoseconds since 1970 in an int64:
+// before 1970 nothing was measured and times wrap around, after 2262 none can be stored.
+const (
+	FirstYear = 1970
+	LastYear  = 2200
+)
+
+// ParseMonth parses "YYYY-MM", a month of the years FirstYear to LastYear.
 func ParseMonth(s string) (Month, error) {
 	t, err := time.Parse("2006-01", s)
 	if err != nil {
 		return Month{}, fmt.Errorf("month %q: want YYYY-MM, e.g. 2026-11", s)
+	}
+	if t.Year() < FirstYear || t.Year() > LastYear {
+		return Month{}, fmt.Errorf("month %q: want a month between %d and %d", s, FirstYear, LastYear)
 	}
 	return Month{t.Year(), t.Month()}, nil
 }

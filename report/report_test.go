@@ -180,6 +180,17 @@ func TestParseMonth(t *testing.T) {
 			t.Errorf("ParseMonth(%q) = %v, want an error naming YYYY-MM", bad, err)
 		}
 	}
+	// Before 1970 InfluxDB's nanosecond times wrap around; after 2200 nothing can be stored.
+	for _, far := range []string{"0000-01", "1442-05", "1969-12", "2201-01", "9999-12"} {
+		if _, err := ParseMonth(far); err == nil || !strings.Contains(err.Error(), "between 1970 and 2200") {
+			t.Errorf("ParseMonth(%q) = %v, want an error naming 1970 to 2200", far, err)
+		}
+	}
+	for _, ok := range []string{"1970-01", "2200-12"} {
+		if _, err := ParseMonth(ok); err != nil {
+			t.Errorf("ParseMonth(%q): %v", ok, err)
+		}
+	}
 }
 
 func FuzzParseMonth(f *testing.F) {

@@ -26,6 +26,7 @@ func TestReportFlags(t *testing.T) {
 	}{
 		{[]string{"-month", "2026-13"}, 2, "-month: month \"2026-13\": want YYYY-MM"},
 		{[]string{}, 2, "-month: month \"\": want YYYY-MM"},
+		{[]string{"-month", "1442-05"}, 2, "-month: month \"1442-05\": want a month between 1970 and 2200"},
 		{[]string{"-month", "2026-11", "-format", "pdf"}, 2, `-format: "pdf" is not html or csv`},
 		{[]string{"-month", "2026-11", "-lang", "fr"}, 2, `-lang: "fr" is not vi or en`},
 		{[]string{"-month", "2026-11", "-config", cfg}, 1, "quantrac.yaml:2: web.map_tiles"},

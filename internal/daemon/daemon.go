@@ -16,6 +16,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,7 @@ import (
 	"github.com/quantrac/quantrac/ingest/natsjs"
 	"github.com/quantrac/quantrac/ingest/payload"
 	"github.com/quantrac/quantrac/internal/derive"
+	"github.com/quantrac/quantrac/report"
 	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
 	"github.com/quantrac/quantrac/store/spool"
@@ -69,6 +71,7 @@ type Daemon struct {
 	writer   *store.InfluxWriter
 	spool    *spool.Spool
 	sink     *store.Sink
+	changes  *report.Changes // the days of the points written, nil in a cluster (reportWriter)
 	http     *httpapi.Server
 	engine   *rules.Engine
 	derive   *derive.Deriver
@@ -144,7 +147,7 @@ func (d *Daemon) registerOwnMetrics() {
 // webRoutes builds the JSON API and the console over the engine's state and InfluxDB.
 func (d *Daemon) webRoutes(cat *rules.Catalog) ([]httpapi.Routes, error) {
 	a := api.New(api.Options{State: d.engine, Registry: d.registry.Load, Catalog: cat,
-		Archive: archive.New(store.NewQuerier(d.writerOptions(), nil)), Logger: d.log})
+		Archive: archive.New(store.NewQuerier(d.writerOptions(), nil)), Changes: d.changes, Logger: d.log})
 	c, err := console.New(console.Options{API: a, Registry: d.registry.Load, MapTiles: d.cfg.Web.MapTiles, Logger: d.log})
 	if err != nil {
 		return nil, err
@@ -178,12 +181,31 @@ func (d *Daemon) buildStore() error {
 	if err != nil {
 		return fmt.Errorf("spool.dir %s: %w", d.cfg.Spool.Dir, err)
 	}
-	d.sink = store.NewSink(d.writer, store.SinkOptions{
+	var w store.LineWriter = d.writer
+	if d.cfg.Source != config.SourceNATS {
+		d.changes = report.NewChanges()
+		w = reportWriter{d.writer, d.changes}
+	}
+	d.sink = store.NewSink(w, store.SinkOptions{
 		BatchSize: d.cfg.Influx.BatchSize, FlushInterval: d.cfg.Influx.FlushInterval,
 		Spool: d.spool, Logger: d.log, Registerer: d.reg,
 		Quarantined: func(station string, oldest time.Time) { d.engine.MarkStale(station, oldest) },
 	})
 	return nil
+}
+
+// reportWriter records the days of the points written, so that the reports kept of those
+// days are built again (report.Cache). Only where this process is the only writer of its
+// stations' data: in a NATS cluster the other members write too, and nothing is kept.
+type reportWriter struct {
+	*store.InfluxWriter
+	changes *report.Changes
+}
+
+func (w reportWriter) Write(ctx context.Context, body []byte, points int) error {
+	err := w.InfluxWriter.Write(ctx, body, points)
+	w.changes.Wrote(body, time.Now())
+	return err
 }
 
 func (d *Daemon) newPipeline() (*ingest.Pipeline, error) {

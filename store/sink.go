@@ -42,7 +42,7 @@ type SinkOptions struct {
 	// readings out of their verdicts (a quarantined reading counts in none).
 	Quarantined func(station string, oldest time.Time)
 	Logger      *slog.Logger
-	Registerer    prometheus.Registerer
+	Registerer  prometheus.Registerer
 }
 
 // Sink encodes envelopes, batches them, writes them to InfluxDB (or the spool) and decides

@@ -3,10 +3,10 @@ package daemon
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"

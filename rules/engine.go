@@ -105,6 +105,7 @@ func (e *Engine) Observe(rs []quantrac.Reading) []Transition {
 				continue
 			}
 			cur.mu.Lock()
+			cur.observed++
 		}
 		out = cur.observe(r, out)
 	}
@@ -234,16 +235,30 @@ func (e *Engine) Pending() []string {
 	return out
 }
 
-// Stale returns the stations this engine judges whose state a backfill or a reload made
-// incomplete, in registry order: they need a RebuildStations. Unlike Pending it leaves out the
-// stations never rebuilt (at start, or those a cluster member does not own).
+// Settled tells the engine that the store settled one message of the station that Observe
+// took (its data durable, or quarantined): the station's stored readings include it.
+func (e *Engine) Settled(station string) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if s := e.stations[station]; s != nil {
+		s.mu.Lock()
+		s.settled++
+		s.mu.Unlock()
+	}
+}
+
+// Stale returns the stations this engine judges whose closed periods must be re-judged from
+// their stored readings and that are ready for it — every message of theirs Observe took has
+// been settled (Settled), so InfluxDB holds what the engine saw — in registry order: they need
+// a RebuildStations. Unlike Pending it leaves out the stations never rebuilt (at start, or
+// those a cluster member does not own).
 func (e *Engine) Stale() []string {
 	var out []string
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	for _, s := range e.order {
 		s.mu.Lock()
-		if s.known && s.stale {
+		if s.known && s.stale && s.settled >= s.observed {
 			out = append(out, s.st.ID)
 		}
 		s.mu.Unlock()
@@ -262,7 +277,7 @@ func (e *Engine) ReleaseStations(ids []string) {
 		}
 		s.mu.Lock()
 		fresh := newStationState(s.st, e.cat)
-		fresh.mu = s.mu
+		fresh.mu, fresh.observed, fresh.settled = s.mu, s.observed, s.settled
 		*s = *fresh
 		s.mu.Unlock()
 	}

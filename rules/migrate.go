@@ -15,6 +15,7 @@ import (
 func (s *stationState) migrate(old *stationState, now int64) {
 	kept := map[*ruleState]bool{}
 	s.clock, s.nextClose, s.lastAny, s.valid, s.offline = old.clock, old.nextClose, old.lastAny, old.valid, old.offline
+	s.observed, s.settled = old.observed, old.settled
 	s.known, s.stale = old.known, old.stale
 	sameClock := s.interval == old.interval && s.cal.sub == old.cal.sub && s.cal.loc.String() == old.cal.loc.String()
 	if !sameClock {

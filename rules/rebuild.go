@@ -131,7 +131,7 @@ func (e *Engine) rebuild(ctx context.Context, h History, now time.Time, targets 
 			keep[s] = s.alerts()
 		}
 		fresh := newStationState(s.st, e.cat)
-		fresh.mu = s.mu
+		fresh.mu, fresh.observed, fresh.settled = s.mu, s.observed, s.settled
 		*s = *fresh
 		s.mu.Unlock()
 		byID[s.st.ID] = s

@@ -60,6 +60,7 @@ func (e *Engine) rejudge(ctx context.Context, h History, s *stationState) error 
 		r.markStale(s.arrived)
 	}
 	r.mu, r.offline, r.lastAny = s.mu, s.offline, max(r.lastAny, s.lastAny)
+	r.observed, r.settled = s.observed, s.settled
 	r.queued = append(s.queued, diff...)
 	*s = *r
 	return nil

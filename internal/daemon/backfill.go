@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/quantrac/quantrac"
@@ -17,12 +16,12 @@ const staleEvery = 5 * time.Second
 // tick it closes the periods of stations that fell silent (limits.close_delay after their
 // end), and re-judges from InfluxDB the stations a late, reordered or backfilled reading made
 // stale (rules.Engine.Stale), writing the corrections of their record (rules.Engine.Drain).
-// A station is re-judged one tick after it was first seen stale, and only while the spool is
-// empty: by then the readings that made it stale are in InfluxDB. It returns when ctx is done.
+// A station is re-judged once every message of it the engine took is settled (rules.Engine.Stale
+// says which), and only while the spool is empty: InfluxDB then holds every reading the engine
+// saw. It returns when ctx is done.
 func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	var seen []string // stale at the previous tick
 	for {
 		select {
 		case <-ctx.Done():
@@ -33,9 +32,7 @@ func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 		if d.spool.Len() > 0 {
 			continue // spooled readings are not in InfluxDB yet
 		}
-		stale := d.engine.Stale()
-		due := slices.DeleteFunc(slices.Clone(stale), func(id string) bool { return !slices.Contains(seen, id) })
-		seen = stale
+		due := d.engine.Stale()
 		if len(due) == 0 {
 			continue
 		}

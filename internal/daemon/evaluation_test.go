@@ -144,7 +144,7 @@ func quiet(t *testing.T, s *stack, readings int) {
 	calm := 0
 	testenv.Eventually(t, 2*time.Minute, func() (bool, string) {
 		n := storedValues(t, s.influx, "air") + storedValues(t, s.influx, "wastewater")
-		stale := s.d.engine.Stale()
+		stale := s.d.engine.Pending()
 		pending, _ := metricValue(s.get(t, "/metrics"), "quantrac_points_pending")
 		if n >= readings && len(stale) == 0 && pending == 0 {
 			calm++

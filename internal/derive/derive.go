@@ -85,6 +85,15 @@ func (d *Deriver) Observe(e *quantrac.Envelope) {
 	if len(rs) == 0 {
 		return
 	}
+	// The engine re-judges a station from InfluxDB only once every message it observed of
+	// the station is settled (durable or quarantined): told by the message's acknowledgement.
+	station, ack := rs[0].Station, e.Ack
+	e.Ack = func() {
+		d.engine.Settled(station)
+		if ack != nil {
+			ack()
+		}
+	}
 	d.mu.RLock()
 	sa := d.aqi[rs[0].Station]
 	d.mu.RUnlock()

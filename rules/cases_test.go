@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -25,7 +26,10 @@ type testCase struct {
 	Name    string           `yaml:"name"`
 	Station quantrac.Station `yaml:"station"`
 	Extra   []yaml.Node      `yaml:"extra"` // extra regulation files, inline
-	Steps   []caseStep       `yaml:"steps"`
+	// CloseDelay, when set, closes periods by the wall clock: after each step the engine is
+	// ticked at the step's now (Engine.Tick), as the daemon does.
+	CloseDelay string     `yaml:"close_delay"`
+	Steps      []caseStep `yaml:"steps"`
 }
 
 type caseStep struct {
@@ -50,6 +54,7 @@ type seriesCase struct {
 	Status      string    `yaml:"status"`
 	Maintenance bool      `yaml:"maintenance"`
 	Gaps        [][2]int  `yaml:"gaps"`
+	Jitter      string    `yaml:"jitter"` // readings alternately this much late and early (the first late)
 }
 
 type expectLim struct {
@@ -109,6 +114,12 @@ func (s *seriesCase) readings(station string, kind quantrac.Kind) ([]quantrac.Re
 	if err != nil {
 		return nil, err
 	}
+	var jitter time.Duration
+	if s.Jitter != "" {
+		if jitter, err = time.ParseDuration(s.Jitter); err != nil {
+			return nil, err
+		}
+	}
 	status := s.Status
 	if status == "" {
 		status = quantrac.StatusMeasuring
@@ -122,8 +133,14 @@ func (s *seriesCase) readings(station string, kind quantrac.Kind) ([]quantrac.Re
 		if len(s.Values) > 0 {
 			v = s.Values[i%len(s.Values)]
 		}
+		at := s.Start.Add(time.Duration(i) * step)
+		if i%2 == 0 {
+			at = at.Add(jitter)
+		} else {
+			at = at.Add(-jitter)
+		}
 		rs = append(rs, quantrac.Reading{Station: station, Kind: kind, Param: s.Param, Value: v,
-			Time: s.Start.Add(time.Duration(i) * step), Status: status, Maintenance: s.Maintenance})
+			Time: at, Status: status, Maintenance: s.Maintenance})
 	}
 	return rs, nil
 }
@@ -173,6 +190,13 @@ func runCase(t *testing.T, c *testCase, cat *Catalog, reg *quantrac.Registry, or
 	t.Helper()
 	var now time.Time
 	e := NewEngine(cat, reg, func() time.Time { return now })
+	if c.CloseDelay != "" {
+		d, err := time.ParseDuration(c.CloseDelay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetCloseDelay(d)
+	}
 	h := newMemHistory(reg)
 	if err := e.Rebuild(context.Background(), h, now); err != nil {
 		t.Fatal(err)
@@ -227,6 +251,11 @@ func runCase(t *testing.T, c *testCase, cat *Catalog, reg *quantrac.Registry, or
 				h.write(nil, got)
 				trs = stored(trs, got)
 			}
+		}
+		if c.CloseDelay != "" { // the wall clock closes what the readings left open
+			got := e.Tick(now)
+			h.write(nil, got)
+			trs = stored(trs, got)
 		}
 		if check {
 			checkStep(t, i, e, &step, trs)
@@ -399,9 +428,10 @@ func TestCases(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			c, cat, reg := loadCase(t, f)
 			want := runCase(t, c, cat, reg, "", true)
-			flat := &testCase{Station: c.Station, Steps: []caseStep{{}}}
+			flat := &testCase{Station: c.Station, CloseDelay: c.CloseDelay, Steps: []caseStep{{}}}
 			for _, s := range c.Steps {
 				flat.Steps[0].Feed = append(flat.Steps[0].Feed, s.Feed...)
+				flat.Steps[0].Now = cmp.Or(s.Now, flat.Steps[0].Now)
 			}
 			for _, order := range []string{"in", "reverse", "shuffle"} {
 				got := runCase(t, flat, cat, reg, order, false)

@@ -226,13 +226,6 @@ func runCase(t *testing.T, c *testCase, cat *Catalog, reg *quantrac.Registry, or
 				now = r.Time.Add(time.Minute)
 			}
 		}
-		if step.Now != "" {
-			n, err := time.Parse(time.RFC3339, step.Now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			now = n
-		}
 		// Feed in batches of 7 to exercise batch boundaries; what each batch writes goes to the
 		// fake InfluxDB, and a station given readings older than the hours the engine holds is
 		// rebuilt from it now and then, as the daemon does (Pending, RebuildStations).
@@ -251,6 +244,13 @@ func runCase(t *testing.T, c *testCase, cat *Catalog, reg *quantrac.Registry, or
 				h.write(nil, got)
 				trs = stored(trs, got)
 			}
+		}
+		if step.Now != "" { // the clock after the step's readings (they arrived as they were made)
+			n, err := time.Parse(time.RFC3339, step.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now = n
 		}
 		if c.CloseDelay != "" { // the wall clock closes what the readings left open
 			got := e.Tick(now)

@@ -159,10 +159,12 @@ func quiet(t *testing.T, s *stack, readings int) {
 func TestVerdictsFollowTheStoredReadings(t *testing.T) {
 	var proxy *testenv.FaultProxy
 	s := startStackTuned(t, evaluationStations, func(c *config.Config) {
-		c.Limits.CloseDelay = 24 * time.Hour // yesterday stays open: the evidence scenario needs it
 		proxy = testenv.NewFaultProxy(t, c.Influx.URL)
 		c.Influx.URL = proxy.URL()
-	}, func(d *Daemon) { d.staleEvery = 150 * time.Millisecond })
+	}, func(d *Daemon) {
+		d.staleEvery = 150 * time.Millisecond
+		d.engine.SetCloseDelay(3 * time.Second) // a station silent for 3 s has its periods closed
+	})
 	// InfluxDB refuses QQ's NO2 readings at 300 for good (as it would a field type conflict):
 	// they end quarantined, and must count in no verdict.
 	proxy.Intercept(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
@@ -241,8 +243,8 @@ func TestVerdictsFollowTheStoredReadings(t *testing.T) {
 	jdr = append(jdr, series(jd.Add(5*time.Hour+5*time.Minute), 5*time.Minute, 12, constant("no2", 50))...)
 	send("stations/JD/air", jdr)
 
-	// Evidence: the day before yesterday at 60, yesterday at 20 until 22:00 (a 24-h close
-	// delay keeps yesterday open): the latest closed day keeps its whole evidence.
+	// Evidence: the day before yesterday at 60, yesterday at 20 until 22:00, then silence: the
+	// wall clock closes yesterday on its 22 hours, and its evidence is the same after a restart.
 	send("stations/EV/air", slices.Concat(
 		series(day(-2).Add(5*time.Minute), 5*time.Minute, 288, constant("pm25", 60)),
 		series(day(-1).Add(5*time.Minute), 5*time.Minute, 22*12, constant("pm25", 20))))
@@ -294,8 +296,12 @@ func TestVerdictsFollowTheStoredReadings(t *testing.T) {
 			{"no2", "1h", "ended", jd.Add(6 * time.Hour), 50, 1, 12},
 		})
 		expectRecord(t, when+": quarantined readings", storedRecord(t, s.influx, "QQ"), nil)
+		expectRecord(t, when+": evidence", storedRecord(t, s.influx, "EV"), []record{
+			{"pm25", "24h", "started", day(-1), 60, 1, 24},
+			{"pm25", "24h", "ended", d0, 20, 22.0 / 24, 22},
+		})
 		expectLatest(t, when+": evidence of the latest closed day", s, "EV", "pm25", "24h",
-			latestPeriod{State: "exceeded", Value: 60, Coverage: 1, Count: 24, WindowEnd: day(-1)})
+			latestPeriod{State: "ok", Value: 20, Coverage: 22.0 / 24, Count: 22, WindowEnd: d0})
 	}
 	check("live")
 	if n := s.influx.Count("quantrac", `SELECT count("payload") FROM "rejected_messages" WHERE "station" = 'QQ'`); n != 12 {

@@ -15,7 +15,7 @@ func (s *stationState) advanceClock(target int64, out []Transition) []Transition
 	s.nextClose = s.cal.end(lnew + 1)
 	if lnew != lold {
 		for _, ser := range s.order {
-			ser.forget(s.cal.end(lnew)) // closed hours keep their aggregates only
+			ser.forget(lnew, s.cal.end(lnew)) // closed hours keep their aggregates only
 		}
 	}
 	for _, ser := range s.order {

@@ -59,7 +59,7 @@ func (s *stationState) migrate(old *stationState, now int64) {
 			}
 			kept[&os.rules[i]] = true
 			o := &os.rules[i]
-			r.alert, r.active, r.starts, r.last = o.alert, o.active, o.starts, o.last
+			r.alert, r.active, r.starts, r.last, r.kept = o.alert, o.active, o.starts, o.last, o.kept
 			if r.x != nil && o.x != nil && (r.x.blk == nil) == (o.x.blk == nil) {
 				r.x = o.x
 			}
@@ -80,8 +80,10 @@ func (s *stationState) migrate(old *stationState, now int64) {
 	for _, ser := range s.order {
 		ser.after = nil // the guesses may name the old configuration's series
 		for i := range ser.rules {
-			v := s.latest(ser, &ser.rules[i])
-			ser.rules[i].setLast(&v)
+			if r := &ser.rules[i]; r.kept == nil { // a day's evidence carried over stays as judged
+				v := s.latest(ser, r)
+				r.setLast(&v)
+			}
 		}
 	}
 }

@@ -441,7 +441,7 @@ func (s *stationState) finish(k map[string]kept) {
 			v := s.latest(ser, r)
 			// The periods closed while the hours were fed were judged then, with all their hours
 			// (a day's morning may have left the ring since): their evidence stays as judged.
-			if ser.lastT > 0 && (r.last.end == 0 || r.rule.kind == perSample) {
+			if ser.lastT > 0 && (!r.last.set || r.rule.kind == perSample) {
 				r.setLast(&v)
 			}
 			if k != nil && v.count > 0 {

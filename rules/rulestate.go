@@ -14,7 +14,11 @@ import (
 type ruleState struct {
 	rule   *rule
 	factor float64     // the product of the station coefficients the limit names (Cmax = C × kq × kf)
-	last   verdict     // the latest closed period's verdict with its evidence, kept as judged
+	last   summary     // the latest closed period's verdict, as exported
+	// kept is the latest closed period's whole verdict for day rules, whose periods outlive the
+	// hours held: the API shows it as judged all the next day. Hour-labelled, sample, block and
+	// year periods are evaluated again from what the series holds (years from their sums).
+	kept *keptVerdict
 	active *Transition // the "started" transition of the violation in progress
 	yr     *yearState  // 1y and counted rules
 	x      *ruleExtra  // sample and block rules
@@ -24,9 +28,42 @@ type ruleState struct {
 	alert   alertState
 }
 
+// summary is what the metrics export of a rule's latest closed period.
+type summary struct {
+	ratio, coverage float64
+	state           vstate
+	set             bool // a period was judged
+}
+
+// keptVerdict is what the API shows of a day rule's latest closed period.
+type keptVerdict struct {
+	value, limit, ratio, coverage float64
+	start, end                    int64
+	version                       *Limit
+	count                         int32
+	state                         vstate
+}
+
 // setLast records v as the latest closed period's verdict: the metrics and the API show it as
 // it was judged while the next period fills, whatever the hours held since.
-func (r *ruleState) setLast(v *verdict) { r.last = *v }
+func (r *ruleState) setLast(v *verdict) {
+	r.last = summary{v.ratio, v.coverage, v.state, true}
+	if r.rule.dayKind() {
+		if r.kept == nil {
+			r.kept = new(keptVerdict)
+		}
+		*r.kept = keptVerdict{v.value, v.limit, v.ratio, v.coverage, v.start, v.end, v.version, int32(v.count), v.state}
+	}
+}
+
+// latestVerdict returns the verdict of rs's latest closed period with its evidence.
+func (s *stationState) latestVerdict(ser *series, rs *ruleState) verdict {
+	if k := rs.kept; k != nil {
+		return verdict{state: k.state, value: k.value, limit: k.limit, ratio: k.ratio, coverage: k.coverage,
+			count: int(k.count), start: k.start, end: k.end, version: k.version, factor: rs.factor}
+	}
+	return s.latest(ser, rs)
+}
 
 // ruleExtra is the state of sample and block rules: 24 bytes for a sample rule, whose
 // blocks stay nil (a wastewater station has one per limit).

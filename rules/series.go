@@ -54,35 +54,68 @@ type series struct {
 	// highest reading. The ring is allocated with the first reading, so that the parameters a
 	// regulation lists but the station does not measure cost a few bytes.
 	needHours, needExt bool
-	// open holds the readings of the hours not yet closed (time and value): a reading at the
-	// same time as one of them is the same point, as in InfluxDB. Closed hours keep only
-	// their aggregates.
-	open  []point
+	// The times of the readings of the hours not yet closed, so that a reading at the same time
+	// as one of them is known as the same point, as in InfluxDB (closed hours keep only their
+	// aggregates): grid holds those exactly on an interval grid point (the common case) as one
+	// bit per point of an hour, open the others by time.
+	grid  [2]gridHour
+	open  []int64
 	after *series // the series its station looked up after this one last time
 }
 
-// point is one reading of an hour not yet closed.
-type point struct {
-	t int64
-	v float64
+// gridHour is the grid points of one open hour that hold a reading: bit k−1 for point k.
+type gridHour struct {
+	id   int64 // the hour; 0: free
+	bits uint64
 }
 
-// seen looks for a reading at time t among the open hours' readings: dup when one is there,
-// changed when its value differs (a replacement, which the aggregates cannot take back).
-func (s *series) seen(t int64, v float64) (dup, changed bool) {
-	for i := len(s.open) - 1; i >= 0; i-- {
-		if s.open[i].t == t {
-			return true, s.open[i].v != v && !(math.IsNaN(v) && math.IsNaN(s.open[i].v))
+// seen reports whether a reading at time t, of hour id, is among the open hours' readings;
+// k > 0 is its grid point when t is exactly on one.
+func (s *series) seen(id int64, k int, t int64) bool {
+	if k > 0 {
+		for _, g := range s.grid {
+			if g.id == id && g.bits&(1<<uint(k-1)) != 0 {
+				return true
+			}
 		}
 	}
-	return false, false
+	for i := len(s.open) - 1; i >= 0; i-- {
+		if s.open[i] == t {
+			return true
+		}
+	}
+	return false
 }
 
-// forget drops the open readings at or before t (their hours closed).
-func (s *series) forget(t int64) {
+// remember records a reading at time t of hour id (on grid point k > 0, or off the grid).
+func (s *series) remember(id int64, k int, t int64) {
+	if k > 0 {
+		for i := range s.grid {
+			if s.grid[i].id == id {
+				s.grid[i].bits |= 1 << uint(k-1)
+				return
+			}
+		}
+		for i := range s.grid {
+			if s.grid[i].id == 0 {
+				s.grid[i] = gridHour{id, 1 << uint(k-1)}
+				return
+			}
+		}
+	}
+	s.open = append(s.open, t)
+}
+
+// forget drops the open readings of the hours up to closed, which end at or before t.
+func (s *series) forget(closed, t int64) {
+	for i := range s.grid {
+		if s.grid[i].id <= closed {
+			s.grid[i] = gridHour{}
+		}
+	}
 	k := 0
 	for _, p := range s.open {
-		if p.t > t {
+		if p > t {
 			s.open[k] = p
 			k++
 		}

@@ -179,19 +179,20 @@ func (s *stationState) add(ser *series, t int64, v float64, out []Transition) []
 		s.markStale(t)
 		return out
 	}
-	if dup, changed := ser.seen(t, v); dup {
-		if changed {
-			s.markStale(t) // the same point with another value: the last write wins in storage
-		}
+	id := s.cal.hourOf(t)
+	k := s.gridPoint(id, t)
+	if ser.seen(id, k, t) {
+		// The same point again (a redelivery), perhaps with another value: in storage the last
+		// write wins, which only the stored readings can tell.
+		s.markStale(t)
 		return out
 	}
 	if s.late(ser, t) {
 		s.markStale(t)
 		return out
 	}
-	ser.open = append(ser.open, point{t, v})
+	ser.remember(id, k, t)
 	if h := s.ring(ser); h != nil {
-		id := s.cal.hourOf(t)
 		if id > h.head {
 			s.advanceRing(ser, id)
 		}
@@ -235,6 +236,19 @@ func (s *stationState) markStale(t int64) {
 		s.staleSince = t
 	}
 	s.stale = true
+}
+
+// gridPoint returns k when t is exactly the k-th station-interval grid point of hour id (its
+// k-th interval's end), else 0.
+func (s *stationState) gridPoint(id, t int64) int {
+	if s.slotW == 0 {
+		return 0
+	}
+	off := t - (s.cal.end(id) - hourNs)
+	if off%s.slotW != 0 || off/s.slotW > 64 {
+		return 0
+	}
+	return int(off / s.slotW)
 }
 
 // slotOf returns the capture slot of a reading at t in hour id: the station-interval grid

@@ -103,7 +103,7 @@ func (s *stationState) limitStatus(ser *series, rs *ruleState) LimitStatus {
 	if !s.known {
 		return ls
 	}
-	v := &rs.last
+	v := s.latestVerdict(ser, rs)
 	ls.State, ls.Violating = v.state.String(), rs.alert == violating
 	ls.Value, ls.Limit, ls.Ratio, ls.Coverage, ls.Count = v.value, v.limit, v.ratio, v.coverage, v.count
 	if v.state != vNoData { // a period without data has nothing to show

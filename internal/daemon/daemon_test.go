@@ -43,13 +43,13 @@ type stack struct {
 
 type configT = config.Config
 
-func startStack(t *testing.T, stations string, edit func(*config.Config)) *stack {
+func startStack(t testing.TB, stations string, edit func(*config.Config)) *stack {
 	t.Helper()
 	return startStackTuned(t, stations, edit, nil)
 }
 
 // startStackTuned is startStack with tune applied to the daemon before it runs.
-func startStackTuned(t *testing.T, stations string, edit func(*config.Config), tune func(*Daemon)) *stack {
+func startStackTuned(t testing.TB, stations string, edit func(*config.Config), tune func(*Daemon)) *stack {
 	t.Helper()
 	s := &stack{
 		broker: testenv.Mosquitto(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000}),
@@ -80,7 +80,7 @@ func startStackTuned(t *testing.T, stations string, edit func(*config.Config), t
 }
 
 // run starts a daemon on the stack's configuration and waits until it is ready.
-func (s *stack) run(t *testing.T) {
+func (s *stack) run(t testing.TB) {
 	t.Helper()
 	var err error
 	s.d, err = New(s.cfg, Options{WebListenAddress: "127.0.0.1:0", Version: "test"})
@@ -115,13 +115,13 @@ func (s *stack) run(t *testing.T) {
 }
 
 // restart stops the daemon and starts a new one on the same configuration and services.
-func (s *stack) restart(t *testing.T) {
+func (s *stack) restart(t testing.TB) {
 	t.Helper()
 	s.stop()
 	s.run(t)
 }
 
-func (s *stack) get(t *testing.T, path string) string {
+func (s *stack) get(t testing.TB, path string) string {
 	t.Helper()
 	resp, err := http.Get("http://" + s.d.Addr() + path)
 	if err != nil {

@@ -135,6 +135,9 @@ type Limit struct {
 	Source       string   // table and row, with the research source keys
 	Note         string   // remarks
 	Coefficients []string // station coefficients that multiply the limit: [kq, kf], [k]
+	// Design is set for a US NAAQS design value (designvalue.go): the form's annual statistic
+	// per calendar year, averaged over Years, rounded or truncated, compared with the level.
+	Design *DesignValue
 
 	from, until int64 // From and Until in Unix ns, open ends as the extreme values
 	kind        periodKind

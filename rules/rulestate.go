@@ -44,6 +44,9 @@ func newRuleState(r *rule, st *quantrac.Station) ruleState {
 	switch {
 	case r.kind == perYear:
 		rs.yr = newYearState(r.reg.AnnualOfDays)
+	case r.design != nil:
+		rs.yr = newYearState(true)
+		rs.yr.dv = new(dvState)
 	case r.counted:
 		rs.yr = newYearState(r.unitDays())
 	case r.kind == perSample:

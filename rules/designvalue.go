@@ -2,7 +2,10 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/quantrac/quantrac/param"
@@ -424,4 +427,57 @@ func (s *stationState) evalDesign(ser *series, rs *ruleState, d int64, open bool
 		v.state = vInsufficient
 	}
 	return v
+}
+
+// designForm describes a design value, as `quantrac rules` prints it: "design value: 3-year
+// mean of the annual 98th percentile of 24-h means, rounded to 1 µg/m³".
+func (l *Limit) designForm() string {
+	d := l.Design
+	var b strings.Builder
+	b.WriteString("design value: ")
+	if l.Years > 1 {
+		b.WriteString(strconv.Itoa(l.Years) + "-year mean of the annual ")
+	} else {
+		b.WriteString("the calendar year's ")
+	}
+	switch {
+	case l.Percentile > 0:
+		b.WriteString(ordinal(l.Percentile) + " percentile (EPA rank table) of the")
+	default:
+		b.WriteString(ordinal(max(l.NthHighest, l.AllowedExceedances+1)) + "-highest")
+	}
+	switch {
+	case d.NonOverlapping:
+		b.WriteString(" non-overlapping 8-h mean")
+	case d.StartHours[1] > 0:
+		b.WriteString(fmt.Sprintf(" daily maximum of the 8-h means starting %02d:00-%02d:00", d.StartHours[0], d.StartHours[1]))
+	case l.Statistic == DailyMax1h:
+		b.WriteString(" daily maximum 1-h mean")
+	case l.kind == perHour:
+		b.WriteString(" 1-h mean")
+	default:
+		b.WriteString(" 24-h mean (calendar day)")
+	}
+	step, how := d.Round, "rounded"
+	if d.Truncate > 0 {
+		step, how = d.Truncate, "truncated"
+	}
+	b.WriteString(", " + how + " to " + strconv.FormatFloat(step, 'g', -1, 64) + " " + d.Unit)
+	return b.String()
+}
+
+// designCapture describes the data a design value needs, as `quantrac rules -v` prints it.
+func (l *Limit) designCapture(hour string) string {
+	day := "days valid with 18 of 24 hours"
+	switch {
+	case l.Design.StartHours[1] > 0:
+		day = "8-h means valid with 6 of 8 hours; days valid with 75 % of their 8-h means"
+	case l.Design.NonOverlapping:
+		day = "8-h means valid with 6 of 8 hours; days valid with 18 of 24 hours"
+	}
+	year := "each calendar quarter with 75 % of its days valid"
+	if l.Design.StartHours[1] > 0 {
+		year = "each year with 75 % of its days valid, 90 % on average"
+	}
+	return hour + "; " + day + " (or above the level with fewer); " + year + " (a design value from fewer data that exceeds is valid)"
 }

@@ -101,6 +101,9 @@ func (s *stationState) transition(ser *series, rs *ruleState, v *verdict, kind s
 		WindowStart: time.Unix(0, v.start).UTC(), WindowEnd: time.Unix(0, v.end).UTC(),
 		Version: versionString(r.reg.ID, v.version, s.st), Unit: ser.unit(), Statistic: r.statistic(),
 		Reference: referenceText(r), Episode: episodeOf(rs, v, kind)}
+	if r.design != nil && v.version != nil {
+		tr.Form = v.version.Form(false)
+	}
 	if f := v.form; f != nil {
 		tr.Form = v.version.Form(r.reg.AnnualOfDays)
 		tr.Exceedances, tr.ExceedancesAllowed = f.exceedances, f.allowed

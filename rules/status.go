@@ -116,6 +116,9 @@ func (s *stationState) limitStatus(ser *series, rs *ruleState) LimitStatus {
 		ls.Provisional = &PeriodStatus{State: p.state.String(), Value: p.value, Ratio: p.ratio, Coverage: p.coverage,
 			Count: p.count, WindowStart: unixTime(p.start), WindowEnd: unixTime(p.end)}
 	}
+	if v.version != nil && r.design != nil {
+		ls.Form = v.version.Form(false)
+	}
 	if r.counted {
 		if f, l := s.currentForm(ser, rs); f != nil {
 			ls.Form = l.Form(r.reg.AnnualOfDays)

@@ -35,6 +35,10 @@ type DesignValue struct {
 	// NonOverlapping ranks the year's 8-h means, each not overlapping a higher one ranked
 	// before it (CO), instead of its days.
 	NonOverlapping bool
+	// DayRound is set for an expected-exceedance form (PM10, Appendix K): a day exceeds when
+	// its value rounded to DayRound is above DayLevel (the limit as written), and Level is
+	// the exceedances a year allows; the design value is the expected exceedances per year.
+	DayRound, DayLevel float64
 }
 
 func (lf *limitFile) design() (*DesignValue, error) {
@@ -50,12 +54,17 @@ func (lf *limitFile) design() (*DesignValue, error) {
 		return nil, errors.New("give one of round and truncate, positive")
 	case lf.Percentile == 0 && lf.NthHighest == 0 && lf.AllowedExceedances == 0:
 		return nil, errors.New("a design value needs percentile, nth_highest or allowed_exceedances_per_year")
+	case f.ExpectedExceedances < 0 || f.ExpectedExceedances > 0 && (lf.AllowedExceedances == 0 || len(f.StartHours) > 0 || f.NonOverlapping):
+		return nil, errors.New("expected_exceedances needs allowed_exceedances_per_year, and no start_hours or non_overlapping")
 	case len(f.StartHours) != 0 && (len(f.StartHours) != 2 || f.StartHours[0] < 0 || f.StartHours[1] <= f.StartHours[0] || f.StartHours[1] > 23):
 		return nil, errors.New("start_hours must be [first, last] local hours, 0 ≤ first < last ≤ 23")
 	case len(f.StartHours) == 2 && f.NonOverlapping:
 		return nil, errors.New("give start_hours or non_overlapping, not both")
 	}
 	d.Level = *lf.Max
+	if f.ExpectedExceedances > 0 {
+		d.DayRound, d.DayLevel, d.Level = f.ExpectedExceedances, *lf.Max, float64(lf.AllowedExceedances)
+	}
 	if len(f.StartHours) == 2 {
 		d.StartHours = [2]int{f.StartHours[0], f.StartHours[1]}
 	}
@@ -112,6 +121,7 @@ type dvYear struct {
 	n    int32 // values in top
 	year int32
 	days [4]int16
+	exc  int16 // expected-exceedance forms: days above the level
 }
 
 // dvValue is a day's value (at: the day), or a 1-h or 8-h mean (at: the hour it ends with),
@@ -213,17 +223,49 @@ func (s *stationState) dvDay(ser *series, rs *ruleState, d int64, yr *dvYear) {
 		}
 	default:
 		// a day short of 18 hours counts when its hours ÷ 24 already exceed the level
-		switch {
-		case enough:
-			yr.add(a.mean(), d)
-		case a.n > 0 && a.sum/float64(last-first+1) > lvl:
-			yr.add(round12(a.sum/float64(last-first+1)), d)
-			valid = true
+		m := a.mean()
+		if !enough {
+			m = round12(a.sum / float64(last-first+1))
+		}
+		if valid = enough || (a.n > 0 && m > lvl); valid {
+			yr.add(m, d)
+			yr.exc += s.dayExceeds(r, m)
 		}
 	}
 	if valid {
 		yr.days[(time.Unix(d*86400, 0).UTC().Month()-1)/3]++
 	}
+}
+
+// dayExceeds returns 1 when a day's value v exceeds the level of an expected-exceedance form:
+// Appendix K's exceedance is a daily value above the level after rounding to the nearest 10
+// µg/m³ (155 rounds up to 160).
+func (s *stationState) dayExceeds(r *rule, v float64) int16 {
+	d := r.design
+	if d.DayRound == 0 {
+		return 0
+	}
+	p, _ := param.Lookup(r.param)
+	if math.Floor(s.written(r, p, v)/d.DayRound+0.5+1e-9)*d.DayRound > d.DayLevel {
+		return 1
+	}
+	return 0
+}
+
+// expected returns a year's expected exceedances (Appendix K 3.1, with no day assumed below
+// the level): its days above the level × its days ÷ its valid days. While the year runs
+// (left > 0) it is the days above so far, the least the year can still come to.
+func expected(yr *dvYear, left int) (float64, bool) {
+	n := yr.valid()
+	switch {
+	case n == 0:
+		return 0, false
+	case left > 0:
+		return float64(yr.exc), true
+	}
+	y := int(yr.year)
+	days := time.Date(y+1, 1, 1, 0, 0, 0, 0, time.UTC).Sub(time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24
+	return round12(float64(yr.exc) * days / float64(n)), true
 }
 
 // dvDaily8h returns the daily maximum 8-h mean of Appendix U: the highest of the 8-h periods
@@ -273,6 +315,9 @@ func (s *stationState) dvYearOf(ser *series, rs *ruleState, y int, df int64) dvY
 func (s *stationState) dvAnnual(rs *ruleState, p *param.Parameter, yr *dvYear, left int) (float64, bool) {
 	r := rs.rule
 	l := r.versions[len(r.versions)-1]
+	if r.design.DayRound > 0 {
+		return expected(yr, left)
+	}
 	k := max(l.NthHighest, l.AllowedExceedances+1) // "not more than once per year": the second highest
 	if l.Percentile > 0 {
 		n := yr.valid() + left
@@ -408,12 +453,15 @@ func (s *stationState) evalDesign(ser *series, rs *ruleState, d int64, open bool
 	}
 	l := r.versions[i]
 	v.version, v.factor, v.limit = l, rs.factor, *l.Max*rs.factor
+	if l.Design.DayRound > 0 {
+		v.limit = l.Design.Level // exceedances a year
+	}
 	if res.have == 0 {
 		v.state = vInsufficient
 		return v
 	}
 	v.value, v.ratio = res.mean, l.Design.ratio(res.mean)
-	if p != nil {
+	if p != nil && l.Design.DayRound == 0 {
 		if c, err := p.ToCanonicalAt(res.mean, l.Design.Unit, r.reg.Reference); err == nil {
 			v.value = round12(c)
 		}
@@ -435,6 +483,11 @@ func (l *Limit) designForm() string {
 	d := l.Design
 	var b strings.Builder
 	b.WriteString("design value: ")
+	if d.DayRound > 0 {
+		b.WriteString(fmt.Sprintf("%d-year mean of the expected exceedances a year (days whose 24-h mean rounded to %g %s is above %g), rounded to %g, at most %g",
+			l.Years, d.DayRound, d.Unit, d.DayLevel, d.Round+d.Truncate, d.Level))
+		return b.String()
+	}
 	if l.Years > 1 {
 		b.WriteString(strconv.Itoa(l.Years) + "-year mean of the annual ")
 	} else {
@@ -480,4 +533,13 @@ func (l *Limit) designCapture(hour string) string {
 		year = "each year with 75 % of its days valid, 90 % on average"
 	}
 	return hour + "; " + day + " (or above the level with fewer); " + year + " (a design value from fewer data that exceeds is valid)"
+}
+
+// valueUnit is the unit of a verdict's value and limit: the parameter's, or for an
+// expected-exceedance design value (PM10) exceedances a year.
+func (r *rule) valueUnit(ser *series) string {
+	if r.design != nil && r.design.DayRound > 0 {
+		return "exceedances/year"
+	}
+	return ser.unit()
 }

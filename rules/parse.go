@@ -79,6 +79,9 @@ type designFile struct {
 	Truncate       float64 `yaml:"truncate"`        // or truncate to it
 	StartHours     []int   `yaml:"start_hours"`     // [first, last]: the 8-h periods of a day start at these local hours
 	NonOverlapping bool    `yaml:"non_overlapping"` // the n-th highest of non-overlapping 8-h means, not of days
+	// ExpectedExceedances: the design value is the expected exceedances per year (Appendix K),
+	// a day exceeding when its value rounded to this step is above the level.
+	ExpectedExceedances float64 `yaml:"expected_exceedances"`
 }
 
 var (

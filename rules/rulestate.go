@@ -99,7 +99,7 @@ func (s *stationState) transition(ser *series, rs *ruleState, v *verdict, kind s
 	tr := Transition{Station: s.st.ID, Parameter: ser.param, Regulation: r.reg.ID, Period: r.period,
 		State: kind, Value: v.value, Limit: v.limit, Ratio: v.ratio, Coverage: v.coverage, Count: v.count,
 		WindowStart: time.Unix(0, v.start).UTC(), WindowEnd: time.Unix(0, v.end).UTC(),
-		Version: versionString(r.reg.ID, v.version, s.st), Unit: ser.unit(), Statistic: r.statistic(),
+		Version: versionString(r.reg.ID, v.version, s.st), Unit: r.valueUnit(ser), Statistic: r.statistic(),
 		Reference: referenceText(r), Episode: episodeOf(rs, v, kind)}
 	if r.design != nil && v.version != nil {
 		tr.Form = v.version.Form(false)

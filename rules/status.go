@@ -99,7 +99,7 @@ func (s *stationState) status(now time.Time) StationStatus {
 func (s *stationState) limitStatus(ser *series, rs *ruleState) LimitStatus {
 	r := rs.rule
 	ls := LimitStatus{Parameter: ser.param, Regulation: r.reg.ID, Period: r.period, Statistic: r.statistic(),
-		Unit: ser.unit(), Reference: referenceText(r), State: StateUnknown}
+		Unit: r.valueUnit(ser), Reference: referenceText(r), State: StateUnknown}
 	if !s.known {
 		return ls
 	}

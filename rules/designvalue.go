@@ -419,9 +419,9 @@ func (s *stationState) yearComplete(rs *ruleState, yr *dvYear, y int) bool {
 
 // evalDesign evaluates a design-value rule as of the end of local day d: the design value of
 // the latest complete calendar years, or the one with the year in progress when that one's
-// lower bound already exceeds (no day left can bring it back: "a design value from incomplete
-// data that still exceeds the level is valid"). Open evaluates the year in progress as it stands, the
-// provisional design value.
+// lower bound already exceeds (no day left can bring it back; the appendices take a design
+// value from incomplete data that still exceeds the level as valid). Open evaluates the year
+// in progress as it stands, the provisional design value.
 func (s *stationState) evalDesign(ser *series, rs *ruleState, d int64, open bool) verdict {
 	r := rs.rule
 	v := verdict{end: s.cal.dayEnd(d)}

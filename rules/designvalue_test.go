@@ -69,3 +69,27 @@ func pm25Day(t *testing.T, e *Engine) LimitStatus {
 	t.Fatal("no US-NAAQS pm25 24h limit")
 	return LimitStatus{}
 }
+
+// TestPercentileRank checks the rank of the annual percentile against Appendix N Table 1 (98th:
+// the 1st highest at 1-50 valid days … the 8th at 351-366) and Appendix T (99th: the 4th at
+// 301-366), and that a year in progress ranks with its days left counted as valid.
+func TestPercentileRank(t *testing.T) {
+	for _, c := range []struct{ p, days, left, rank int }{
+		{98, 50, 0, 1}, {98, 51, 0, 2}, {98, 100, 0, 2}, {98, 101, 0, 3}, {98, 300, 0, 6},
+		{98, 301, 0, 7}, {98, 350, 0, 7}, {98, 351, 0, 8}, {98, 366, 0, 8},
+		{99, 100, 0, 1}, {99, 101, 0, 2}, {99, 300, 0, 3}, {99, 301, 0, 4}, {99, 366, 0, 4},
+		{98, 7, 358, 8}, // seven days into a year of 365: the rank the year can still reach
+	} {
+		rs := &ruleState{rule: &rule{design: &DesignValue{Round: 1}, versions: []*Limit{{Percentile: c.p}}}}
+		var yr dvYear
+		yr.days[0] = int16(c.days)
+		for v := range dvTop {
+			yr.add(float64(100-v), int64(v)) // the k-th highest is 101 − k
+		}
+		got, ok := (&stationState{}).dvAnnual(rs, nil, &yr, c.left)
+		if !ok || got != float64(101-c.rank) {
+			t.Errorf("p%d with %d valid days (+%d left): value %v (ok %v), want the %s highest, %d",
+				c.p, c.days, c.left, got, ok, ordinal(c.rank), 101-c.rank)
+		}
+	}
+}

@@ -121,11 +121,12 @@ type Limit struct {
 	// AllowedExceedances is the number of exceeding hours or days a calendar year allows;
 	// 0 when the regulation allows none.
 	AllowedExceedances int
-	// Percentile is a US NAAQS percentile form (98, 99): the days allowed above the level
-	// follow from the year's valid days (EPA's rank table, Allowance).
+	// Percentile is a percentile form (98, 99): the rank of a design value's annual statistic
+	// follows from the year's valid days (EPA's rank table); without Design, the days allowed
+	// above the level do (Allowance).
 	Percentile int
-	// NthHighest is a US NAAQS "n-th highest" form (ozone: the 4th-highest daily maximum
-	// 8-hour mean): n−1 days a year may exceed.
+	// NthHighest is an "n-th highest" form (ozone: the 4th-highest daily maximum 8-hour mean):
+	// the rank of a design value's annual statistic; without Design, n−1 days a year may exceed.
 	NthHighest int
 	// Years is the number of calendar years a form is averaged over (EU ozone, US NAAQS: 3);
 	// for a 1y limit, the number of annual means averaged. 1 unless stated.
@@ -135,6 +136,9 @@ type Limit struct {
 	Source       string   // table and row, with the research source keys
 	Note         string   // remarks
 	Coefficients []string // station coefficients that multiply the limit: [kq, kf], [k]
+	// Design is set for a US NAAQS design value (designvalue.go): the form's annual statistic
+	// per calendar year, averaged over Years, rounded or truncated, compared with the level.
+	Design *DesignValue
 
 	from, until int64 // From and Until in Unix ns, open ends as the extreme values
 	kind        periodKind

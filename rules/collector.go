@@ -32,7 +32,7 @@ var engineFamilies = []family{
 	famExceedances: newFamily("quantrac_exceedances",
 		"Hours or days of the current calendar year (at the station's newest reading) above a counted limit's level.", "gauge"),
 	famExceedances3y: newFamily("quantrac_exceedances_3y",
-		"quantrac_exceedances averaged over the calendar years a multi-year form covers (EU ozone, US NAAQS).", "gauge"),
+		"quantrac_exceedances averaged over the calendar years a multi-year form covers (EU ozone).", "gauge"),
 	famAllowed: newFamily("quantrac_exceedances_allowed",
 		"Exceedances the regulation allows in the current calendar year (percentile forms: for the valid days the year can still reach).", "gauge"),
 	famAllowed3y: newFamily("quantrac_exceedances_allowed_3y",

@@ -111,6 +111,9 @@ func (s *stationState) evalRunning(ser *series, rs *ruleState, last int64, open 
 // running 8-h mean (max_daily_8h) or its highest hourly mean (daily_max_1h); data capture is
 // valid hours (or valid 8-h means) ÷ the day's hours.
 func (s *stationState) evalDay(ser *series, rs *ruleState, d int64, open bool) verdict {
+	if rs.rule.design != nil {
+		return s.evalDesign(ser, rs, d, open)
+	}
 	first, last, _ := s.cal.dayHours(d)
 	v := verdict{start: s.cal.end(first) - hourNs, end: s.cal.end(last)}
 	if ser.h == nil || !ser.h.overlaps(first-window8+1, last) {

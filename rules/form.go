@@ -40,6 +40,9 @@ func (l *Limit) unitWord(n int) string {
 // `quantrac rules` prints it: "24-h mean (calendar day of hourly means); 35 days/year",
 // "daily max 1-h mean; 98th percentile of the year's days, 3-year average".
 func (l *Limit) Form(annualOfDays bool) string {
+	if l.Design != nil {
+		return l.designForm()
+	}
 	var b strings.Builder
 	b.WriteString(l.statisticText(annualOfDays))
 	switch {
@@ -111,6 +114,8 @@ func (l *Limit) Capture(reg *Regulation) string {
 	hour := "hours valid with " + pct(reg.HourCoverage) + " of the station's expected readings (1 h ÷ interval)"
 	of24 := strconv.Itoa(int(l.MinCoverage*24 + 0.5))
 	switch {
+	case l.Design != nil:
+		return l.designCapture(hour)
 	case l.kind == perSample:
 		return "every valid reading is judged (no minimum)"
 	case l.kind == perBlock:

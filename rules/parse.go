@@ -50,25 +50,38 @@ type referenceFile struct {
 }
 
 type limitFile struct {
-	Parameter          string    `yaml:"parameter"`
-	Period             string    `yaml:"period"`
-	Statistic          string    `yaml:"statistic"`
-	Max                *float64  `yaml:"max"`
-	Min                *float64  `yaml:"min"`
-	Range              []float64 `yaml:"range"`
-	Unit               string    `yaml:"unit"`
-	From               string    `yaml:"from"`
-	Until              string    `yaml:"until"`
-	MinCoverage        *float64  `yaml:"min_coverage"`
-	AllowedExceedances int       `yaml:"allowed_exceedances_per_year"`
-	Percentile         int       `yaml:"percentile"`
-	NthHighest         int       `yaml:"nth_highest"`
-	Years              int       `yaml:"years"`
-	Hysteresis         float64   `yaml:"hysteresis"`
-	Confidence         string    `yaml:"confidence"`
-	Source             string    `yaml:"source"`
-	Note               string    `yaml:"note"`
-	Coefficients       []string  `yaml:"coefficients"`
+	Parameter          string      `yaml:"parameter"`
+	Period             string      `yaml:"period"`
+	Statistic          string      `yaml:"statistic"`
+	Max                *float64    `yaml:"max"`
+	Min                *float64    `yaml:"min"`
+	Range              []float64   `yaml:"range"`
+	Unit               string      `yaml:"unit"`
+	From               string      `yaml:"from"`
+	Until              string      `yaml:"until"`
+	MinCoverage        *float64    `yaml:"min_coverage"`
+	AllowedExceedances int         `yaml:"allowed_exceedances_per_year"`
+	Percentile         int         `yaml:"percentile"`
+	NthHighest         int         `yaml:"nth_highest"`
+	Years              int         `yaml:"years"`
+	Hysteresis         float64     `yaml:"hysteresis"`
+	Confidence         string      `yaml:"confidence"`
+	Source             string      `yaml:"source"`
+	Note               string      `yaml:"note"`
+	Coefficients       []string    `yaml:"coefficients"`
+	DesignValue        *designFile `yaml:"design_value"`
+}
+
+// designFile is a limit's design_value: how a US NAAQS design value is reduced before it is
+// compared with the level as written (rules/README.md, "US NAAQS design values").
+type designFile struct {
+	Round          float64 `yaml:"round"`           // round to this step, in the limit's unit
+	Truncate       float64 `yaml:"truncate"`        // or truncate to it
+	StartHours     []int   `yaml:"start_hours"`     // [first, last]: the 8-h periods of a day start at these local hours
+	NonOverlapping bool    `yaml:"non_overlapping"` // the n-th highest of non-overlapping 8-h means, not of days
+	// ExpectedExceedances: the design value is the expected exceedances per year (Appendix K),
+	// a day exceeding when its value rounded to this step is above the level.
+	ExpectedExceedances float64 `yaml:"expected_exceedances"`
 }
 
 var (
@@ -226,6 +239,9 @@ func (lf *limitFile) limit(loc *time.Location, reg *Regulation) (Limit, error) {
 	if lf.Years < 0 {
 		l.Years = lf.Years
 	}
+	if l.Design, err = lf.design(); err != nil {
+		return l, fmt.Errorf("design_value: %w", err)
+	}
 	return l, l.checkRest()
 }
 
@@ -291,7 +307,10 @@ func (l *Limit) checkRest() error {
 			return fmt.Errorf("coefficient name %q must match %s", c, coefficientName)
 		}
 	}
-	return l.checkForm()
+	if err := l.checkForm(); err != nil {
+		return err
+	}
+	return l.checkDesign()
 }
 
 // bounds turns max | min | range into lower and upper bounds; exactly one form is allowed

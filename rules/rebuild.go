@@ -329,6 +329,8 @@ func (s *stationState) lookback(now time.Time) time.Time {
 			switch {
 			case r.kind == perYear:
 				back = r.years // the year before is the latest closed one
+			case r.design != nil:
+				back = r.years // the years before the one in progress
 			case r.counted:
 				back = r.years - 1
 			default:

@@ -136,6 +136,8 @@ func (s *stationState) yearsBack(t time.Time) time.Time {
 			switch r := ser.rules[i].rule; {
 			case r.kind == perYear:
 				back = max(back, r.years)
+			case r.design != nil:
+				back = max(back, r.years)
 			case r.counted:
 				back = max(back, r.years-1)
 			}

@@ -18,9 +18,10 @@ type rule struct {
 	kind     periodKind
 	span     int64 // perRunning: hours; perBlock: the block length in ns
 	stat     Statistic
-	versions []*Limit // by From; intervals do not overlap
-	counted  bool     // a version counts exceedances against an allowance
-	years    int      // calendar years averaged (1 unless a version says more)
+	versions []*Limit     // by From; intervals do not overlap
+	counted  bool         // a version counts exceedances against an allowance
+	design   *DesignValue // US NAAQS: judged by a design value (designvalue.go), not counted
+	years    int          // calendar years averaged (1 unless a version says more)
 	// ref moves a canonical value (gases at 25 °C) to the regulation's reference conditions.
 	ref float64
 }
@@ -43,11 +44,17 @@ func groupRules(reg *Regulation) ([]*rule, error) {
 		if r.stat != l.Statistic {
 			return nil, fmt.Errorf("%s: versions use different statistics (%s, %s)", l.describe(), r.stat, l.Statistic)
 		}
+		if len(r.versions) > 0 && (r.design == nil) != (l.Design == nil) {
+			return nil, fmt.Errorf("%s: versions must all give a design_value, or none", l.describe())
+		}
 		if len(r.versions) > 0 && !slices.Equal(r.versions[0].Coefficients, l.Coefficients) {
 			return nil, fmt.Errorf("%s: versions use different coefficients", l.describe())
 		}
 		r.versions = append(r.versions, l)
-		r.counted = r.counted || l.Counted()
+		if l.Design != nil {
+			r.design = l.Design
+		}
+		r.counted = r.counted || (l.Counted() && l.Design == nil)
 		r.years = max(r.years, l.Years)
 	}
 	for _, r := range rules {
@@ -115,5 +122,5 @@ func (r *rule) unitDays() bool { return !(r.kind == perHour && r.stat != DailyMa
 
 // dayKind reports whether the rule's periods are local calendar days.
 func (r *rule) dayKind() bool {
-	return r.kind == perDay || r.stat == MaxDaily8h || r.stat == DailyMax1h
+	return r.kind == perDay || r.stat == MaxDaily8h || r.stat == DailyMax1h || r.design != nil
 }

@@ -81,6 +81,9 @@ func newRuleState(r *rule, st *quantrac.Station) ruleState {
 	switch {
 	case r.kind == perYear:
 		rs.yr = newYearState(r.reg.AnnualOfDays)
+	case r.design != nil:
+		rs.yr = newYearState(true)
+		rs.yr.dv = new(dvState)
 	case r.counted:
 		rs.yr = newYearState(r.unitDays())
 	case r.kind == perSample:
@@ -133,8 +136,11 @@ func (s *stationState) transition(ser *series, rs *ruleState, v *verdict, kind s
 	tr := Transition{Station: s.st.ID, Parameter: ser.param, Regulation: r.reg.ID, Period: r.period,
 		State: kind, Value: v.value, Limit: v.limit, Ratio: v.ratio, Coverage: v.coverage, Count: v.count,
 		WindowStart: time.Unix(0, v.start).UTC(), WindowEnd: time.Unix(0, v.end).UTC(),
-		Version: versionString(r.reg.ID, v.version, s.st), Unit: ser.unit(), Statistic: r.statistic(),
+		Version: versionString(r.reg.ID, v.version, s.st), Unit: r.valueUnit(ser), Statistic: r.statistic(),
 		Reference: referenceText(r), Episode: episodeOf(rs, v, kind)}
+	if r.design != nil && v.version != nil {
+		tr.Form = v.version.Form(false)
+	}
 	if f := v.form; f != nil {
 		tr.Form = v.version.Form(r.reg.AnnualOfDays)
 		tr.Exceedances, tr.ExceedancesAllowed = f.exceedances, f.allowed

@@ -99,7 +99,7 @@ func (s *stationState) status(now time.Time) StationStatus {
 func (s *stationState) limitStatus(ser *series, rs *ruleState) LimitStatus {
 	r := rs.rule
 	ls := LimitStatus{Parameter: ser.param, Regulation: r.reg.ID, Period: r.period, Statistic: r.statistic(),
-		Unit: ser.unit(), Reference: referenceText(r), State: StateUnknown}
+		Unit: r.valueUnit(ser), Reference: referenceText(r), State: StateUnknown}
 	if !s.known {
 		return ls
 	}
@@ -115,6 +115,9 @@ func (s *stationState) limitStatus(ser *series, rs *ruleState) LimitStatus {
 	if p, ok := s.provisional(ser, rs); ok {
 		ls.Provisional = &PeriodStatus{State: p.state.String(), Value: p.value, Ratio: p.ratio, Coverage: p.coverage,
 			Count: p.count, WindowStart: unixTime(p.start), WindowEnd: unixTime(p.end)}
+	}
+	if v.version != nil && r.design != nil {
+		ls.Form = v.version.Form(false)
 	}
 	if r.counted {
 		if f, l := s.currentForm(ser, rs); f != nil {

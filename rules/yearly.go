@@ -13,7 +13,8 @@ type yearState struct {
 	acc       [maxYears]yearAcc
 	form      *formFigures // the current year's figures as of formStamp (counted rules)
 	formStamp uint32
-	unitDays  bool // units are local days (else clock hours)
+	unitDays  bool     // units are local days (else clock hours)
+	dv        *dvState // design-value rules: the years' values (designvalue.go)
 }
 
 // maxYears is the most calendar years a form averages, and the years a yearState keeps.
@@ -100,7 +101,12 @@ func (s *stationState) firstHeld(ser *series, rs *ruleState) int64 {
 }
 
 // lead is how many hours before a day its evaluation reads (running 8-h means).
+// Appendix U's periods starting later in the day make it negative: the day's first hours are
+// not read.
 func (s *stationState) lead(rs *ruleState) int64 {
+	if d := rs.rule.design; d != nil && d.StartHours[1] > 0 {
+		return -int64(d.StartHours[0])
+	}
 	if rs.rule.stat == MaxDaily8h {
 		return window8 - 1
 	}
@@ -125,6 +131,10 @@ func (s *stationState) fold(ser *series, rs *ruleState, newHead int64) {
 		to = min(boundary, ser.h.head)
 	}
 	for u := from; u <= to; u++ {
+		if ys.dv != nil {
+			s.dvDay(ser, rs, u, ys.dv.at(s.unitYear(ys, u)))
+			continue
+		}
 		valid, mean, exceeded := s.unitResult(ser, rs, u)
 		if !valid {
 			continue

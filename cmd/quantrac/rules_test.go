@@ -27,7 +27,8 @@ func TestRulesCommand(t *testing.T) {
 		"≤ 10000", "≤ 10 mg/m³", "≤ 9 ppm",
 		// the statistic names the regulation's form
 		"every sample inside the range", "max daily 8-h running mean; 25 days/year allowed, 3-year average",
-		"daily max 1-h mean; 98th percentile of the year's days (EPA rank table), 3-year average",
+		"design value: 3-year mean of the annual 98th percentile (EPA rank table) of the daily maximum 1-h mean, rounded to 1 ppb",
+		"daily maximum of the 8-h means starting 07:00-23:00, truncated to 0.001 ppm",
 		"calendar-year mean of daily means", "24-h mean (calendar day of hourly means); 35 days/year allowed",
 		"1-h mean; 18 hours/year allowed",
 	} {

@@ -230,13 +230,14 @@ func runCase(t *testing.T, c *testCase, cat *Catalog, reg *quantrac.Registry, or
 		// fake InfluxDB, and a station given readings older than the hours the engine holds is
 		// rebuilt from it now and then, as the daemon does (Pending, RebuildStations).
 		var trs []Transition
+		every := max(64, len(rs)/7/8) // stale stations re-judged about 8 times in a long feed
 		for b := 1; len(rs) > 0; b++ {
 			n := min(7, len(rs))
 			got := e.Observe(rs[:n])
 			h.write(rs[:n], got)
 			trs = stored(trs, got)
 			rs = rs[n:]
-			if p := e.Pending(); len(p) > 0 && (b%64 == 0 || len(rs) == 0) {
+			if p := e.Pending(); len(p) > 0 && (b%every == 0 || len(rs) == 0) {
 				if err := e.RebuildStations(context.Background(), h, now, p); err != nil {
 					t.Fatal(err)
 				}

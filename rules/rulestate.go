@@ -13,12 +13,12 @@ import (
 // per limit (35 at a station under QCVN 05:2023 and WHO 2021), so it is kept small.
 type ruleState struct {
 	rule   *rule
-	factor float64     // the product of the station coefficients the limit names (Cmax = C × kq × kf)
-	last   summary     // the latest closed period's verdict, as exported
+	factor float64 // the product of the station coefficients the limit names (Cmax = C × kq × kf)
+	last   summary // the latest closed period's verdict, as exported
 	// kept is the latest closed period's whole verdict for day rules, whose periods outlive the
 	// hours held: the API shows it as judged all the next day. Hour-labelled, sample, block and
 	// year periods are evaluated again from what the series holds (years from their sums).
-	kept *keptVerdict
+	kept   *keptVerdict
 	active *Transition // the "started" transition of the violation in progress
 	yr     *yearState  // 1y and counted rules
 	x      *ruleExtra  // sample and block rules

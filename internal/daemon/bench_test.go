@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 var benchYearStations = flag.Int("bench.year-stations", 1000, "stations of BenchmarkStartYear")

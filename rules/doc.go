@@ -7,25 +7,32 @@
 //	extra files ────┼─> LoadCatalog ─> *Catalog ─> Check (stations × catalog)
 //	station permits ┘                     │
 //	                                      ▼
-//	[]quantrac.Reading ─> Engine.Observe: per station × parameter, the last 32 clock hours
-//	                      (sum and reading slots, labelled by their end: HourEnd) and, per
-//	                      limit, yearly running figures; sample limits judge each reading
+//	[]quantrac.Reading ─> Engine.Observe (in time order): per station × parameter, the last 32
+//	                      clock hours (count, sum and capture slots of the readings, a point per
+//	                      timestamp; labelled by their end: HourEnd) and, per limit, yearly
+//	                      running figures; sample limits judge each reading
 //	                          │
-//	                          │  the station's newest reading closes hours, running 8-h
-//	                          │  means, calendar days, years; late readings re-open theirs
+//	                          │  the station's newest reading closes hours, running 8-h means,
+//	                          │  days, years; Engine.Tick closes a silent station's by the wall
+//	                          │  clock; a reading that would change a closed period (late,
+//	                          │  reordered, backfilled, quarantined) marks the station stale
 //	                          ▼
 //	                      judge: data capture, limit in force, reference conditions, ratio,
-//	                      exceedance forms ─> step (the alert state machine)
+//	                      exceedance forms, US design values ─> step (the alert state machine)
 //	                          │
 //	                          ├─> []Transition (with evidence) ─> InfluxDB violations
 //	                          └─> Engine.Exporter (text exposition at scrape: latest closed
 //	                              and provisional periods) ─> /metrics
 //
-//	History (InfluxDB) ─> Engine.Rebuild / RebuildStations: hourly aggregates, one query per
-//	                      measurement, and the newest stored transition of each limit
+//	History (InfluxDB) ─> Engine.Rebuild: hourly aggregates, one query per measurement, and the
+//	                      newest stored transition of each limit
+//	                  ─> Engine.RebuildStations of a stale station: its stored readings replayed
+//	                      through the same code from the start of the first changed day, the
+//	                      record reconciled (Engine.Drain: rewritten and withdrawn points)
 //
-// The engine never reads the clock for its verdicts: periods close by the readings' own
-// timestamps, and the clock given to NewEngine only decides station liveness. Stations are
+// Verdicts are a view of the stored readings: the engine never reads the clock for them but
+// through Tick (a silent station's periods), and the clock given to NewEngine decides station
+// liveness and when a station was last heard. Stations are
 // unknown (nothing judged or exported) until a rebuild restores them. rules/README.md
 // describes the catalog format, the evaluation and each decision the regulations leave open.
 package rules

@@ -465,3 +465,30 @@ func limitOf(t *testing.T, s *stack, station, param, period string) (latestPerio
 	}
 	return latestPeriod{}, false
 }
+
+// The latest closed day keeps its evidence all the next day: at 22:00 of the next day (the
+// station still sending, so the wall clock closes nothing) the API shows the whole of
+// yesterday — exceeded, 60, 24 hours, capture 1 — though the hours the engine holds reach
+// back only to yesterday afternoon.
+func TestEvidenceKeptAllTheNextDay(t *testing.T) {
+	s := startStack(t, "stations:\n  - {id: EV, kind: air, regulations: [QCVN-05:2023]}\n", nil)
+	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := time.Now().In(ict)
+	d0 := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, ict)
+	rs := slices.Concat(
+		series(d0.AddDate(0, 0, -2).Add(5*time.Minute), 5*time.Minute, 288, constant("pm25", 60)),
+		series(d0.AddDate(0, 0, -1).Add(5*time.Minute), 5*time.Minute, 22*12, constant("pm25", 20)))
+	sendPayloads(t, s.broker.URL(), "stations/EV/air", []string{array(rs)}) // one backlog message
+	want := latestPeriod{State: "exceeded", Value: 60, Coverage: 1, Count: 24, WindowEnd: d0.AddDate(0, 0, -1)}
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		got, ok := limitOf(t, s, "EV", "pm25", "24h")
+		return ok && got.State == want.State && near(got.Value, want.Value) && near(got.Coverage, want.Coverage) &&
+			got.Count == want.Count && got.WindowEnd.Equal(want.WindowEnd), fmt.Sprintf("%+v, want %+v", got, want)
+	})
+	if v, ok := metricValue(s.get(t, "/metrics"), `quantrac_window_coverage_ratio{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="EV"}`); !ok || v != 1 {
+		t.Errorf("coverage metric %v (exported %v), want 1", v, ok)
+	}
+}

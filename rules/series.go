@@ -22,7 +22,7 @@ const ringHours = 32
 type hourRing struct {
 	head  int64 // the newest hour held
 	sum   [ringHours]float64
-	cnt   [ringHours]uint16      // readings
+	cnt   *[ringHours]uint16     // readings; nil while each hour has one reading per slot taken
 	small []uint16               // per hour: taken slots (up to 16 slots an hour)
 	wide  []uint64               // per hour: taken slots (17 to 64 slots an hour)
 	slots int                    // slots an hour (0: none)
@@ -37,6 +37,8 @@ func newHourRing(slotsPerHour int) *hourRing {
 		h.wide = make([]uint64, ringHours)
 	case slotsPerHour > 0:
 		h.small = make([]uint16, ringHours)
+	default:
+		h.cnt = new([ringHours]uint16)
 	}
 	return h
 }
@@ -143,30 +145,45 @@ func (h *hourRing) n(id int64) int {
 	if !h.held(id) {
 		return 0
 	}
-	return int(h.cnt[id&(ringHours-1)])
+	return h.count(id & (ringHours - 1))
 }
 
-// taken returns the number of slots of hour id that hold a reading (its readings, capped at
-// an hour's worth, when the ring has no slots).
+// taken returns the number of slots of hour id that hold a reading (its readings when the
+// ring has no slots).
 func (h *hourRing) taken(id int64) int {
 	if !h.held(id) {
 		return 0
 	}
-	i := id & (ringHours - 1)
+	if h.slots == 0 {
+		return h.count(id & (ringHours - 1))
+	}
+	return h.slotCount(id & (ringHours - 1))
+}
+
+// count returns the readings at ring index i.
+func (h *hourRing) count(i int64) int {
+	if h.cnt != nil {
+		return int(h.cnt[i])
+	}
+	return h.slotCount(i)
+}
+
+// slotCount returns the slots taken at ring index i (0 without slots).
+func (h *hourRing) slotCount(i int64) int {
 	switch {
 	case h.wide != nil:
 		return bits.OnesCount64(h.wide[i])
 	case h.small != nil:
 		return bits.OnesCount16(h.small[i])
 	}
-	return int(h.cnt[i])
+	return 0
 }
 
 // mean returns the mean of hour id's readings, rounded to 12 significant digits so that the
 // order in which readings were added does not show.
 func (h *hourRing) mean(id int64) float64 {
 	i := id & (ringHours - 1)
-	return round12(h.sum[i] / float64(h.cnt[i]))
+	return round12(h.sum[i] / float64(h.count(i)))
 }
 
 // extremes returns the lowest and highest reading of hour id.
@@ -187,7 +204,10 @@ func (h *hourRing) clearTo(id int64) {
 	}
 	for k := from; k <= id; k++ {
 		i := k & (ringHours - 1)
-		h.sum[i], h.cnt[i] = 0, 0
+		h.sum[i] = 0
+		if h.cnt != nil {
+			h.cnt[i] = 0
+		}
 		if h.wide != nil {
 			h.wide[i] = 0
 		} else if h.small != nil {
@@ -200,14 +220,24 @@ func (h *hourRing) clearTo(id int64) {
 // add counts n readings of hour id with their sum and extremes, taking the slots in occ.
 func (h *hourRing) add(id int64, occ uint64, n int, sum, lo, hi float64) {
 	i := id & (ringHours - 1)
-	first := h.cnt[i] == 0
+	before := h.count(i)
+	first := before == 0
 	switch {
 	case h.wide != nil:
 		h.wide[i] |= occ
 	case h.small != nil:
 		h.small[i] |= uint16(occ)
 	}
-	h.cnt[i] = uint16(min(int(h.cnt[i])+n, math.MaxUint16))
+	if h.cnt == nil && h.slotCount(i) != before+n { // more readings than slots: count them apart
+		h.cnt = new([ringHours]uint16)
+		for j := range int64(ringHours) {
+			h.cnt[j] = uint16(h.slotCount(j))
+		}
+		h.cnt[i] = uint16(before)
+	}
+	if h.cnt != nil {
+		h.cnt[i] = uint16(min(int(h.cnt[i])+n, math.MaxUint16))
+	}
 	h.sum[i] += sum
 	if h.ext != nil {
 		e := &h.ext[i]

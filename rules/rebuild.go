@@ -266,7 +266,7 @@ func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q Aggr
 			sq.Since = minTime(sq.Since, need)
 		}
 	}
-	err = h.Aggregates(ctx, q, func(a Aggregate) error {
+	err = aggregatesByChunk(ctx, h, q, now, func(a Aggregate) error {
 		if silent[a.Station] {
 			return nil // read by its own query, from its latest closed day on
 		}
@@ -286,6 +286,26 @@ func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q Aggr
 		s.mu.Unlock()
 	}
 	return nil
+}
+
+// aggregateChunk is the longest span one aggregate query of a rebuild covers: the hours of a
+// year at a thousand stations in one answer outlast the query timeout (and its memory).
+const aggregateChunk = 30 * 24 * time.Hour
+
+// aggregatesByChunk runs q in spans of aggregateChunk from q.Since, oldest first, so that each
+// station's aggregates still come in time order. The spans start at q.Since, an hour's end
+// (a local midnight for the years that make a query long), so no hour is split between two.
+func aggregatesByChunk(ctx context.Context, h History, q AggregateQuery, now time.Time, fn func(Aggregate) error) error {
+	for since := q.Since; ; since = since.Add(aggregateChunk) {
+		c := q
+		c.Since = since
+		if next := since.Add(aggregateChunk); next.Before(now) {
+			c.Until = next
+		}
+		if err := h.Aggregates(ctx, c, fn); err != nil || c.Until.IsZero() {
+			return err
+		}
+	}
 }
 
 // closedDaySince returns where the hours of the station's latest closed day begin when its

@@ -211,7 +211,7 @@ func TestRebuild(t *testing.T) {
 	if err := second.Rebuild(t.Context(), h, now); err != nil {
 		t.Fatal(err)
 	}
-	// One aggregate query per measurement and 30-day span of its look-back, whatever the
+	// One aggregate query per measurement and two-day span of its look-back, whatever the
 	// number of stations: for air the three years of EU 2008/50's ozone form, for wastewater
 	// the hours held.
 	spans := int(now.Sub(time.Date(2024, 1, 1, 0, 0, 0, 0, mar1.Location()))/aggregateChunk) + 1

@@ -288,9 +288,11 @@ func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q Aggr
 	return nil
 }
 
-// aggregateChunk is the longest span one aggregate query of a rebuild covers: the hours of a
-// year at a thousand stations in one answer outlast the query timeout (and its memory).
-const aggregateChunk = 30 * 24 * time.Hour
+// aggregateChunk is the longest span one aggregate query of a rebuild covers. InfluxDB 1.8
+// answered a week of hours of 6 parameters at 1,000 stations in 20–30 s on the benchmark
+// machine (BENCHMARKS.md, "Start with a year of data"), at the 30 s query timeout: a year in
+// one query never answers. Two days keep each answer well inside it.
+const aggregateChunk = 2 * 24 * time.Hour
 
 // aggregatesByChunk runs q in spans of aggregateChunk from q.Since, oldest first, so that each
 // station's aggregates still come in time order. The spans start at q.Since, an hour's end

@@ -266,7 +266,11 @@ func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q Aggr
 			sq.Since = minTime(sq.Since, need)
 		}
 	}
-	err = aggregatesByChunk(ctx, h, q, now, func(a Aggregate) error {
+	n := len(q.Stations)
+	if q.Stations == nil {
+		n = len(byID)
+	}
+	err = aggregatesByChunk(ctx, h, q, n, now, func(a Aggregate) error {
 		if silent[a.Station] {
 			return nil // read by its own query, from its latest closed day on
 		}
@@ -288,20 +292,23 @@ func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q Aggr
 	return nil
 }
 
-// aggregateChunk is the longest span one aggregate query of a rebuild covers. InfluxDB 1.8
-// answered a week of hours of 6 parameters at 1,000 stations in 20–30 s on the benchmark
-// machine (BENCHMARKS.md, "Start with a year of data"), at the 30 s query timeout: a year in
-// one query never answers. Two days keep each answer well inside it.
-const aggregateChunk = 2 * 24 * time.Hour
+// aggregateCells bounds the hours × stations × parameters one aggregate query of a rebuild
+// asks for. InfluxDB 1.8 answered a week of hours of 6 parameters at 1,000 stations (10⁶
+// cells) in 20–30 s on the benchmark machine (BENCHMARKS.md, "Start with a year of data"), at
+// the 30 s query timeout, so a year in one query never answers; 2·10⁵ cells take a few seconds.
+const aggregateCells = 200_000
 
-// aggregatesByChunk runs q in spans of aggregateChunk from q.Since, oldest first, so that each
-// station's aggregates still come in time order. The spans start at q.Since, an hour's end
-// (a local midnight for the years that make a query long), so no hour is split between two.
-func aggregatesByChunk(ctx context.Context, h History, q AggregateQuery, now time.Time, fn func(Aggregate) error) error {
-	for since := q.Since; ; since = since.Add(aggregateChunk) {
+// aggregatesByChunk runs q in spans from q.Since, oldest first, so that each station's
+// aggregates still come in time order: spans of whole days, as many hours as aggregateCells
+// allows for the stations (n) and parameters asked for. The spans start at q.Since, an hour's
+// end (a local midnight for the years that make a query long), so no hour is split.
+func aggregatesByChunk(ctx context.Context, h History, q AggregateQuery, n int, now time.Time, fn func(Aggregate) error) error {
+	hours := aggregateCells / max(1, n*max(1, len(q.Fields)))
+	chunk := max(24, hours/24*24) * int(time.Hour)
+	for since := q.Since; ; since = since.Add(time.Duration(chunk)) {
 		c := q
 		c.Since = since
-		if next := since.Add(aggregateChunk); next.Before(now) {
+		if next := since.Add(time.Duration(chunk)); next.Before(now) {
 			c.Until = next
 		}
 		if err := h.Aggregates(ctx, c, fn); err != nil || c.Until.IsZero() {

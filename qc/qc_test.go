@@ -76,6 +76,8 @@ func TestSeries(t *testing.T) {
 		{"two spikes", "cod", cat(wobble(50, 3), []float64{400}, wobble(50, 3), []float64{300, 310}, wobble(50, 3)),
 			[]wantSpan{{Spike, 3, 3}, {Spike, 7, 8}}},
 		{"spike at the last reading: not yet judged", "pm25", cat(wobble(40, 5), []float64{400}), nil},
+		{"sentinel then spike: both", "so2", cat(wobble(20, 5), []float64{99999, 919.9}, wobble(20, 5)),
+			[]wantSpan{{Sentinel, 5, 5}, {Spike, 5, 5}, {Spike, 6, 6}}},
 		{"flow has no spike check", "flow", cat(wobble(40, 5), []float64{4000}, wobble(40, 5)), nil},
 		{"sentinels, consecutive ones merged", "no2", cat(wobble(40, 3), []float64{99999, 99999}, wobble(40, 3), []float64{9999}, wobble(40, 3)),
 			[]wantSpan{{Sentinel, 3, 4}, {Spike, 3, 4}, {Sentinel, 8, 8}, {Spike, 8, 8}}},

@@ -13,7 +13,7 @@ import (
 // and the fault injected into each faulty reading.
 type simWeek struct {
 	stations []*quantrac.Station
-	from, to time.Time // the week
+	from, to time.Time                 // the week
 	series   []map[string][]qc.Reading // by station index
 	faults   map[faultKey]sim.Fault
 	readings int

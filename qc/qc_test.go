@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quantrac/quantrac/param"
 )
 
 var t0 = time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
@@ -227,6 +229,21 @@ func TestStationOrderIndependent(t *testing.T) {
 		}
 		if got := c.Station("S1", step, sh); !slices.Equal(got, want) {
 			t.Fatalf("shuffled: %s\nwant %s", show(got), show(want))
+		}
+	}
+}
+
+// Every parameter with defaults is one of the catalog's, by its canonical id, and every
+// spike threshold is inside the parameter's plausible range.
+func TestDefaultsNameCatalogParameters(t *testing.T) {
+	for id, p := range Defaults().Params {
+		cp, ok := param.Lookup(id)
+		if !ok || cp.ID != id {
+			t.Errorf("%q is not a canonical parameter id", id)
+			continue
+		}
+		if p.Spike > cp.Max-cp.Min || p.Floor < 0 || p.Floor > cp.Max {
+			t.Errorf("%s: spike %v floor %v outside %v..%v %s", id, p.Spike, p.Floor, cp.Min, cp.Max, cp.Unit)
 		}
 	}
 }

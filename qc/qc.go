@@ -89,10 +89,22 @@ func prepare(rs []Reading) []Reading {
 			out = append(out, r)
 		}
 	}
+	if strictlyInOrder(out) { // the usual case: readings as stored
+		return out
+	}
 	slices.SortFunc(out, func(a, b Reading) int {
 		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(b.Value, a.Value))
 	})
 	return slices.CompactFunc(out, func(a, b Reading) bool { return a.Time.Equal(b.Time) })
+}
+
+func strictlyInOrder(rs []Reading) bool {
+	for i := 1; i < len(rs); i++ {
+		if !rs[i-1].Time.Before(rs[i].Time) {
+			return false
+		}
+	}
+	return true
 }
 
 func sortSpans(s []Span) {

@@ -247,3 +247,19 @@ func TestDefaultsNameCatalogParameters(t *testing.T) {
 		}
 	}
 }
+
+func TestValidate(t *testing.T) {
+	if err := func() *Settings { s := Defaults(); return &s }().Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	s := Defaults()
+	s.Flatline, s.SpikeReadings, s.PMRatioTolerance = -time.Hour, 0, -1
+	s.Off = []Check{"drift"}
+	s.Params["no2"] = ParamSettings{Spike: -3, Off: []Check{"flat"}}
+	err := s.Validate()
+	for _, w := range []string{"flatline -1h0m0s", "spike_readings 0", "pm_ratio_tolerance -1", `off: unknown check "drift"`, "no2: flatline 0s and spike -3", `no2: off: unknown check "flat"`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v lacks %q", err, w)
+		}
+	}
+}

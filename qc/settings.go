@@ -1,6 +1,10 @@
 package qc
 
 import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"time"
 )
@@ -108,4 +112,37 @@ func Defaults() Settings {
 		PMRatioMargin:    DefaultPMRatioMargin,
 		Params:           defaultParams(),
 	}
+}
+
+// Validate reports settings that cannot be meant: negative durations, thresholds or
+// tolerances, a spike shorter than one reading, and unknown checks in an off list. It does
+// not check parameter ids: a caller that knows its catalog (package param) checks those.
+func (s *Settings) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if s.Flatline < 0 {
+		bad("flatline %v is negative", s.Flatline)
+	}
+	if s.SpikeReadings < 1 {
+		bad("spike_readings %d: a spike lasts at least 1 reading", s.SpikeReadings)
+	}
+	if s.PMRatioTolerance < 0 || s.PMRatioMargin < 0 {
+		bad("pm_ratio_tolerance %v and pm_ratio_margin %v must not be negative", s.PMRatioTolerance, s.PMRatioMargin)
+	}
+	checkOff := func(where string, off []Check) {
+		for _, c := range off {
+			if !slices.Contains(Checks(), c) {
+				bad("%soff: unknown check %q (want flatline, spike, pm_ratio or sentinel)", where, c)
+			}
+		}
+	}
+	checkOff("", s.Off)
+	for _, id := range slices.Sorted(maps.Keys(s.Params)) {
+		p := s.Params[id]
+		if p.Flatline < 0 || p.Spike < 0 || math.IsNaN(p.Spike) || math.IsNaN(p.Floor) {
+			bad("%s: flatline %v and spike %v must not be negative", id, p.Flatline, p.Spike)
+		}
+		checkOff(id+": ", p.Off)
+	}
+	return errors.Join(errs...)
 }

@@ -11,7 +11,7 @@
 //     duration (default 4 h) invalidates the whole run, back to its first reading. Values at
 //     or below the parameter's detection floor never count as a flat line (a clean site reads
 //     0 for hours), and the check is off for parameters that are legitimately steady (pH,
-//     temperature, humidity, pressure, O2, wind direction, conductivity).
+//     temperature, humidity, pressure, O2, wind direction, conductivity, TDS).
 //   - spike: up to Settings.SpikeReadings consecutive readings that are all more than the
 //     parameter's spike threshold above (or all below) both the reading before them and the
 //     reading after them: a jump out and a jump back. Those readings are invalidated, not their

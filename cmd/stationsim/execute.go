@@ -84,7 +84,8 @@ func (c *config) loadConfig(reg *quantrac.Registry, now func() time.Time) load.C
 		// A tt10 message names no station: a wrong_station one cannot be made over MQTT.
 		kinds = slices.DeleteFunc(kinds, func(k sim.BadKind) bool { return k == sim.BadWrongStation })
 	}
-	model := sim.Model{Seed: c.seed, Violate: c.violate, Bad: c.bad, BadKinds: kinds, Params: c.params}
+	model := sim.Model{Seed: c.seed, Violate: c.violate, Bad: c.bad, BadKinds: kinds, Params: c.params,
+		Faults: c.faults, FaultRate: c.faultRate}
 	if c.format.HasStatus() {
 		model.Calibrate = c.calibrate
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quantrac/quantrac/internal/sim"
 	"github.com/quantrac/quantrac/internal/sim/payload"
 	"github.com/quantrac/quantrac/internal/sim/tt10dir"
 )
@@ -26,6 +27,8 @@ type config struct {
 	duration                   time.Duration
 	count                      int64
 	violate, bad, calibrate    float64
+	faults                     []sim.Fault
+	faultRate                  float64
 	seed                       int64
 	format                     payload.Format
 	out                        string
@@ -49,7 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		fmt.Fprint(fs.Output(), usageText)
 		fs.PrintDefaults()
 	}
-	var format, layout, start, passwordFile string
+	var format, layout, start, passwordFile, faults string
 	fs.StringVar(&c.broker, "broker", "tcp://127.0.0.1:1883", "MQTT broker `URL` (tcp://, ssl://, ws://)")
 	fs.StringVar(&c.stationsFile, "stations-file", "", "simulate the stations of this registry `file` (stations.yaml)")
 	fs.IntVar(&c.stations, "stations", 0, "simulate `N` generated stations SIM-AQ-0001…/SIM-WW-0001… of Lai Châu (2/3 air)")
@@ -60,6 +63,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Float64Var(&c.violate, "violate", 0, "probability `P` that a violation episode (1.5–3× the limit for 1–8 h) starts in a station-hour")
 	fs.Float64Var(&c.bad, "bad", 0, "probability `P` that a message is bad (malformed, unknown station, NaN, negative, future time, oversized, wrong station)")
 	fs.Float64Var(&c.calibrate, "calibrate", 0.005, "probability `P` that a message has one reading with status 01 (json and tt10 only)")
+	fs.StringVar(&faults, "faults", "", "inject data faults for the quality checks: a comma-separated `list` of stuck, spike, pm_ratio, sentinel, or all")
+	fs.Float64Var(&c.faultRate, "fault-rate", 0.01, "with -faults: probability `P` that a stuck run (5–8 h) starts in a station-hour, and that a message carries one of the other faults")
 	fs.Int64Var(&c.seed, "seed", 1, "random seed: the same seed gives the same stations and values")
 	fs.StringVar(&format, "format", "json", "payload format: json, senml, line or tt10")
 	fs.StringVar(&c.out, "out", "", "with -format tt10: write data files under this `dir` instead of publishing")
@@ -90,6 +95,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.layout, err = tt10dir.ParseLayout(layout); err != nil {
 		return nil, err
 	}
+	if faults != "" {
+		if c.faults, err = sim.ParseFaults(faults); err != nil {
+			return nil, fmt.Errorf("-faults: %w", err)
+		}
+	}
 	if start != "" {
 		if c.start, err = time.Parse(time.RFC3339, start); err != nil {
 			return nil, fmt.Errorf("-start: %w", err)
@@ -110,7 +120,7 @@ func (c *config) validate() error {
 	if c.printRegistry && c.stations <= 0 {
 		bad("-print-registry needs -stations N")
 	}
-	for name, p := range map[string]float64{"violate": c.violate, "bad": c.bad, "calibrate": c.calibrate} {
+	for name, p := range map[string]float64{"violate": c.violate, "bad": c.bad, "calibrate": c.calibrate, "fault-rate": c.faultRate} {
 		if p < 0 || p > 1 {
 			bad("-%s %v is not a probability (0..1)", name, p)
 		}

@@ -44,6 +44,8 @@ func TestFlagErrors(t *testing.T) {
 		{"-stations", "3", "-start", "yesterday"},
 		{"-stations", "3", "-layout", "tree"},
 		{"-stations", "3", "extra"},
+		{"-stations", "3", "-faults", "stuck,drift"},
+		{"-stations", "3", "-faults", "all", "-fault-rate", "2"},
 	}
 	for _, args := range tests {
 		var errOut bytes.Buffer
@@ -67,7 +69,7 @@ func TestTT10Files(t *testing.T) {
 	if err := run(args, &bytes.Buffer{}, &errOut); err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
-	if !strings.Contains(errOut.String(), "summary: sent=864 acked=864") {
+	if !strings.Contains(errOut.String(), "summary: sent=864 acked=864") || strings.Contains(errOut.String(), "faults") {
 		t.Errorf("summary:\n%s", errOut.String())
 	}
 	perStation := map[string]int{}
@@ -98,6 +100,24 @@ func TestTT10Files(t *testing.T) {
 		if perStation[s] != 288 {
 			t.Errorf("%s: %d files, want 288", s, perStation[s])
 		}
+	}
+}
+
+// -faults all injects every kind of fault and says how many readings each touched.
+func TestFaultsSummary(t *testing.T) {
+	var errOut bytes.Buffer
+	args := []string{"-stations", "3", "-format", "tt10", "-out", t.TempDir(), "-rate", "0", "-count", "864",
+		"-start", "2026-11-28T00:00:00+07:00", "-step", "5m", "-faults", "all", "-fault-rate", "0.05"}
+	if err := run(args, &bytes.Buffer{}, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	var stuck, spike, ratio, sentinel int
+	line := errOut.String()[strings.Index(errOut.String(), "stationsim: faults"):]
+	if _, err := fmt.Sscanf(line, "stationsim: faults    stuck=%d spike=%d pm_ratio=%d sentinel=%d", &stuck, &spike, &ratio, &sentinel); err != nil {
+		t.Fatalf("%v in\n%s", err, errOut.String())
+	}
+	if stuck < 48 || spike == 0 || ratio == 0 || sentinel == 0 {
+		t.Errorf("faults stuck=%d spike=%d pm_ratio=%d sentinel=%d: want every kind, stuck ≥ 4 h", stuck, spike, ratio, sentinel)
 	}
 }
 

@@ -52,6 +52,11 @@ const (
 	saltVariant
 	saltStation
 	saltLocation
+	saltStuck
+	saltStuckLen
+	saltStuckParam
+	saltFault
+	saltFaultKind
 )
 
 // noiseKnot is the spacing of the smooth noise: values drift over tens of minutes, as real

@@ -31,6 +31,8 @@ type Reading struct {
 	Status string  // "" = the message's status; "01" while that analyser calibrates
 	// AltUnit asks encoders that can state a unit to write this gas in ppb.
 	AltUnit bool
+	// Fault is the data fault injected into this reading, NoFault for most.
+	Fault Fault
 }
 
 // Message fills dst with what station st reports at t, reusing dst.Readings. The message is
@@ -58,12 +60,17 @@ func (m *Model) Message(dst *Message, st *quantrac.Station, t time.Time) {
 	if n == 0 {
 		return
 	}
+	if len(m.Faults) > 0 && m.FaultRate > 0 {
+		m.injectFaults(dst)
+	}
 	if m.Calibrate > 0 && unit(hashOf(m.Seed, saltCalibrate, sh, tk)) < m.Calibrate {
 		dst.Readings[hashOf(m.Seed, saltCalibrate, sh, tk, 1)%n].Status = quantrac.StatusCalibrating
 	}
 	if st.Kind == quantrac.Air && m.AltUnit > 0 && unit(hashOf(m.Seed, saltAltUnit, sh, tk)) < m.AltUnit {
 		for i := range dst.Readings {
-			if p, _ := LookupParam(st.Kind, dst.Readings[i].Param); p.MolarMass > 0 {
+			// A faulty reading keeps µg/m³: a stuck value converted to ppb and back may not
+			// repeat exactly.
+			if p, _ := LookupParam(st.Kind, dst.Readings[i].Param); p.MolarMass > 0 && dst.Readings[i].Fault == NoFault {
 				dst.Readings[i].AltUnit = true
 				break
 			}

@@ -24,6 +24,11 @@ type Model struct {
 	// AltUnit is the probability that an air message carries a gas in ppb instead of µg/m³
 	// (only the native JSON encoder writes it so).
 	AltUnit float64
+	// Faults are the data faults to inject (none when empty) and FaultRate their
+	// probability: that a stuck run starts in a station-hour, and that a message carries one
+	// of the other faults. Faulty readings carry their Fault.
+	Faults    []Fault
+	FaultRate float64
 	// Params is how many parameters a message carries (the first N of Params(kind));
 	// 0 means 7 for air and 8 for wastewater.
 	Params int

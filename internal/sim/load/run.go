@@ -181,6 +181,9 @@ func (w *worker) run(ctx, produce context.Context) error {
 				msg.ApplyBad(cfg.Now(), w.other[i])
 			} else {
 				w.stats.Readings += int64(len(msg.Readings))
+				for _, r := range msg.Readings {
+					w.stats.Faults[r.Fault]++
+				}
 			}
 			buf = cfg.Format.Encode(buf[:0], &msg)
 			// The sink may keep the payload (paho stores it until acknowledged): give it a copy.

@@ -21,7 +21,10 @@ type Stats struct {
 	Readings int64 // readings in the good (not bad) messages sent
 	Bytes    int64 // payload bytes of the data messages
 	// Kinds counts the data messages sent by kind: Kinds[sim.Good] are the good ones.
-	Kinds  [sim.NumBadKinds]int64
+	Kinds [sim.NumBadKinds]int64
+	// Faults counts the readings of good messages by injected fault: Faults[sim.NoFault] are
+	// the sound ones.
+	Faults [sim.NumFaults]int64
 	Status int64 // station status messages (online/offline) published
 	// Elapsed and CPU are filled by the caller: wall time of the run and the process's CPU.
 	Elapsed time.Duration
@@ -39,6 +42,9 @@ func (s *Stats) Add(o Stats) {
 	s.Status += o.Status
 	for i := range s.Kinds {
 		s.Kinds[i] += o.Kinds[i]
+	}
+	for i := range s.Faults {
+		s.Faults[i] += o.Faults[i]
 	}
 }
 
@@ -64,6 +70,9 @@ func (s *Stats) WriteSummary(w io.Writer) error {
 	if s.Sent > 0 {
 		perMsg = s.CPU / time.Duration(s.Sent)
 	}
+	if err := s.writeFaults(w); err != nil {
+		return err
+	}
 	_, err := fmt.Fprintf(w, `stationsim: messages  sent=%d acked=%d resent=%d failed=%d bytes=%d
 stationsim: readings  %d in good messages
 stationsim: bad       total=%d%s
@@ -86,4 +95,17 @@ func CPUTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// writeFaults writes the line of injected faults, when there are any.
+func (s *Stats) writeFaults(w io.Writer) error {
+	var b strings.Builder
+	for f := sim.FaultStuck; int(f) < sim.NumFaults; f++ {
+		fmt.Fprintf(&b, " %s=%d", f, s.Faults[f])
+	}
+	if s.Readings == s.Faults[sim.NoFault] {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "stationsim: faults   %s (readings)\n", b.String())
+	return err
 }

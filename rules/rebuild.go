@@ -398,6 +398,11 @@ func (s *stationState) feed(a *Aggregate) {
 				lo, hi = a.Sum/float64(a.Count), a.Sum/float64(a.Count)
 			}
 			h.add(id, lowBits(min(a.Count, h.slots)), a.Count, a.Sum, lo, hi)
+			if h.slots > 0 && a.Count > h.slots {
+				// More readings than slots: which slots they took only the readings tell. The
+				// station is re-judged from them once rebuilt (finish keeps it stale).
+				s.markStale(t - hourNs)
+			}
 		}
 	}
 	if t-1 > s.clock {
@@ -480,7 +485,11 @@ func (s *stationState) finish(k map[string]kept) {
 			}
 		}
 	}
+	stale, since := s.stale, s.staleSince
 	s.known, s.stale, s.staleSince = true, false, 0
+	if stale && since >= s.cal.end(s.cal.closedHour(s.clock))-ringHours*hourNs {
+		s.markStale(since) // an hour of the periods still open read back ambiguously (feed)
+	}
 	s.stamp++
 }
 

@@ -135,7 +135,7 @@ func TestLateReadingBreaksRun(t *testing.T) {
 		t.Fatalf("shortened: %s", show(got))
 	}
 	// Another at 3h02 leaves runs of 2h and 2h50: no flat line.
-	later := append(late, Reading{Time: at(36).Add(2 * time.Minute), Value: 249})
+	later := append(slices.Clone(late), Reading{Time: at(36).Add(2 * time.Minute), Value: 249})
 	if got := c.Series("S1", "no2", step, later); len(got) != 0 {
 		t.Fatalf("removed: %s", show(got))
 	}

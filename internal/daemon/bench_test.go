@@ -22,8 +22,8 @@ func benchStations(n int) string {
 	return b.String()
 }
 
-// writeHourly writes hourly readings of six parameters for the stations from first, hours
-// hours long, in batches of lines.
+// writeHourly writes hourly readings of six parameters for the stations from first on, for
+// the given number of hours, in batches of lines.
 func writeHourly(b *testing.B, s *stack, stations int, first time.Time, hours int) {
 	b.Helper()
 	var lines strings.Builder

@@ -26,7 +26,7 @@ type cursor struct {
 	lastDay  time.Time // start of the newest local day seen
 }
 
-// advance moves the cursor to a reading taken at at and returns the ends of the hour and the
+// advance moves the cursor to a reading taken at instant at and returns the ends of the hour and the
 // day it completes: the local hour before at's, the first time at falls in a later hour, and
 // the day before at's, the first time at falls in a later day. They are zero when it completes
 // none (a reading stamped 14:00:00 is the last of the hour 13:00–14:00 and completes it).
@@ -205,7 +205,7 @@ func (sa *stationAQI) put(station string, tr *aqi.Tracker, period string, end ti
 	return out
 }
 
-// hourOf returns the start of the local hour a reading taken at at ends or falls in: hours are
+// hourOf returns the start of the local hour a reading taken at instant at ends or falls in: hours are
 // labelled by their end, so 14:00:00 is in the hour 13:00–14:00.
 func hourOf(at time.Time, loc *time.Location) time.Time {
 	l := at.Add(-time.Nanosecond).In(loc)

@@ -14,5 +14,5 @@ func spaceReturned(err error, dir string, segment int64) bool {
 	if !errors.Is(err, syscall.ENOSPC) || syscall.Statfs(dir, &st) != nil {
 		return false
 	}
-	return int64(st.Bavail)*int64(st.Bsize) >= segment
+	return int64(st.Bavail)*int64(st.Bsize) >= segment //nolint:unconvert // Bsize is int32 on some platforms
 }

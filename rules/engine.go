@@ -143,7 +143,7 @@ func (e *Engine) Tick(now time.Time) []Transition {
 	for _, s := range e.order {
 		s.mu.Lock()
 		if s.known && s.clock > 0 && target > s.clock && s.heard <= target {
-			s.flush(nil)
+			out = s.flush(out)
 			out = s.advanceClock(target, out)
 		}
 		s.mu.Unlock()

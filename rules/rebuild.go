@@ -226,7 +226,7 @@ func (e *Engine) readHistory(ctx context.Context, h History, now time.Time, targ
 		if q.Fields == nil {
 			q.Fields = []string{} // no parameter needs hours: none asked for
 		}
-		if err := e.readGroup(ctx, h, now, q, byID, feed); err != nil {
+		if err := e.readGroup(ctx, h, now, q, stationIDs(sts, false), byID, feed); err != nil {
 			return err
 		}
 	}
@@ -241,7 +241,7 @@ const silentLookback = 7 * 24 * time.Hour
 // readings are read first: a station silent since before the look-back (its latest closed day
 // began before it) gets a query of its own that reaches back to that day, so that the day's
 // evidence is what its hours give, not what the look-back left of them.
-func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q AggregateQuery, byID map[string]*stationState, feed func(Aggregate) error) error {
+func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q AggregateQuery, ids []string, byID map[string]*stationState, feed func(Aggregate) error) error {
 	var latest []quantrac.Reading
 	err := h.Latest(ctx, q.Kind, q.Stations, minTime(q.Since, now.Add(-silentLookback)), func(r quantrac.Reading) error {
 		if byID[r.Station] != nil && r.Valid() {
@@ -266,11 +266,7 @@ func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q Aggr
 			sq.Since = minTime(sq.Since, need)
 		}
 	}
-	n := len(q.Stations)
-	if q.Stations == nil {
-		n = len(byID)
-	}
-	err = aggregatesByChunk(ctx, h, q, n, now, func(a Aggregate) error {
+	err = aggregatesByChunk(ctx, h, q, ids, now, func(a Aggregate) error {
 		if silent[a.Station] {
 			return nil // read by its own query, from its latest closed day on
 		}
@@ -278,7 +274,7 @@ func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q Aggr
 	})
 	if err == nil && len(sq.Stations) > 0 {
 		slices.Sort(sq.Stations)
-		err = h.Aggregates(ctx, sq, feed)
+		err = aggregatesByChunk(ctx, h, sq, sq.Stations, now, feed)
 	}
 	if err != nil {
 		return fmt.Errorf("rules: rebuilding %s hours: %w", q.Kind, err)
@@ -296,23 +292,41 @@ func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q Aggr
 // asks for. InfluxDB 1.8 answered a week of hours of 6 parameters at 1,000 stations (10⁶
 // cells) in 20–30 s on the benchmark machine (BENCHMARKS.md, "Start with a year of data"), at
 // the 30 s query timeout, so a year in one query never answers; 2·10⁵ cells take a few seconds.
+// Its cost is mostly per station × parameter and shard (a week by default), so a query covers
+// whole weeks, and more stations are split into groups rather than a week into days.
 const aggregateCells = 200_000
 
-// aggregatesByChunk runs q in spans from q.Since, oldest first, so that each station's
-// aggregates still come in time order: spans of whole days, as many hours as aggregateCells
-// allows for the stations (n) and parameters asked for. The spans start at q.Since, an hour's
-// end (a local midnight for the years that make a query long), so no hour is split.
-func aggregatesByChunk(ctx context.Context, h History, q AggregateQuery, n int, now time.Time, fn func(Aggregate) error) error {
-	hours := aggregateCells / max(1, n*max(1, len(q.Fields)))
-	chunk := max(24, hours/24*24) * int(time.Hour)
-	for since := q.Since; ; since = since.Add(time.Duration(chunk)) {
+const week = 7 * 24 * time.Hour
+
+// aggregatesByChunk runs q for the stations ids (q.Stations nil: all of them) in spans of whole
+// weeks from q.Since, oldest first, so that each station's aggregates still come in time
+// order: as many weeks as aggregateCells allows, or one week for groups of stations when one
+// week of them all is more. The spans start at q.Since, an hour's end (a local midnight for
+// the years that make a query long), so no hour is split.
+func aggregatesByChunk(ctx context.Context, h History, q AggregateQuery, ids []string, now time.Time, fn func(Aggregate) error) error {
+	fields := max(1, len(q.Fields))
+	perWeek := int(week/time.Hour) * fields // cells of one station's week
+	weeks, group := max(1, aggregateCells/(perWeek*max(1, len(ids)))), len(ids)
+	if weeks == 1 {
+		group = max(1, aggregateCells/perWeek)
+	}
+	span := time.Duration(weeks) * week
+	for since := q.Since; ; since = since.Add(span) {
 		c := q
 		c.Since = since
-		if next := since.Add(time.Duration(chunk)); next.Before(now) {
+		if next := since.Add(span); next.Before(now) {
 			c.Until = next
 		}
-		if err := h.Aggregates(ctx, c, fn); err != nil || c.Until.IsZero() {
-			return err
+		for i := 0; i < len(ids) || i == 0; i += group {
+			if len(ids) > group {
+				c.Stations = ids[i:min(i+group, len(ids))]
+			}
+			if err := h.Aggregates(ctx, c, fn); err != nil {
+				return err
+			}
+		}
+		if c.Until.IsZero() {
+			return nil
 		}
 	}
 }

@@ -36,6 +36,8 @@ type stack struct {
 	influx *testenv.Influx
 	d      *Daemon
 	dir    string
+	cfg    *config.Config
+	tune   func(*Daemon)
 	stop   func()
 }
 
@@ -50,9 +52,12 @@ func startStack(t *testing.T, stations string, edit func(*config.Config)) *stack
 func startStackTuned(t *testing.T, stations string, edit func(*config.Config), tune func(*Daemon)) *stack {
 	t.Helper()
 	s := &stack{
-		broker: testenv.Mosquitto(t, testenv.MosquittoOptions{Persistence: true}),
+		// A burst of thousands of messages (the property test's backlogs) is queued in full
+		// rather than dropped beyond Mosquitto's default 1000 per client.
+		broker: testenv.Mosquitto(t, testenv.MosquittoOptions{Persistence: true, MaxQueued: 100000}),
 		influx: testenv.InfluxDB(t, testenv.InfluxOptions{}),
 		dir:    t.TempDir(),
+		tune:   tune,
 	}
 	s.influx.CreateDatabase("quantrac")
 	stationsFile := filepath.Join(s.dir, "stations.yaml")
@@ -72,12 +77,22 @@ func startStackTuned(t *testing.T, stations string, edit func(*config.Config), t
 	if edit != nil {
 		edit(cfg)
 	}
-	s.d, err = New(cfg, Options{WebListenAddress: "127.0.0.1:0", Version: "test"})
+	s.cfg = cfg
+	s.start(t)
+	return s
+}
+
+// start runs a new daemon on the stack's configuration, broker and InfluxDB, and waits until
+// it is ready.
+func (s *stack) start(t *testing.T) {
+	t.Helper()
+	var err error
+	s.d, err = New(s.cfg, Options{WebListenAddress: "127.0.0.1:0", Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tune != nil {
-		tune(s.d)
+	if s.tune != nil {
+		s.tune(s.d)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -101,7 +116,14 @@ func startStackTuned(t *testing.T, stations string, edit func(*config.Config), t
 	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
 		return s.get(t, "/readyz") != "" && strings.Contains(s.get(t, "/readyz"), `"ready":true`), s.get(t, "/readyz")
 	})
-	return s
+}
+
+// restart stops the daemon and starts a new one on the same configuration, broker and
+// InfluxDB, as a process restart does.
+func (s *stack) restart(t *testing.T) {
+	t.Helper()
+	s.stop()
+	s.start(t)
 }
 
 func (s *stack) get(t *testing.T, path string) string {

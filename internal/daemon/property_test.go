@@ -1,0 +1,400 @@
+package daemon
+
+import (
+	"flag"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/quantrac/quantrac/config"
+	"github.com/quantrac/quantrac/internal/testenv"
+)
+
+// The property test: random streams of readings — duplicates, clock jitter, two readings in a
+// slot, reordering, newest-first backlogs, a day backfilled after newer days, silences, a
+// restart midway — driven through the real daemon (Mosquitto, InfluxDB) must leave the record
+// the batch evaluator (oracle_test.go) computes from the stored readings: verdicts are a view
+// of the stored readings, whatever order or moment they arrive in (rules/README.md).
+
+var (
+	propertyStreams = flag.Int("property.streams", 4, "random streams TestVerdictsAreAViewOfTheStoredReadings drives through the daemon")
+	propertySeed    = flag.Uint64("property.seed", 0, "seed of the property test's first batch (0: from the clock)")
+)
+
+// streamsPerBatch is how many streams (a station pair each) share one daemon, broker and
+// InfluxDB: one batch publishes them together, with one restart midway.
+const streamsPerBatch = 4
+
+// oracleRules is the test's regulation: no unit conversion is needed (µg/m³ readings at the
+// regulation's reference conditions).
+const oracleRules = `id: ORACLE
+title: "Property test regulation"
+country: VN
+kind: air
+source: {document: "internal/daemon property test"}
+reference: {temperature: 25C}
+limits:
+  - {parameter: pm25, period: 1h, max: 50, unit: µg/m³}
+  - {parameter: pm25, period: 24h, max: 45, unit: µg/m³}
+  - {parameter: no2, period: 8h, max: 100, unit: µg/m³}
+`
+
+var (
+	oracleAirLimits = []oracleLimit{{"pm25", "ORACLE", "1h", 50}, {"pm25", "ORACLE", "24h", 45}, {"no2", "ORACLE", "8h", 100}}
+	oracleWWLimits  = []oracleLimit{{"cod", "permit", "sample", 75}}
+)
+
+// propertyStations returns the registry of n streams: an air station under ORACLE and a
+// wastewater station with a COD permit each.
+func propertyStations(n int) (string, []oracleStation) {
+	var b strings.Builder
+	var sts []oracleStation
+	b.WriteString("stations:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {id: P%d-AQ, kind: air, location: {lat: 22.39, lon: 103.45}, interval: 5m, regulations: [ORACLE]}\n", i)
+		fmt.Fprintf(&b, "  - id: P%d-WW\n    kind: wastewater\n    location: {lat: 22.39, lon: 103.47}\n    interval: 15m\n"+
+			"    limits:\n      - {parameter: cod, max: 75, unit: mg/L}\n", i)
+		sts = append(sts, oracleStation{fmt.Sprintf("P%d-AQ", i), "air", oracleAirLimits},
+			oracleStation{fmt.Sprintf("P%d-WW", i), "wastewater", oracleWWLimits})
+	}
+	return b.String(), sts
+}
+
+// message is one MQTT message of a stream.
+type message struct{ topic, payload string }
+
+// record is one reading instant of a station: its time and values.
+type record struct {
+	t      time.Time
+	values map[string]float64
+}
+
+func (r record) json() string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(r.values)) {
+		parts = append(parts, fmt.Sprintf("%q: %v", k, r.values[k]))
+	}
+	return fmt.Sprintf(`{"time": %q, "readings": {%s}}`, r.t.Format(time.RFC3339), strings.Join(parts, ", "))
+}
+
+// features are the ways a stream departs from one reading per slot, in order.
+type features struct {
+	jitter, twoPerSlot, duplicates, silences bool
+	order                                    string // in order, shuffled, newest first, backfill
+	arrays                                   bool   // backlog messages (JSON arrays) rather than one record each
+}
+
+func (f features) String() string {
+	var s []string
+	for _, x := range []struct {
+		on   bool
+		name string
+	}{{f.jitter, "jitter ±2 s"}, {f.twoPerSlot, "two readings in some slots"}, {f.duplicates, "duplicates"},
+		{f.silences, "silences"}, {f.arrays, "backlog arrays"}} {
+		if x.on {
+			s = append(s, x.name)
+		}
+	}
+	return strings.Join(append(s, f.order), ", ")
+}
+
+var orders = []string{"in order", "shuffled", "newest first", "day backfilled after newer days"}
+
+// stream is what one station receives.
+type stream struct {
+	station, topic string
+	f              features
+	msgs           []string
+	times          int // distinct timestamps sent: the points InfluxDB must hold
+}
+
+// genStream returns a random stream of 5-minute (air) or 15-minute (wastewater) records from
+// from (exclusive) to to (inclusive), whose values cross the limits now and then.
+func genStream(r *rand.Rand, station, kind string, from, to time.Time) stream {
+	f := features{jitter: r.IntN(2) == 0, twoPerSlot: r.IntN(2) == 0, duplicates: r.IntN(2) == 0,
+		silences: r.IntN(3) > 0, order: orders[r.IntN(len(orders))], arrays: r.IntN(2) == 0}
+	step := 5 * time.Minute
+	if kind == "wastewater" {
+		step = 15 * time.Minute
+	}
+	gaps := silences(r, f.silences, from, to)
+	var recs []record
+	level := map[string]float64{}
+	for t := from.Add(step); !t.After(to); t = t.Add(step) {
+		if gaps(t) {
+			continue
+		}
+		newLevels(r, kind, t, level)
+		at := t
+		if f.jitter {
+			at = at.Add(time.Duration(r.IntN(5)-2) * time.Second)
+		}
+		recs = append(recs, record{at, values(r, level)})
+		if f.twoPerSlot && r.IntN(8) == 0 {
+			recs = append(recs, record{at.Add(time.Duration(30+r.IntN(60)) * time.Second), values(r, level)})
+		}
+	}
+	s := stream{station: station, topic: "stations/" + station + "/" + kind, f: f, times: len(recs)}
+	s.msgs = pack(r, f, recs)
+	return s
+}
+
+// silences returns whether an instant falls in one of 1–3 random gaps of 1–8 hours, or in a
+// thinned hour (a few readings missing, below capture or not).
+func silences(r *rand.Rand, on bool, from, to time.Time) func(time.Time) bool {
+	if !on {
+		return func(time.Time) bool { return false }
+	}
+	type gap struct{ a, b time.Time }
+	var gs []gap
+	for range 1 + r.IntN(3) {
+		a := from.Add(time.Duration(r.Int64N(int64(to.Sub(from)))))
+		gs = append(gs, gap{a, a.Add(time.Duration(1+r.IntN(8)) * time.Hour)})
+	}
+	thin := 0.03 + r.Float64()*0.15
+	return func(t time.Time) bool {
+		for _, g := range gs {
+			if t.After(g.a) && !t.After(g.b) {
+				return true
+			}
+		}
+		return r.Float64() < thin
+	}
+}
+
+// newLevels moves the levels the readings scatter around: PM2.5 by the hour, NO2 by 4 hours,
+// COD now and then, each near its limit often enough to cross it both ways.
+func newLevels(r *rand.Rand, kind string, t time.Time, level map[string]float64) {
+	pick := func(xs ...float64) float64 { return xs[r.IntN(len(xs))] }
+	if kind == "wastewater" {
+		if level["cod"] == 0 || r.IntN(5) == 0 {
+			level["cod"] = pick(40, 60, 74, 75, 76, 90, 150)
+		}
+		return
+	}
+	if t.Minute() == 5 || level["pm25"] == 0 {
+		level["pm25"] = pick(15, 30, 40, 44, 48, 52, 60, 80)
+	}
+	if (t.Minute() == 5 && t.Hour()%4 == 0) || level["no2"] == 0 {
+		level["no2"] = pick(50, 80, 95, 105, 130, 180)
+	}
+}
+
+// values draws a record's values around the levels, to 0.1.
+func values(r *rand.Rand, level map[string]float64) map[string]float64 {
+	v := map[string]float64{}
+	for _, k := range slices.Sorted(maps.Keys(level)) { // in a fixed order: a seed gives one stream
+		v[k] = math.Max(0, math.Round((level[k]+r.Float64()*10-5)*10)/10)
+	}
+	return v
+}
+
+// pack turns records (time order) into the stream's messages: duplicated, in arrays
+// (backlogs), and ordered as its features say.
+func pack(r *rand.Rand, f features, recs []record) []string {
+	if f.duplicates {
+		for i := range recs {
+			if r.IntN(10) == 0 {
+				recs = slices.Insert(recs, min(len(recs), i+r.IntN(30)), recs[i])
+			}
+		}
+	}
+	switch f.order {
+	case "shuffled":
+		r.Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+	case "newest first":
+		slices.Reverse(recs)
+	case "day backfilled after newer days":
+		cut := len(recs) / 3
+		recs = append(slices.Clone(recs[cut:]), recs[:cut]...)
+	}
+	var msgs []string
+	for len(recs) > 0 {
+		n := 1
+		if f.arrays {
+			n = min(len(recs), 1+r.IntN(48))
+		}
+		var parts []string
+		for _, rec := range recs[:n] {
+			parts = append(parts, rec.json())
+		}
+		if n == 1 && !f.arrays {
+			msgs = append(msgs, parts[0])
+		} else {
+			msgs = append(msgs, "["+strings.Join(parts, ",")+"]")
+		}
+		recs = recs[n:]
+	}
+	return msgs
+}
+
+// interleave merges the streams' messages, each stream's in its own order.
+func interleave(r *rand.Rand, ss []stream) []message {
+	var out []message
+	next := make([]int, len(ss))
+	for {
+		var open []int
+		for i, s := range ss {
+			if next[i] < len(s.msgs) {
+				open = append(open, i)
+			}
+		}
+		if len(open) == 0 {
+			return out
+		}
+		i := open[r.IntN(len(open))]
+		out = append(out, message{ss[i].topic, ss[i].msgs[next[i]]})
+		next[i]++
+	}
+}
+
+// publishBurst sends messages at QoS 1 in order without waiting for each acknowledgement (a
+// burst, as a station's backlog arrives), then waits for them all.
+func publishBurst(t *testing.T, brokerURL string, msgs []message) {
+	t.Helper()
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(brokerURL).SetClientID("property-stations"))
+	if tok := c.Connect(); tok.Wait() && tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer c.Disconnect(100)
+	toks := make([]mqtt.Token, 0, len(msgs))
+	for _, m := range msgs {
+		toks = append(toks, c.Publish(m.topic, 1, false, m.payload))
+	}
+	for _, tok := range toks {
+		if tok.Wait() && tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+}
+
+// The engine's record — the non-withdrawn violations points and each limit's latest closed
+// period on /api/v1/stations/{id} — equals what the batch evaluator computes from the readings
+// InfluxDB holds, for random streams driven through the real daemon with a restart midway.
+// Run more streams with -property.streams=N; reproduce a failure with -property.seed=S.
+func TestVerdictsAreAViewOfTheStoredReadings(t *testing.T) {
+	seed := *propertySeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	registry, stations := propertyStations(*propertyStreams)
+	rulesFile := filepath.Join(t.TempDir(), "oracle.yaml")
+	if err := os.WriteFile(rulesFile, []byte(oracleRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startStackTuned(t, registry, func(c *config.Config) { c.Rules.Files = append(c.Rules.Files, rulesFile) },
+		func(d *Daemon) {
+			d.staleEvery = 200 * time.Millisecond
+			if e := os.Getenv("PROPERTY_TICK"); e != "" {
+				d.staleEvery, _ = time.ParseDuration(e)
+			}
+		})
+	for b := 0; 2*b*streamsPerBatch < len(stations); b++ {
+		batch := stations[2*b*streamsPerBatch : min(len(stations), 2*(b+1)*streamsPerBatch)]
+		if !propertyBatch(t, s, batch, seed+uint64(b)) {
+			t.Logf("reproduce with: go test ./internal/daemon -run 'TestVerdictsAreAViewOfTheStoredReadings' -property.seed=%d -property.streams=%d",
+				seed+uint64(b), len(batch)/2)
+			return
+		}
+	}
+}
+
+// propertyBatch drives streams drawn from seed to the stations through the daemon, with a
+// restart midway, and compares each station's record with the evaluator's. It reports
+// whether they all agree.
+func propertyBatch(t *testing.T, s *stack, stations []oracleStation, seed uint64) bool {
+	began := time.Now()
+	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The data end at hour end, 23 hours before the current hour, and the wall clock closes
+	// periods close_delay after their end: 30 minutes past end, so that every period the data
+	// hold is closed and the latest closed periods hold data, for the next 30 minutes.
+	end := time.Now().Truncate(time.Hour).Add(-23 * time.Hour)
+	closeDelay := time.Since(end.Add(30 * time.Minute)).Round(time.Second)
+	s.cfg.Limits.CloseDelay = closeDelay
+	s.restart(t)
+	var streams []stream
+	for _, st := range stations {
+		streams = append(streams, genStream(r, st.id, st.kind, end.Add(-72*time.Hour), end))
+	}
+	msgs := interleave(r, streams)
+	cut := len(msgs)/4 + r.IntN(len(msgs)/2)
+	publishBurst(t, s.broker.URL(), msgs[:cut])
+	if os.Getenv("PROPERTY_NORESTART") == "" {
+		s.restart(t)
+	}
+	publishBurst(t, s.broker.URL(), msgs[cut:])
+	s.waitQuiet(t, streams)
+	ok, points := true, 0
+	for i, st := range stations {
+		o := &oracle{loc: ict, interval: 5 * time.Minute, closeAt: time.Now().Add(-closeDelay)}
+		if st.kind == "wastewater" {
+			o.interval = 15 * time.Minute
+		}
+		diff, n := s.compareStation(t, st, o)
+		points += n
+		if len(diff) > 0 {
+			ok = false
+			if len(diff) > 30 {
+				diff = append(diff[:30], fmt.Sprintf("… and %d more", len(diff)-30))
+			}
+			if dbg := os.Getenv("PROPERTY_DEBUG"); dbg != "" && st.kind == "air" {
+				from, _ := time.Parse(time.RFC3339, dbg)
+				for _, x := range s.storedSamples(t, st.kind, st.id, "pm25") {
+					if x.t.After(from) && !x.t.After(from.Add(time.Hour)) {
+						t.Logf("DEBUG %s %s %v", st.id, x.t.Format(time.RFC3339), x.v)
+					}
+				}
+				t.Logf("DEBUG first messages: %q", streams[i].msgs[:5])
+			}
+			t.Errorf("seed %d, station %s (%s): the engine's record differs from the evaluator's:\n%s",
+				seed, st.id, streams[i].f, strings.Join(diff, "\n"))
+		}
+	}
+	t.Logf("seed %d: %d stations, %d messages (restart after %d), %d violations points; quiet and compared in %v",
+		seed, len(stations), len(msgs), cut, points, time.Since(began).Round(time.Millisecond))
+	return ok
+}
+
+// waitQuiet waits until every stream's readings are in InfluxDB, no station is stale, and
+// the record and the stations' status have not changed for a second (five re-judging ticks).
+func (s *stack) waitQuiet(t *testing.T, streams []stream) {
+	t.Helper()
+	var last string
+	var since time.Time
+	testenv.Eventually(t, 120*time.Second, func() (bool, string) {
+		var missing []string
+		for _, st := range streams {
+			kind := st.topic[strings.LastIndex(st.topic, "/")+1:]
+			field := "pm25"
+			if kind == "wastewater" {
+				field = "cod"
+			}
+			q := fmt.Sprintf(`SELECT count(%q) FROM %q WHERE "station" = '%s'`, field, kind, st.station)
+			if got := s.influx.Count("quantrac", q); got != st.times {
+				missing = append(missing, fmt.Sprintf("%s %d of %d", st.station, got, st.times))
+			}
+		}
+		if stale := s.d.engine.Stale(); len(missing) > 0 || len(stale) > 0 {
+			since = time.Time{}
+			return false, fmt.Sprintf("readings stored: %v; stale stations: %v", missing, stale)
+		}
+		snap := fmt.Sprint(s.influx.Query("quantrac", `SELECT * FROM "violations"`), s.get(t, "/api/v1/stations"))
+		if snap != last || since.IsZero() {
+			last, since = snap, time.Now()
+		}
+		return time.Since(since) >= time.Second, "the record is still changing"
+	})
+}

@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
+	"log/slog"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -294,6 +296,9 @@ func TestVerdictsAreAViewOfTheStoredReadings(t *testing.T) {
 	s := startStackTuned(t, registry, func(c *config.Config) { c.Rules.Files = append(c.Rules.Files, rulesFile) },
 		func(d *Daemon) {
 			d.staleEvery = 200 * time.Millisecond
+			if os.Getenv("PROPERTY_DEBUG") != "" {
+				d.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			}
 			if e := os.Getenv("PROPERTY_TICK"); e != "" {
 				d.staleEvery, _ = time.ParseDuration(e)
 			}
@@ -368,6 +373,32 @@ func propertyBatch(t *testing.T, s *stack, stations []oracleStation, seed uint64
 	return ok
 }
 
+// missing lists the streams whose readings are not all in InfluxDB.
+func (s *stack) missing(t *testing.T, streams []stream) []string {
+	var out []string
+	for _, st := range streams {
+		kind := st.topic[strings.LastIndex(st.topic, "/")+1:]
+		field := "pm25"
+		if kind == "wastewater" {
+			field = "cod"
+		}
+		q := fmt.Sprintf(`SELECT count(%q) FROM %q WHERE "station" = '%s'`, field, kind, st.station)
+		if got := s.influx.Count("quantrac", q); got != st.times {
+			out = append(out, fmt.Sprintf("%s %d of %d", st.station, got, st.times))
+		}
+	}
+	return out
+}
+
+// waitStored waits until every stream's readings are in InfluxDB.
+func (s *stack) waitStored(t *testing.T, streams []stream) {
+	t.Helper()
+	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
+		m := s.missing(t, streams)
+		return len(m) == 0, fmt.Sprintf("readings stored: %v", m)
+	})
+}
+
 // waitQuiet waits until every stream's readings are in InfluxDB, no station is stale, and
 // the record and the stations' status have not changed for a second (five re-judging ticks).
 func (s *stack) waitQuiet(t *testing.T, streams []stream) {
@@ -375,18 +406,7 @@ func (s *stack) waitQuiet(t *testing.T, streams []stream) {
 	var last string
 	var since time.Time
 	testenv.Eventually(t, 120*time.Second, func() (bool, string) {
-		var missing []string
-		for _, st := range streams {
-			kind := st.topic[strings.LastIndex(st.topic, "/")+1:]
-			field := "pm25"
-			if kind == "wastewater" {
-				field = "cod"
-			}
-			q := fmt.Sprintf(`SELECT count(%q) FROM %q WHERE "station" = '%s'`, field, kind, st.station)
-			if got := s.influx.Count("quantrac", q); got != st.times {
-				missing = append(missing, fmt.Sprintf("%s %d of %d", st.station, got, st.times))
-			}
-		}
+		missing := s.missing(t, streams)
 		if stale := s.d.engine.Stale(); len(missing) > 0 || len(stale) > 0 {
 			since = time.Time{}
 			return false, fmt.Sprintf("readings stored: %v; stale stations: %v", missing, stale)
@@ -397,4 +417,117 @@ func (s *stack) waitQuiet(t *testing.T, streams []stream) {
 		}
 		return time.Since(since) >= time.Second, "the record is still changing"
 	})
+}
+
+// scenario is a hand-made stream: steps published to station P0-AQ (or P0-WW) of a
+// one-stream stack, each step in one burst.
+type scenario struct {
+	kind  string
+	steps [][]record
+	// quiet says after which steps to wait until the daemon is quiet (all, when nil);
+	// restart, after which steps to restart it (before waiting).
+	quiet, restart map[int]bool
+	tick           time.Duration // the daemon's staleEvery (default 200 ms)
+	flush          time.Duration // influx.flush_interval (default 100 ms)
+}
+
+// run publishes the steps and returns the differences between the engine's record and the
+// evaluator's once the daemon is quiet.
+func (sc scenario) run(t *testing.T) []string {
+	registry, stations := propertyStations(1)
+	rulesFile := filepath.Join(t.TempDir(), "oracle.yaml")
+	if err := os.WriteFile(rulesFile, []byte(oracleRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now().Truncate(time.Hour).Add(-23 * time.Hour)
+	closeDelay := time.Since(end.Add(30 * time.Minute)).Round(time.Second)
+	s := startStackTuned(t, registry, func(c *config.Config) {
+		c.Rules.Files = append(c.Rules.Files, rulesFile)
+		c.Limits.CloseDelay = closeDelay
+		c.Influx.FlushInterval = cmp.Or(sc.flush, c.Influx.FlushInterval)
+	}, func(d *Daemon) { d.staleEvery = cmp.Or(sc.tick, 200*time.Millisecond) })
+	st, interval := stations[0], 5*time.Minute
+	if sc.kind == "wastewater" {
+		st, interval = stations[1], 15*time.Minute
+	}
+	topic := "stations/" + st.id + "/" + sc.kind
+	sent := map[time.Time]bool{}
+	for i, step := range sc.steps {
+		var msgs []message
+		for _, rec := range step {
+			msgs = append(msgs, message{topic, rec.json()})
+			sent[rec.t] = true
+		}
+		publishBurst(t, s.broker.URL(), msgs)
+		if sc.restart[i] { // once the step is stored, before the daemon is quiet
+			s.waitStored(t, []stream{{station: st.id, topic: topic, times: len(sent)}})
+			s.restart(t)
+		}
+		if sc.quiet == nil || sc.quiet[i] || i == len(sc.steps)-1 {
+			s.waitQuiet(t, []stream{{station: st.id, topic: topic, times: len(sent)}})
+		}
+	}
+	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff, _ := s.compareStation(t, st, &oracle{loc: ict, interval: interval, closeAt: time.Now().Add(-closeDelay)})
+	return diff
+}
+
+// hourOf returns the records of the hour ending at end, every 5 minutes from first to last
+// (1-12), at value v.
+func hourOf(end time.Time, first, last int, v float64) []record {
+	var out []record
+	for k := first; k <= last; k++ {
+		out = append(out, record{end.Add(-time.Hour + time.Duration(k)*5*time.Minute), map[string]float64{"pm25": v, "no2": v}})
+	}
+	return out
+}
+
+// backlog returns one message's worth of COD samples every 15 minutes from the hour ending
+// at end, newest first.
+func codNewestFirst(end time.Time, vs ...float64) []record {
+	var out []record
+	for i, v := range vs {
+		out = append(out, record{end.Add(-time.Duration(i) * 15 * time.Minute), map[string]float64{"cod": v}})
+	}
+	return out
+}
+
+// The first readings of an hour the wall clock closed already (data days old), then the
+// rest of it: the hour's verdict counts all twelve.
+func TestRestOfAWallClockClosedHour(t *testing.T) {
+	h := time.Now().Truncate(time.Hour).Add(-60 * time.Hour)
+	sc := scenario{kind: "air", steps: [][]record{hourOf(h, 1, 3, 60), append(hourOf(h, 4, 12, 60), hourOf(h.Add(time.Hour), 1, 12, 20)...)}}
+	if diff := sc.run(t); len(diff) > 0 {
+		t.Errorf("the engine's record differs from the evaluator's:\n%s", strings.Join(diff, "\n"))
+	}
+}
+
+// A COD backlog newest first (60, then 210 and 60 mg/L earlier, against a permit max of 75)
+// makes the station stale; the daemon is restarted once the readings are stored, before its
+// next re-judging tick (5 s, the default). Once quiet, the record holds the 210's exceedance
+// and its end, and the latest sample is the newest reading.
+func TestStaleStationRestartedBeforeRejudging(t *testing.T) {
+	h := time.Now().Truncate(time.Hour).Add(-60 * time.Hour)
+	backlog := codNewestFirst(h, 60, 210, 60)
+	sc := scenario{kind: "wastewater", steps: [][]record{backlog[:1], backlog[1:]},
+		restart: map[int]bool{1: true}, tick: 5 * time.Second}
+	if diff := sc.run(t); len(diff) > 0 {
+		t.Errorf("the engine's record differs from the evaluator's:\n%s", strings.Join(diff, "\n"))
+	}
+}
+
+// The same backlog without a restart, but the writer flushes every 2 s while the daemon looks
+// for stale stations every 200 ms (as a write to a slow InfluxDB takes longer than
+// staleEvery): the station is re-judged before the late readings are stored. Once they are,
+// the record holds the 210's exceedance and its end.
+func TestRejudgedBeforeTheLateReadingsAreStored(t *testing.T) {
+	h := time.Now().Truncate(time.Hour).Add(-60 * time.Hour)
+	backlog := codNewestFirst(h, 60, 210, 60)
+	sc := scenario{kind: "wastewater", steps: [][]record{backlog[:1], backlog[1:]}, flush: 2 * time.Second}
+	if diff := sc.run(t); len(diff) > 0 {
+		t.Errorf("the engine's record differs from the evaluator's:\n%s", strings.Join(diff, "\n"))
+	}
 }

@@ -337,7 +337,12 @@ func propertyBatch(t *testing.T, s *stack, stations []oracleStation, seed uint64
 	msgs := interleave(r, streams)
 	cut := len(msgs)/4 + r.IntN(len(msgs)/2)
 	publishBurst(t, s.broker.URL(), msgs[:cut])
-	if os.Getenv("PROPERTY_NORESTART") == "" {
+	switch os.Getenv("PROPERTY_RESTART") {
+	case "none":
+	case "quiet":
+		s.waitQuiet(t, nil)
+		s.restart(t)
+	default:
 		s.restart(t)
 	}
 	publishBurst(t, s.broker.URL(), msgs[cut:])
@@ -424,8 +429,9 @@ func (s *stack) waitQuiet(t *testing.T, streams []stream) {
 type scenario struct {
 	kind  string
 	steps [][]record
-	// quiet says after which steps to wait until the daemon is quiet (all, when nil);
-	// restart, after which steps to restart it (before waiting).
+	// quiet says after which steps to wait until the daemon is quiet (all, when nil; and
+	// always at the end); restart, after which steps to restart it, once the readings are
+	// stored.
 	quiet, restart map[int]bool
 	tick           time.Duration // the daemon's staleEvery (default 200 ms)
 	flush          time.Duration // influx.flush_interval (default 100 ms)
@@ -459,12 +465,13 @@ func (sc scenario) run(t *testing.T) []string {
 			sent[rec.t] = true
 		}
 		publishBurst(t, s.broker.URL(), msgs)
-		if sc.restart[i] { // once the step is stored, before the daemon is quiet
-			s.waitStored(t, []stream{{station: st.id, topic: topic, times: len(sent)}})
-			s.restart(t)
+		streams := []stream{{station: st.id, topic: topic, times: len(sent)}}
+		if sc.quiet == nil || sc.quiet[i] {
+			s.waitQuiet(t, streams)
 		}
-		if sc.quiet == nil || sc.quiet[i] || i == len(sc.steps)-1 {
-			s.waitQuiet(t, []stream{{station: st.id, topic: topic, times: len(sent)}})
+		if sc.restart[i] {
+			s.waitStored(t, streams)
+			s.restart(t)
 		}
 	}
 	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh")
@@ -513,7 +520,7 @@ func TestStaleStationRestartedBeforeRejudging(t *testing.T) {
 	h := time.Now().Truncate(time.Hour).Add(-60 * time.Hour)
 	backlog := codNewestFirst(h, 60, 210, 60)
 	sc := scenario{kind: "wastewater", steps: [][]record{backlog[:1], backlog[1:]},
-		restart: map[int]bool{1: true}, tick: 5 * time.Second}
+		quiet: map[int]bool{0: true}, restart: map[int]bool{1: true}, tick: 5 * time.Second}
 	if diff := sc.run(t); len(diff) > 0 {
 		t.Errorf("the engine's record differs from the evaluator's:\n%s", strings.Join(diff, "\n"))
 	}
@@ -527,6 +534,19 @@ func TestRejudgedBeforeTheLateReadingsAreStored(t *testing.T) {
 	h := time.Now().Truncate(time.Hour).Add(-60 * time.Hour)
 	backlog := codNewestFirst(h, 60, 210, 60)
 	sc := scenario{kind: "wastewater", steps: [][]record{backlog[:1], backlog[1:]}, flush: 2 * time.Second}
+	if diff := sc.run(t); len(diff) > 0 {
+		t.Errorf("the engine's record differs from the evaluator's:\n%s", strings.Join(diff, "\n"))
+	}
+}
+
+// The first three readings of an hour, stored and judged (the wall clock closed the hour: the
+// data are days old), a restart, then the rest of the hour and the next one: the hour's
+// verdict counts all twelve readings.
+func TestRestOfAnHourAfterARestart(t *testing.T) {
+	h := time.Now().Truncate(time.Hour).Add(-60 * time.Hour)
+	first := append(hourOf(h.Add(-time.Hour), 1, 12, 60), hourOf(h, 1, 3, 60)...)
+	rest := append(hourOf(h, 4, 12, 20), hourOf(h.Add(time.Hour), 1, 12, 20)...)
+	sc := scenario{kind: "air", steps: [][]record{first, rest}, restart: map[int]bool{0: true}}
 	if diff := sc.run(t); len(diff) > 0 {
 		t.Errorf("the engine's record differs from the evaluator's:\n%s", strings.Join(diff, "\n"))
 	}

@@ -39,6 +39,7 @@ type stack struct {
 	cfg    *config.Config
 	tune   func(*Daemon)
 	stop   func()
+	tb     testing.TB // the test the stack belongs to: it stops the daemon at its end
 }
 
 type configT = config.Config
@@ -58,6 +59,7 @@ func startStackTuned(t *testing.T, stations string, edit func(*config.Config), t
 		influx: testenv.InfluxDB(t, testenv.InfluxOptions{}),
 		dir:    t.TempDir(),
 		tune:   tune,
+		tb:     t,
 	}
 	s.influx.CreateDatabase("quantrac")
 	stationsFile := filepath.Join(s.dir, "stations.yaml")
@@ -83,7 +85,7 @@ func startStackTuned(t *testing.T, stations string, edit func(*config.Config), t
 }
 
 // start runs a new daemon on the stack's configuration, broker and InfluxDB, and waits until
-// it is ready.
+// it is ready. The daemon stops at the end of the stack's test (or at restart), not of t.
 func (s *stack) start(t *testing.T) {
 	t.Helper()
 	var err error
@@ -102,13 +104,13 @@ func (s *stack) start(t *testing.T) {
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("Run: %v", err)
+				s.tb.Errorf("Run: %v", err)
 			}
 		case <-time.After(30 * time.Second):
-			t.Error("Run did not return within 30s of cancel")
+			s.tb.Error("Run did not return within 30s of cancel")
 		}
 	}
-	t.Cleanup(func() {
+	s.tb.Cleanup(func() {
 		if ctx.Err() == nil {
 			s.stop()
 		}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"flag"
 	"fmt"
-	"log/slog"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -281,55 +280,75 @@ func publishBurst(t *testing.T, brokerURL string, msgs []message) {
 
 // The engine's record — the non-withdrawn violations points and each limit's latest closed
 // period on /api/v1/stations/{id} — equals what the batch evaluator computes from the readings
-// InfluxDB holds, for random streams driven through the real daemon with a restart midway.
-// Run more streams with -property.streams=N; reproduce a failure with -property.seed=S.
+// InfluxDB holds, for random streams driven through the real daemon. Run more streams with
+// -property.streams=N; reproduce a failure with -property.seed=S (the seed of its batch).
 func TestVerdictsAreAViewOfTheStoredReadings(t *testing.T) {
+	property(t, false)
+}
+
+// The same with the daemon restarted midway through each batch: whatever it held in memory
+// — hours, stale stations, the latest evidence — must come back from InfluxDB.
+func TestVerdictsAreAViewOfTheStoredReadingsAcrossARestart(t *testing.T) {
+	property(t, true)
+}
+
+// property drives *propertyStreams random streams through one daemon, in batches of
+// streamsPerBatch, restarting it midway through each batch when restart is set.
+func property(t *testing.T, restart bool) {
 	seed := *propertySeed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
 	registry, stations := propertyStations(*propertyStreams)
-	rulesFile := filepath.Join(t.TempDir(), "oracle.yaml")
-	if err := os.WriteFile(rulesFile, []byte(oracleRules), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := startStackTuned(t, registry, func(c *config.Config) { c.Rules.Files = append(c.Rules.Files, rulesFile) },
-		func(d *Daemon) {
-			d.staleEvery = 200 * time.Millisecond
-			if os.Getenv("PROPERTY_DEBUG") != "" {
-				d.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-			}
-			if e := os.Getenv("PROPERTY_TICK"); e != "" {
-				d.staleEvery, _ = time.ParseDuration(e)
-			}
-		})
+	s := startStackTuned(t, registry, oracleConfig(t, time.Now()), func(d *Daemon) { d.staleEvery = propertyTick })
 	for b := 0; 2*b*streamsPerBatch < len(stations); b++ {
 		batch := stations[2*b*streamsPerBatch : min(len(stations), 2*(b+1)*streamsPerBatch)]
-		if !propertyBatch(t, s, batch, seed+uint64(b)) {
-			t.Logf("reproduce with: go test ./internal/daemon -run 'TestVerdictsAreAViewOfTheStoredReadings' -property.seed=%d -property.streams=%d",
-				seed+uint64(b), len(batch)/2)
+		if !propertyBatch(t, s, batch, seed+uint64(b), restart) {
+			t.Logf("reproduce with: go test ./internal/daemon -run '^%s$' -property.seed=%d -property.streams=%d",
+				t.Name(), seed+uint64(b), len(batch)/2)
 			return
 		}
 	}
 }
 
-// propertyBatch drives streams drawn from seed to the stations through the daemon, with a
-// restart midway, and compares each station's record with the evaluator's. It reports
-// whether they all agree.
-func propertyBatch(t *testing.T, s *stack, stations []oracleStation, seed uint64) bool {
-	began := time.Now()
-	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
+// propertyTick is the daemon's staleEvery in these tests: short, so that the tests are
+// quick, yet a few flushes of the InfluxDB writer (100 ms) long.
+const propertyTick = 500 * time.Millisecond
+
+// dataEnd returns the end of the test data at now: the end of the hour 23 hours before the
+// current one. closeDelay is the limits.close_delay that closes periods 30 minutes after it:
+// every period the data hold is closed by the wall clock, and the latest closed periods hold
+// data, for the next 30 minutes.
+func dataEnd(now time.Time) (end time.Time, closeDelay time.Duration) {
+	end = now.Truncate(time.Hour).Add(-23 * time.Hour)
+	return end, now.Sub(end.Add(30 * time.Minute)).Round(time.Second)
+}
+
+// oracleConfig returns the configuration edit of these tests: the ORACLE regulation, and the
+// close delay of data ending at dataEnd(now).
+func oracleConfig(t *testing.T, now time.Time) func(*config.Config) {
+	rulesFile := filepath.Join(t.TempDir(), "oracle.yaml")
+	if err := os.WriteFile(rulesFile, []byte(oracleRules), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// The data end at hour end, 23 hours before the current hour, and the wall clock closes
-	// periods close_delay after their end: 30 minutes past end, so that every period the data
-	// hold is closed and the latest closed periods hold data, for the next 30 minutes.
-	end := time.Now().Truncate(time.Hour).Add(-23 * time.Hour)
-	closeDelay := time.Since(end.Add(30 * time.Minute)).Round(time.Second)
-	s.cfg.Limits.CloseDelay = closeDelay
-	s.restart(t)
+	_, closeDelay := dataEnd(now)
+	return func(c *config.Config) {
+		c.Rules.Files = append(c.Rules.Files, rulesFile)
+		c.Limits.CloseDelay = closeDelay
+	}
+}
+
+// propertyBatch drives streams drawn from seed to the stations through the daemon (restarted
+// midway when restart is set) and compares each station's record with the evaluator's. It
+// reports whether they all agree.
+func propertyBatch(t *testing.T, s *stack, stations []oracleStation, seed uint64, restart bool) bool {
+	began := time.Now()
+	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	end, closeDelay := dataEnd(time.Now())
+	if closeDelay != s.cfg.Limits.CloseDelay { // an hour passed since the last batch
+		s.cfg.Limits.CloseDelay = closeDelay
+		s.restart(t)
+	}
 	var streams []stream
 	for _, st := range stations {
 		streams = append(streams, genStream(r, st.id, st.kind, end.Add(-72*time.Hour), end))
@@ -337,45 +356,44 @@ func propertyBatch(t *testing.T, s *stack, stations []oracleStation, seed uint64
 	msgs := interleave(r, streams)
 	cut := len(msgs)/4 + r.IntN(len(msgs)/2)
 	publishBurst(t, s.broker.URL(), msgs[:cut])
-	switch os.Getenv("PROPERTY_RESTART") {
-	case "none":
-	case "quiet":
-		s.waitQuiet(t, nil)
-		s.restart(t)
-	default:
+	if restart {
 		s.restart(t)
 	}
 	publishBurst(t, s.broker.URL(), msgs[cut:])
 	s.waitQuiet(t, streams)
 	ok, points := true, 0
 	for i, st := range stations {
-		o := &oracle{loc: ict, interval: 5 * time.Minute, closeAt: time.Now().Add(-closeDelay)}
-		if st.kind == "wastewater" {
-			o.interval = 15 * time.Minute
-		}
-		diff, n := s.compareStation(t, st, o)
+		diff, n := s.compareStation(t, st, stationOracle(st, closeDelay))
 		points += n
 		if len(diff) > 0 {
 			ok = false
 			if len(diff) > 30 {
 				diff = append(diff[:30], fmt.Sprintf("… and %d more", len(diff)-30))
 			}
-			if dbg := os.Getenv("PROPERTY_DEBUG"); dbg != "" && st.kind == "air" {
-				from, _ := time.Parse(time.RFC3339, dbg)
-				for _, x := range s.storedSamples(t, st.kind, st.id, "pm25") {
-					if x.t.After(from) && !x.t.After(from.Add(time.Hour)) {
-						t.Logf("DEBUG %s %s %v", st.id, x.t.Format(time.RFC3339), x.v)
-					}
-				}
-				t.Logf("DEBUG first messages: %q", streams[i].msgs[:5])
-			}
 			t.Errorf("seed %d, station %s (%s): the engine's record differs from the evaluator's:\n%s",
 				seed, st.id, streams[i].f, strings.Join(diff, "\n"))
 		}
 	}
-	t.Logf("seed %d: %d stations, %d messages (restart after %d), %d violations points; quiet and compared in %v",
-		seed, len(stations), len(msgs), cut, points, time.Since(began).Round(time.Millisecond))
+	how := "no restart"
+	if restart {
+		how = fmt.Sprintf("restart after %d", cut)
+	}
+	t.Logf("seed %d: %d stations, %d messages (%s), %d violations points; quiet and compared in %v",
+		seed, len(stations), len(msgs), how, points, time.Since(began).Round(time.Millisecond))
 	return ok
+}
+
+// stationOracle returns the evaluator of a property-test station now.
+func stationOracle(st oracleStation, closeDelay time.Duration) *oracle {
+	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		panic(err)
+	}
+	o := &oracle{loc: ict, interval: 5 * time.Minute, closeAt: time.Now().Add(-closeDelay)}
+	if st.kind == "wastewater" {
+		o.interval = 15 * time.Minute
+	}
+	return o
 }
 
 // missing lists the streams whose readings are not all in InfluxDB.
@@ -424,38 +442,121 @@ func (s *stack) waitQuiet(t *testing.T, streams []stream) {
 	})
 }
 
-// scenario is a hand-made stream: steps published to station P0-AQ (or P0-WW) of a
-// one-stream stack, each step in one burst.
+// scenario is a hand-made stream of records, published to one station step by step, each
+// step in one burst of one message per record.
 type scenario struct {
-	kind  string
+	name  string
+	kind  string // air (readings of pm25 and no2) or wastewater (cod)
 	steps [][]record
 	// quiet says after which steps to wait until the daemon is quiet (all, when nil; and
 	// always at the end); restart, after which steps to restart it, once the readings are
 	// stored.
 	quiet, restart map[int]bool
-	tick           time.Duration // the daemon's staleEvery (default 200 ms)
+	tick           time.Duration // the daemon's staleEvery (default propertyTick)
 	flush          time.Duration // influx.flush_interval (default 100 ms)
+	known          string        // a known engine defect the scenario shows: it is skipped
+	// starts are the exceedances (started points) the evaluator must find per limit
+	// ("pm25 ORACLE 24h"), so that the scenario shows what it is about.
+	starts map[string]int
 }
 
-// run publishes the steps and returns the differences between the engine's record and the
-// evaluator's once the daemon is quiet.
-func (sc scenario) run(t *testing.T) []string {
-	registry, stations := propertyStations(1)
-	rulesFile := filepath.Join(t.TempDir(), "oracle.yaml")
-	if err := os.WriteFile(rulesFile, []byte(oracleRules), 0o644); err != nil {
-		t.Fatal(err)
+// scenarios are the rule cases of the record, as data: each shows one way readings arrive.
+// The data end dataEnd(now) (every period closed by the wall clock).
+func scenarios(now time.Time) []scenario {
+	end, _ := dataEnd(now)
+	h := end.Add(-36 * time.Hour)
+	cod := codNewestFirst(h, 60, 210, 60)
+	return []scenario{{
+		name:   "the first readings of an hour the wall clock closed, then the rest of it",
+		kind:   "air",
+		steps:  [][]record{hourOf(h, 1, 3, 60), append(hourOf(h, 4, 12, 60), hourOf(h.Add(time.Hour), 1, 12, 20)...)},
+		starts: map[string]int{"pm25 ORACLE 1h": 1},
+	}, {
+		name:   "a COD backlog newest first in one message: 60, 210, 60 mg/L against a permit max of 75",
+		kind:   "wastewater",
+		steps:  [][]record{cod},
+		starts: map[string]int{"cod permit sample": 1},
+	}, {
+		name: "two readings per 5-minute slot and clock jitter of ±2 s: every reading counts",
+		kind: "air",
+		steps: [][]record{append(jitter(append(hourOf(h, 1, 12, 560), shift(hourOf(h, 1, 12, 540), 90*time.Second)...)),
+			hourOf(h.Add(time.Hour), 1, 12, 20)...)},
+		starts: map[string]int{"pm25 ORACLE 1h": 1},
+	}, {
+		name: "a day at 80 backfilled after two newer days at 20",
+		kind: "air",
+		steps: [][]record{append(day(end.Add(-24*time.Hour), 20), day(end, 20)...),
+			day(end.Add(-48*time.Hour), 80)},
+		starts: map[string]int{"pm25 ORACLE 24h": 1},
+	}, {
+		name:   "19 hours at 80, then silence: the wall clock closes the day",
+		kind:   "air",
+		steps:  [][]record{day(end.Add(-48*time.Hour), 80)[:19*12]},
+		starts: map[string]int{"pm25 ORACLE 24h": 1},
+	}, {
+		name: "a COD backlog newest first over several messages, the daemon restarted before its next re-judging tick",
+		kind: "wastewater", steps: [][]record{cod[:1], cod[1:]},
+		quiet: map[int]bool{0: true}, restart: map[int]bool{1: true}, tick: 5 * time.Second,
+		known: "a restart forgets the stations waiting to be re-judged: the 210 is never judged; and the sample limit's latest period reads no_data after a restart",
+	}, {
+		name: "late readings re-judged before they are stored (a flush slower than staleEvery, as a slow InfluxDB write)",
+		kind: "wastewater", steps: [][]record{cod[:1], cod[1:]}, flush: 2 * time.Second,
+		known: "a station is re-judged from InfluxDB before the readings that made it stale are stored; the 210 is never judged",
+	}, {
+		name: "the first readings of an hour, a restart, then the rest of it",
+		kind: "air",
+		steps: [][]record{append(hourOf(h.Add(-time.Hour), 1, 12, 60), hourOf(h, 1, 3, 60)...),
+			append(hourOf(h, 4, 12, 20), hourOf(h.Add(time.Hour), 1, 12, 20)...)},
+		restart: map[int]bool{0: true},
+		known:   "after a restart the hour is judged on the readings that came after it only (9 of 12)",
+	}}
+}
+
+// Each scenario, through the real daemon: the engine's record equals the evaluator's.
+func TestRecordScenarios(t *testing.T) {
+	now := time.Now()
+	cases := scenarios(now)
+	registry, stations := propertyStations(len(cases))
+	s := startStackTuned(t, registry, oracleConfig(t, now), func(d *Daemon) { d.staleEvery = propertyTick })
+	defaults := *s.cfg
+	for i, sc := range cases {
+		t.Run(sc.name, func(t *testing.T) {
+			if sc.known != "" && skipKnownDefects && !*propertyKnown {
+				t.Skip("known engine defect (run with -property.known): " + sc.known)
+			}
+			st := stations[2*i]
+			if sc.kind == "wastewater" {
+				st = stations[2*i+1]
+			}
+			s.retune(t, defaults, sc)
+			if diff := sc.run(t, s, st); len(diff) > 0 {
+				t.Errorf("the engine's record differs from the evaluator's:\n%s", strings.Join(diff, "\n"))
+			}
+		})
 	}
-	end := time.Now().Truncate(time.Hour).Add(-23 * time.Hour)
-	closeDelay := time.Since(end.Add(30 * time.Minute)).Round(time.Second)
-	s := startStackTuned(t, registry, func(c *config.Config) {
-		c.Rules.Files = append(c.Rules.Files, rulesFile)
-		c.Limits.CloseDelay = closeDelay
-		c.Influx.FlushInterval = cmp.Or(sc.flush, c.Influx.FlushInterval)
-	}, func(d *Daemon) { d.staleEvery = cmp.Or(sc.tick, 200*time.Millisecond) })
-	st, interval := stations[0], 5*time.Minute
-	if sc.kind == "wastewater" {
-		st, interval = stations[1], 15*time.Minute
+}
+
+var propertyKnown = flag.Bool("property.known", false, "run the record scenarios that show known engine defects")
+
+// skipKnownDefects skips the scenarios that show a known engine defect (their known field).
+const skipKnownDefects = false
+
+// retune restarts the daemon when the scenario needs another tick or flush interval than the
+// one running.
+func (s *stack) retune(t *testing.T, defaults config.Config, sc scenario) {
+	flush := cmp.Or(sc.flush, defaults.Influx.FlushInterval)
+	tick := cmp.Or(sc.tick, propertyTick)
+	if s.cfg.Influx.FlushInterval == flush && s.d.staleEvery == tick {
+		return
 	}
+	s.cfg.Influx.FlushInterval = flush
+	s.tune = func(d *Daemon) { d.staleEvery = tick }
+	s.restart(t)
+}
+
+// run publishes the steps to station st and returns the differences between the engine's
+// record and the evaluator's once the daemon is quiet.
+func (sc scenario) run(t *testing.T, s *stack, st oracleStation) []string {
 	topic := "stations/" + st.id + "/" + sc.kind
 	sent := map[time.Time]bool{}
 	for i, step := range sc.steps {
@@ -474,16 +575,26 @@ func (sc scenario) run(t *testing.T) []string {
 			s.restart(t)
 		}
 	}
-	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		t.Fatal(err)
+	s.waitQuiet(t, []stream{{station: st.id, topic: topic, times: len(sent)}})
+	o := stationOracle(st, s.cfg.Limits.CloseDelay)
+	record, _ := s.expected(t, st, o)
+	starts := map[string]int{}
+	for k, e := range record {
+		if e.state == "started" {
+			starts[k[:strings.Index(k, " @ ")]]++
+		}
 	}
-	diff, _ := s.compareStation(t, st, &oracle{loc: ict, interval: interval, closeAt: time.Now().Add(-closeDelay)})
+	for k, n := range sc.starts {
+		if starts[k] != n {
+			t.Errorf("the evaluator finds %d exceedances of %s, the scenario is about %d (all: %v)", starts[k], k, n, starts)
+		}
+	}
+	diff, _ := s.compareStation(t, st, o)
 	return diff
 }
 
 // hourOf returns the records of the hour ending at end, every 5 minutes from first to last
-// (1-12), at value v.
+// (1-12), PM2.5 and NO2 at value v.
 func hourOf(end time.Time, first, last int, v float64) []record {
 	var out []record
 	for k := first; k <= last; k++ {
@@ -492,62 +603,36 @@ func hourOf(end time.Time, first, last int, v float64) []record {
 	return out
 }
 
-// backlog returns one message's worth of COD samples every 15 minutes from the hour ending
-// at end, newest first.
+// day returns the records of the 24 hours ending at end at value v.
+func day(end time.Time, v float64) []record {
+	var out []record
+	for h := 23; h >= 0; h-- {
+		out = append(out, hourOf(end.Add(-time.Duration(h)*time.Hour), 1, 12, v)...)
+	}
+	return out
+}
+
+// shift moves records by d.
+func shift(rs []record, d time.Duration) []record {
+	for i := range rs {
+		rs[i].t = rs[i].t.Add(d)
+	}
+	return rs
+}
+
+// jitter moves records by −2, −1, 0, 1, 2 s in turn.
+func jitter(rs []record) []record {
+	for i := range rs {
+		rs[i].t = rs[i].t.Add(time.Duration(i%5-2) * time.Second)
+	}
+	return rs
+}
+
+// codNewestFirst returns COD samples every 15 minutes back from end, newest first.
 func codNewestFirst(end time.Time, vs ...float64) []record {
 	var out []record
 	for i, v := range vs {
 		out = append(out, record{end.Add(-time.Duration(i) * 15 * time.Minute), map[string]float64{"cod": v}})
 	}
 	return out
-}
-
-// The first readings of an hour the wall clock closed already (data days old), then the
-// rest of it: the hour's verdict counts all twelve.
-func TestRestOfAWallClockClosedHour(t *testing.T) {
-	h := time.Now().Truncate(time.Hour).Add(-60 * time.Hour)
-	sc := scenario{kind: "air", steps: [][]record{hourOf(h, 1, 3, 60), append(hourOf(h, 4, 12, 60), hourOf(h.Add(time.Hour), 1, 12, 20)...)}}
-	if diff := sc.run(t); len(diff) > 0 {
-		t.Errorf("the engine's record differs from the evaluator's:\n%s", strings.Join(diff, "\n"))
-	}
-}
-
-// A COD backlog newest first (60, then 210 and 60 mg/L earlier, against a permit max of 75)
-// makes the station stale; the daemon is restarted once the readings are stored, before its
-// next re-judging tick (5 s, the default). Once quiet, the record holds the 210's exceedance
-// and its end, and the latest sample is the newest reading.
-func TestStaleStationRestartedBeforeRejudging(t *testing.T) {
-	h := time.Now().Truncate(time.Hour).Add(-60 * time.Hour)
-	backlog := codNewestFirst(h, 60, 210, 60)
-	sc := scenario{kind: "wastewater", steps: [][]record{backlog[:1], backlog[1:]},
-		quiet: map[int]bool{0: true}, restart: map[int]bool{1: true}, tick: 5 * time.Second}
-	if diff := sc.run(t); len(diff) > 0 {
-		t.Errorf("the engine's record differs from the evaluator's:\n%s", strings.Join(diff, "\n"))
-	}
-}
-
-// The same backlog without a restart, but the writer flushes every 2 s while the daemon looks
-// for stale stations every 200 ms (as a write to a slow InfluxDB takes longer than
-// staleEvery): the station is re-judged before the late readings are stored. Once they are,
-// the record holds the 210's exceedance and its end.
-func TestRejudgedBeforeTheLateReadingsAreStored(t *testing.T) {
-	h := time.Now().Truncate(time.Hour).Add(-60 * time.Hour)
-	backlog := codNewestFirst(h, 60, 210, 60)
-	sc := scenario{kind: "wastewater", steps: [][]record{backlog[:1], backlog[1:]}, flush: 2 * time.Second}
-	if diff := sc.run(t); len(diff) > 0 {
-		t.Errorf("the engine's record differs from the evaluator's:\n%s", strings.Join(diff, "\n"))
-	}
-}
-
-// The first three readings of an hour, stored and judged (the wall clock closed the hour: the
-// data are days old), a restart, then the rest of the hour and the next one: the hour's
-// verdict counts all twelve readings.
-func TestRestOfAnHourAfterARestart(t *testing.T) {
-	h := time.Now().Truncate(time.Hour).Add(-60 * time.Hour)
-	first := append(hourOf(h.Add(-time.Hour), 1, 12, 60), hourOf(h, 1, 3, 60)...)
-	rest := append(hourOf(h, 4, 12, 20), hourOf(h.Add(time.Hour), 1, 12, 20)...)
-	sc := scenario{kind: "air", steps: [][]record{first, rest}, restart: map[int]bool{0: true}}
-	if diff := sc.run(t); len(diff) > 0 {
-		t.Errorf("the engine's record differs from the evaluator's:\n%s", strings.Join(diff, "\n"))
-	}
 }

@@ -345,7 +345,9 @@ func propertyBatch(t *testing.T, s *stack, stations []oracleStation, seed uint64
 	began := time.Now()
 	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	end, closeDelay := dataEnd(time.Now())
-	if closeDelay != s.cfg.Limits.CloseDelay { // an hour passed since the last batch
+	if closeAt := time.Now().Add(-s.cfg.Limits.CloseDelay); closeAt.After(end) && closeAt.Before(end.Add(50*time.Minute)) {
+		closeDelay = s.cfg.Limits.CloseDelay
+	} else { // the wall clock left the hour after the data's end: move the close delay along
 		s.cfg.Limits.CloseDelay = closeDelay
 		s.restart(t)
 	}

@@ -269,19 +269,28 @@ type oracleStation struct {
 	limits   []oracleLimit
 }
 
-// expected computes a station's record (violations points by limit and window end) and the
-// latest closed period of each limit, from its stored readings.
-func (s *stack) expected(t *testing.T, st oracleStation, o *oracle) (record map[string]evidence, latest map[string]evidence) {
+// judgment is what the evaluator computes for a station: its record (violations points by
+// limit and window end), every closed period by the same key, and the latest closed period
+// of each limit.
+type judgment struct {
+	record, periods, latest map[string]evidence
+}
+
+// expected computes a station's judgment from its stored readings.
+func (s *stack) expected(t *testing.T, st oracleStation, o *oracle) judgment {
 	t.Helper()
-	record, latest = map[string]evidence{}, map[string]evidence{}
+	j := judgment{record: map[string]evidence{}, periods: map[string]evidence{}, latest: map[string]evidence{}}
 	for _, l := range st.limits {
 		all, last := o.periods(l, s.storedSamples(t, st.kind, st.id, l.param))
-		for _, p := range episodes(all) {
-			record[pointID(l.key(), p.end)] = p
+		for _, p := range all {
+			j.periods[pointID(l.key(), p.end)] = p
 		}
-		latest[l.key()] = last
+		for _, p := range episodes(all) {
+			j.record[pointID(l.key(), p.end)] = p
+		}
+		j.latest[l.key()] = last
 	}
-	return record, latest
+	return j
 }
 
 func pointID(limit string, end time.Time) string {
@@ -333,8 +342,9 @@ func (s *stack) engineLatest(t *testing.T, station string) (map[string]evidence,
 // near reports whether a and b agree to a relative 1e-9.
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 
-// diffRecords lists how the engine's violations points differ from the evaluator's.
-func diffRecords(engine, want map[string]evidence) []string {
+// diffRecords lists how the engine's violations points differ from the evaluator's, each
+// with the evaluator's verdict of the period.
+func diffRecords(engine map[string]evidence, want judgment) []string {
 	var out []string
 	keys := slices.Compact(slices.Sorted(func(yield func(string) bool) {
 		for k := range engine {
@@ -342,7 +352,7 @@ func diffRecords(engine, want map[string]evidence) []string {
 				return
 			}
 		}
-		for k := range want {
+		for k := range want.record {
 			if !yield(k) {
 				return
 			}
@@ -350,16 +360,23 @@ func diffRecords(engine, want map[string]evidence) []string {
 	}))
 	for _, k := range keys {
 		e, inEngine := engine[k]
-		w, inWant := want[k]
+		w, inWant := want.record[k]
+		var d string
 		switch {
 		case !inEngine:
-			out = append(out, fmt.Sprintf("violations %s: engine has none, evaluator %v", k, w))
+			d = fmt.Sprintf("violations %s: engine has none, evaluator %v", k, w)
 		case !inWant:
-			out = append(out, fmt.Sprintf("violations %s: engine %v, evaluator has none", k, e))
+			d = fmt.Sprintf("violations %s: engine %v, evaluator has none", k, e)
 		case e.state != w.state || e.episode != w.episode || !near(e.value, w.value) || !near(e.coverage, w.coverage) ||
 			e.count != w.count || !e.start.Equal(w.start) || !e.end.Equal(w.end):
-			out = append(out, fmt.Sprintf("violations %s:\n\tengine    %v\n\tevaluator %v", k, e, w))
+			d = fmt.Sprintf("violations %s:\n\tengine    %v\n\tevaluator %v", k, e, w)
+		default:
+			continue
 		}
+		if p, ok := want.periods[k]; ok && !inWant {
+			d += fmt.Sprintf("\n\tthe evaluator's period: %v", p)
+		}
+		out = append(out, d)
 	}
 	return out
 }
@@ -388,13 +405,13 @@ func diffLatest(engine, want map[string]evidence) []string {
 // number of violations points the evaluator expects.
 func (s *stack) compareStation(t *testing.T, st oracleStation, o *oracle) ([]string, int) {
 	t.Helper()
-	record, latest := s.expected(t, st, o)
-	diff := diffRecords(s.engineRecord(t, st.id), record)
+	j := s.expected(t, st, o)
+	diff := diffRecords(s.engineRecord(t, st.id), j)
 	api, err := s.engineLatest(t, st.id)
 	if err != nil {
-		return append(diff, err.Error()), len(record)
+		return append(diff, err.Error()), len(j.record)
 	}
-	return append(diff, diffLatest(api, latest)...), len(record)
+	return append(diff, diffLatest(api, j.latest)...), len(j.record)
 }
 
 // TestOracleDefinitions pins the evaluator's own definitions on hand-made hours, so that a

@@ -579,9 +579,8 @@ func (sc scenario) run(t *testing.T, s *stack, st oracleStation) []string {
 	}
 	s.waitQuiet(t, []stream{{station: st.id, topic: topic, times: len(sent)}})
 	o := stationOracle(st, s.cfg.Limits.CloseDelay)
-	record, _ := s.expected(t, st, o)
 	starts := map[string]int{}
-	for k, e := range record {
+	for k, e := range s.expected(t, st, o).record {
 		if e.state == "started" {
 			starts[k[:strings.Index(k, " @ ")]]++
 		}

@@ -115,7 +115,8 @@ type stream struct {
 	station, topic string
 	f              features
 	msgs           []string
-	times          int // distinct timestamps sent: the points InfluxDB must hold
+	times          int         // distinct timestamps sent: the points InfluxDB must hold
+	sent           []time.Time // those timestamps (nil in scenarios), to name the missing ones
 }
 
 // genStream returns a random stream of 5-minute (air) or 15-minute (wastewater) records from
@@ -145,6 +146,9 @@ func genStream(r *rand.Rand, station, kind string, from, to time.Time) stream {
 		}
 	}
 	s := stream{station: station, topic: "stations/" + station + "/" + kind, f: f, times: len(recs)}
+	for _, rec := range recs {
+		s.sent = append(s.sent, rec.t)
+	}
 	s.msgs = pack(r, f, recs)
 	return s
 }
@@ -178,15 +182,15 @@ func silences(r *rand.Rand, on bool, from, to time.Time) func(time.Time) bool {
 func newLevels(r *rand.Rand, kind string, i int, level map[string]float64) {
 	pick := func(xs ...float64) float64 { return xs[r.IntN(len(xs))] }
 	if kind == "wastewater" {
-		if i == 0 || r.IntN(5) == 0 {
+		if _, ok := level["cod"]; !ok || r.IntN(5) == 0 {
 			level["cod"] = pick(40, 60, 74, 75, 76, 90, 150)
 		}
 		return
 	}
-	if i%12 == 0 {
+	if _, ok := level["pm25"]; !ok || i%12 == 0 {
 		level["pm25"] = pick(15, 30, 40, 44, 48, 52, 60, 80)
 	}
-	if i%48 == 0 {
+	if _, ok := level["no2"]; !ok || i%48 == 0 {
 		level["no2"] = pick(50, 80, 95, 105, 130, 180)
 	}
 }
@@ -411,10 +415,28 @@ func (s *stack) missing(t *testing.T, streams []stream) []string {
 		}
 		q := fmt.Sprintf(`SELECT count(%q) FROM %q WHERE "station" = '%s'`, field, kind, st.station)
 		if got := s.influx.Count("quantrac", q); got != st.times {
-			out = append(out, fmt.Sprintf("%s %d of %d", st.station, got, st.times))
+			out = append(out, fmt.Sprintf("%s %d of %d%s", st.station, got, st.times, s.unstored(t, st, kind, field)))
 		}
 	}
 	return out
+}
+
+// unstored names up to 5 timestamps of a stream that InfluxDB does not hold.
+func (s *stack) unstored(t *testing.T, st stream, kind, field string) string {
+	held := map[int64]bool{}
+	for _, x := range s.storedSamples(t, kind, st.station, field) {
+		held[x.t.UnixNano()] = true
+	}
+	var out []string
+	for _, tm := range st.sent {
+		if !held[tm.UnixNano()] && len(out) < 5 {
+			out = append(out, tm.UTC().Format(time.RFC3339))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (missing " + strings.Join(out, ", ") + ")"
 }
 
 // waitStored waits until every stream's readings are in InfluxDB.

@@ -27,12 +27,13 @@ import (
 // of the stored readings, whatever order or moment they arrive in (rules/README.md).
 
 var (
-	propertyStreams = flag.Int("property.streams", 4, "random streams TestVerdictsAreAViewOfTheStoredReadings drives through the daemon")
+	propertyStreams = flag.Int("property.streams", 4, "random streams each TestVerdictsAreAViewOfTheStoredReadings… test drives through the daemon")
 	propertySeed    = flag.Uint64("property.seed", 0, "seed of the property test's first batch (0: from the clock)")
 )
 
 // streamsPerBatch is how many streams (a station pair each) share one daemon, broker and
-// InfluxDB: one batch publishes them together, with one restart midway.
+// InfluxDB: one batch publishes them together (restarting the daemon midway in
+// TestVerdictsAreAViewOfTheStoredReadingsAcrossARestart).
 const streamsPerBatch = 4
 
 // oracleRules is the test's regulation: no unit conversion is needed (µg/m³ readings at the

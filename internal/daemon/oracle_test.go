@@ -177,45 +177,45 @@ func (o *oracle) dayBounds(end time.Time) (start, stop time.Time) {
 // periods returns limit l's closed periods over the readings rs (time order), in time order,
 // and the latest closed one (the one a station's status is about).
 func (o *oracle) periods(l oracleLimit, rs []stored) (all []evidence, latest evidence) {
-	if l.period == "sample" {
-		for _, r := range rs {
-			all = append(all, judge(evidence{start: r.t, end: r.t, count: 1, coverage: 1}, r.v, 0, l))
-		}
+	if l.period == "sample" { // every reading is a period
 		latest = evidence{state: "no_data"}
-		if len(all) > 0 {
-			latest = all[len(all)-1]
+		for _, r := range rs {
+			latest = judge(evidence{start: r.t, end: r.t, count: 1, coverage: 1}, r.v, 0, l)
+			all = append(all, latest)
 		}
 		return all, latest
 	}
-	hs := o.hours(rs)
+	eval, next := o.clock(l, o.hours(rs))
 	last := o.lastClosedHour()
-	eval := func(end time.Time) evidence {
-		switch l.period {
-		case "1h":
-			return o.hour(hs, end, l)
-		case "8h":
-			return o.meanOfHours(hs, end.Add(-8*time.Hour), end, l)
-		}
-		start, stop := o.dayBounds(end)
-		return o.meanOfHours(hs, start, stop, l)
-	}
-	next := func(end time.Time) time.Time { return end.Add(time.Hour) }
-	if l.period == "24h" { // days, of 23 or 25 hours where the zone has DST
-		next = func(end time.Time) time.Time { _, stop := o.dayBounds(end.Add(time.Hour)); return stop }
+	if l.period == "24h" {
 		last, _ = o.dayBounds(last.Add(time.Nanosecond)) // the newest day ending at or before closeAt
 	}
-	latest = eval(last)
-	if len(rs) == 0 {
-		return nil, latest
+	if len(rs) > 0 {
+		for end := next(o.hourEnd(rs[0].t).Add(-time.Hour)); !end.After(last); end = next(end) {
+			all = append(all, eval(end))
+		}
 	}
-	first := o.hourEnd(rs[0].t)
-	if l.period == "24h" {
-		_, first = o.dayBounds(first)
+	return all, eval(last)
+}
+
+// clock returns how limit l evaluates the period ending at end over the hours hs, and the
+// end of the period after the one ending at end (hours, or local days of 23 to 25 hours).
+func (o *oracle) clock(l oracleLimit, hs map[int64]*hourAgg) (eval func(end time.Time) evidence, next func(end time.Time) time.Time) {
+	switch l.period {
+	case "1h":
+		return func(end time.Time) evidence { return o.hour(hs, end, l) },
+			func(end time.Time) time.Time { return end.Add(time.Hour) }
+	case "8h":
+		return func(end time.Time) evidence { return o.meanOfHours(hs, end.Add(-8*time.Hour), end, l) },
+			func(end time.Time) time.Time { return end.Add(time.Hour) }
 	}
-	for end := first; !end.After(last); end = next(end) {
-		all = append(all, eval(end))
-	}
-	return all, latest
+	return func(end time.Time) evidence {
+			start, stop := o.dayBounds(end)
+			return o.meanOfHours(hs, start, stop, l)
+		}, func(end time.Time) time.Time {
+			_, stop := o.dayBounds(end.Add(time.Hour))
+			return stop
+		}
 }
 
 // episodes derives the violations points from a limit's periods in time order: inactive →

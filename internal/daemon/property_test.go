@@ -522,6 +522,20 @@ func scenarios(now time.Time) []scenario {
 		steps:  [][]record{day(end.Add(-48*time.Hour), 80)[:19*12]},
 		starts: map[string]int{"pm25 ORACLE 24h": 1},
 	}, {
+		name:    "COD samples, then a restart with nothing new: the latest sample is still the newest reading",
+		kind:    "wastewater",
+		steps:   [][]record{slices.Clone(cod)},
+		restart: map[int]bool{0: true},
+		starts:  map[string]int{"cod permit sample": 1},
+		known:   "after a restart a sample limit's latest period reads no_data until the next reading",
+	}, {
+		name: "two days and a half of air data, then a restart with nothing new: the latest closed periods are kept",
+		kind: "air",
+		steps: [][]record{append(append(day(end.Add(-36*time.Hour), 60), day(end.Add(-12*time.Hour), 60)...),
+			day(end, 20)[12*12:]...)},
+		restart: map[int]bool{0: true},
+		starts:  map[string]int{"pm25 ORACLE 24h": 1},
+	}, {
 		name: "a COD backlog newest first over several messages, the daemon restarted before its next re-judging tick (3 s)",
 		kind: "wastewater", steps: [][]record{cod[:1], cod[1:]},
 		quiet: map[int]bool{0: true}, restart: map[int]bool{1: true}, tick: 3 * time.Second,

@@ -494,6 +494,7 @@ func scenarios(now time.Time) []scenario {
 	end, _ := dataEnd(now)
 	h := end.Add(-36 * time.Hour)
 	cod := codNewestFirst(h, 60, 210, 60)
+	recent := codNewestFirst(end.Add(-12*time.Hour), 60, 210, 60) // within what a restart reads back
 	return []scenario{{
 		name:   "the first readings of an hour the wall clock closed, then the rest of it",
 		kind:   "air",
@@ -522,12 +523,12 @@ func scenarios(now time.Time) []scenario {
 		steps:  [][]record{day(end.Add(-48*time.Hour), 80)[:19*12]},
 		starts: map[string]int{"pm25 ORACLE 24h": 1},
 	}, {
-		name:    "COD samples, then a restart with nothing new: the latest sample is still the newest reading",
+		name:    "COD samples 59 hours old, then a restart with nothing new: the latest sample is still the newest reading",
 		kind:    "wastewater",
 		steps:   [][]record{slices.Clone(cod)},
 		restart: map[int]bool{0: true},
 		starts:  map[string]int{"cod permit sample": 1},
-		known:   "after a restart a sample limit's latest period reads no_data until the next reading",
+		known:   "a restart reads back 56 hours (rules.baseLookback): a sample limit whose newest reading is older reads no_data",
 	}, {
 		name: "two days and a half of air data, then a restart with nothing new: the latest closed periods are kept",
 		kind: "air",
@@ -537,20 +538,20 @@ func scenarios(now time.Time) []scenario {
 		starts:  map[string]int{"pm25 ORACLE 24h": 1},
 	}, {
 		name: "a COD backlog newest first over several messages, the daemon restarted before its next re-judging tick (3 s)",
-		kind: "wastewater", steps: [][]record{cod[:1], cod[1:]},
+		kind: "wastewater", steps: [][]record{recent[:1], recent[1:]},
 		quiet: map[int]bool{0: true}, restart: map[int]bool{1: true}, tick: 3 * time.Second,
-		known: "a restart forgets the stations waiting to be re-judged: the 210 is never judged; and the sample limit's latest period reads no_data after a restart",
+		known: "a restart forgets the stations waiting to be re-judged: the 210 is never judged",
 	}, {
 		name: "late readings re-judged before they are stored (a flush slower than staleEvery, as a slow InfluxDB write)",
 		kind: "wastewater", steps: [][]record{cod[:1], cod[1:]}, flush: 2 * time.Second,
 		known: "a station is re-judged from InfluxDB before the readings that made it stale are stored; the 210 is never judged",
 	}, {
-		name: "the first readings of an hour, a restart, then the rest of it",
+		name: "the first readings of an hour 59 hours old, a restart, then the rest of it",
 		kind: "air",
 		steps: [][]record{append(hourOf(h.Add(-time.Hour), 1, 12, 60), hourOf(h, 1, 3, 60)...),
 			append(hourOf(h, 4, 12, 20), hourOf(h.Add(time.Hour), 1, 12, 20)...)},
 		restart: map[int]bool{0: true}, tick: 3 * time.Second, // the rest comes before the wall clock closes the hour again
-		known: "after a restart, the hour in progress at the station's newest stored reading is rebuilt without its readings: with the rest of it, it counts 9 of 12",
+		known: "a restart reads back 56 hours (rules.baseLookback) of a max_age of 720: the rest of an older hour is judged without its stored readings (9 of 12)",
 	}}
 }
 

@@ -290,12 +290,16 @@ func publishBurst(t *testing.T, brokerURL string, msgs []message) {
 // -property.streams=N; reproduce a failure with -property.seed=S (the seed of its batch: the
 // same streams relative to their end, which is 23 hours before the hour the test runs in).
 func TestVerdictsAreAViewOfTheStoredReadings(t *testing.T) {
+	if raceEnabled {
+		skipKnown(t, "under the race detector: rules.Engine.rejudge replaces the station state (*s = *r, its mutex included) while Observe locks it")
+	}
 	property(t, false)
 }
 
 // The same with the daemon restarted midway through each batch: whatever it held in memory
 // — hours, stale stations, the latest evidence — must come back from InfluxDB.
 func TestVerdictsAreAViewOfTheStoredReadingsAcrossARestart(t *testing.T) {
+	skipKnown(t, "a restart forgets the stations waiting to be re-judged, and reads back 56 hours only (TestRecordScenarios)")
 	property(t, true)
 }
 
@@ -564,8 +568,8 @@ func TestRecordScenarios(t *testing.T) {
 	defaults := *s.cfg
 	for i, sc := range cases {
 		t.Run(sc.name, func(t *testing.T) {
-			if sc.known != "" && skipKnownDefects && !*propertyKnown {
-				t.Skip("known engine defect (run with -property.known): " + sc.known)
+			if sc.known != "" {
+				skipKnown(t, sc.known)
 			}
 			st := stations[2*i]
 			if sc.kind == "wastewater" {
@@ -581,8 +585,15 @@ func TestRecordScenarios(t *testing.T) {
 
 var propertyKnown = flag.Bool("property.known", false, "run the record scenarios that show known engine defects")
 
-// skipKnownDefects skips the scenarios that show a known engine defect (their known field).
+// skipKnownDefects skips the tests that show a known engine defect, unless -property.known.
 const skipKnownDefects = false
+
+// skipKnown skips t for the known engine defect named.
+func skipKnown(t *testing.T, defect string) {
+	if skipKnownDefects && !*propertyKnown {
+		t.Skip("known engine defect (run with -property.known): " + defect)
+	}
+}
 
 // retune restarts the daemon when the scenario needs another tick or flush interval than the
 // one running.

@@ -39,6 +39,12 @@ func scenarios(now time.Time) []scenario {
 	cod := codNewestFirst(h, 60, 210, 60)
 	recent := codNewestFirst(end.Add(-12*time.Hour), 60, 210, 60) // within what a restart reads back
 	return []scenario{{
+		name:    "a day at 40 whose hour at 300 has 16 readings in 8 of its 12 slots (invalid), then a restart: the day stays ok",
+		kind:    "air",
+		steps:   [][]record{thinHour(day(lastMidnight(end), 40), lastMidnight(end).Add(-12*time.Hour), 300)},
+		restart: map[int]bool{0: true},
+		known:   "a restart takes an hour's slots from its reading count (rules/README.md \"Restart\"): the invalid hour counts, the latest closed day reads exceeded, 24 hours",
+	}, {
 		name:   "the first readings of an hour the wall clock closed, then the rest of it",
 		kind:   "air",
 		steps:  [][]record{hourOf(h, 1, 3, 60), append(hourOf(h, 4, 12, 60), hourOf(h.Add(time.Hour), 1, 12, 20)...)},
@@ -206,6 +212,23 @@ func jitter(rs []record) []record {
 		rs[i].t = rs[i].t.Add(time.Duration(i%5-2) * time.Second)
 	}
 	return rs
+}
+
+// thinHour replaces the hour of rs ending at end with 8 of its 12 slots, two readings each,
+// at value v: 16 readings, 67 % capture.
+func thinHour(rs []record, end time.Time, v float64) []record {
+	out := slices.DeleteFunc(rs, func(r record) bool { return r.t.After(end.Add(-time.Hour)) && !r.t.After(end) })
+	return append(append(out, hourOf(end, 1, 8, v)...), shift(hourOf(end, 1, 8, v), time.Minute)...)
+}
+
+// lastMidnight returns the newest local midnight (Asia/Ho_Chi_Minh) at or before t.
+func lastMidnight(t time.Time) time.Time {
+	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		panic(err)
+	}
+	l := t.In(ict)
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, ict)
 }
 
 // codNewestFirst returns COD samples every 15 minutes back from end, newest first.

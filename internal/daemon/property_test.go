@@ -309,7 +309,7 @@ func TestVerdictsAreAViewOfTheStoredReadings(t *testing.T) {
 // The same with the daemon restarted midway through each batch: whatever it held in memory
 // — hours, stale stations, the latest evidence — must come back from InfluxDB.
 func TestVerdictsAreAViewOfTheStoredReadingsAcrossARestart(t *testing.T) {
-	skipKnown(t, "a restart forgets the stations waiting to be re-judged, and reads back 56 hours only (TestRecordScenarios)")
+	skipKnown(t, "a restart forgets the stations waiting to be re-judged, reads back 56 hours only, and takes older hours' slots from their reading count (TestRecordScenarios)")
 	property(t, true)
 }
 

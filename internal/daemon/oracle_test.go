@@ -400,6 +400,46 @@ func diffLatest(engine, want map[string]evidence) []string {
 	return out
 }
 
+// diffReports lists how the monthly reports' counts of exceedances that started in the month
+// (/api/v1/reports/{month}?station=) differ from the evaluator's record, for each local month
+// the record touches.
+func (s *stack) diffReports(t *testing.T, st oracleStation, o *oracle, j judgment) []string {
+	months := map[string]bool{}
+	for _, e := range j.record {
+		months[e.end.Add(-time.Nanosecond).In(o.loc).Format("2006-01")] = true
+	}
+	var out []string
+	for _, m := range slices.Sorted(maps.Keys(months)) {
+		var doc struct {
+			Stations []struct {
+				From, To time.Time
+				Limits   []struct {
+					Regulation, Parameter, Period string
+					Started                       int `json:"violations_started"`
+				}
+			}
+		}
+		body := s.get(t, "/api/v1/reports/"+m+"?station="+st.id)
+		if err := json.Unmarshal([]byte(body), &doc); err != nil || len(doc.Stations) != 1 {
+			out = append(out, fmt.Sprintf("report %s of %s: %v: %.200q", m, st.id, err, body))
+			continue
+		}
+		rs := doc.Stations[0]
+		for _, l := range rs.Limits {
+			key, want := l.Parameter+" "+l.Regulation+" "+l.Period, 0
+			for k, e := range j.record {
+				if strings.HasPrefix(k, key+" @ ") && e.state == "started" && e.end.After(rs.From) && !e.end.After(rs.To) {
+					want++
+				}
+			}
+			if l.Started != want {
+				out = append(out, fmt.Sprintf("report %s, %s: %d exceedances started in the month, evaluator %d", m, key, l.Started, want))
+			}
+		}
+	}
+	return out
+}
+
 // compareStation returns the differences between the engine's record and status of a station
 // and what the evaluator computes from its stored readings (none when they agree), and the
 // number of violations points the evaluator expects.
@@ -411,7 +451,8 @@ func (s *stack) compareStation(t *testing.T, st oracleStation, o *oracle) ([]str
 	if err != nil {
 		return append(diff, err.Error()), len(j.record)
 	}
-	return append(diff, diffLatest(api, j.latest)...), len(j.record)
+	diff = append(diff, diffLatest(api, j.latest)...)
+	return append(diff, s.diffReports(t, st, o, j)...), len(j.record)
 }
 
 // TestOracleDefinitions pins the evaluator's own definitions on hand-made hours, so that a

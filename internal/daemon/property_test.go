@@ -19,8 +19,8 @@ import (
 	"github.com/quantrac/quantrac/internal/testenv"
 )
 
-// The property test: random streams of readings — duplicates, clock jitter, two readings in a
-// slot, reordering, newest-first backlogs, a day backfilled after newer days, silences, a
+// The property test: random streams of readings — duplicates, corrections (the same time with
+// other values), clock jitter, two readings in a slot, reordering, newest-first backlogs, a day backfilled after newer days, silences, a
 // restart midway — driven through the real daemon (Mosquitto, InfluxDB) must leave the record
 // the batch evaluator (oracle_test.go) computes from the stored readings: verdicts are a view
 // of the stored readings, whatever order or moment they arrive in (rules/README.md).
@@ -101,6 +101,7 @@ func (r record) json() string {
 // features are the ways a stream departs from one reading per slot, in order.
 type features struct {
 	jitter, twoPerSlot, duplicates, silences bool
+	corrections                              bool   // a record sent again later with other values (the same point)
 	order                                    string // in order, shuffled, newest first, backfill
 	arrays                                   bool   // backlog messages (JSON arrays) rather than one record each
 }
@@ -111,7 +112,7 @@ func (f features) String() string {
 		on   bool
 		name string
 	}{{f.jitter, "jitter ±2 s"}, {f.twoPerSlot, "two readings in some slots"}, {f.duplicates, "duplicates"},
-		{f.silences, "silences"}, {f.arrays, "backlog arrays"}} {
+		{f.silences, "silences"}, {f.corrections, "corrections"}, {f.arrays, "backlog arrays"}} {
 		if x.on {
 			s = append(s, x.name)
 		}
@@ -134,7 +135,7 @@ type stream struct {
 // from (exclusive) to to (inclusive), whose values cross the limits now and then.
 func genStream(r *rand.Rand, station, kind string, from, to time.Time) stream {
 	f := features{jitter: r.IntN(2) == 0, twoPerSlot: r.IntN(2) == 0, duplicates: r.IntN(2) == 0,
-		silences: r.IntN(3) > 0, order: orders[r.IntN(len(orders))], arrays: r.IntN(2) == 0}
+		silences: r.IntN(3) > 0, order: orders[r.IntN(len(orders))], arrays: r.IntN(2) == 0, corrections: r.IntN(3) == 0}
 	step := 5 * time.Minute
 	if kind == "wastewater" {
 		step = 15 * time.Minute
@@ -222,6 +223,17 @@ func pack(r *rand.Rand, f features, recs []record) []string {
 		for i := range recs {
 			if r.IntN(10) == 0 {
 				recs = slices.Insert(recs, min(len(recs), i+r.IntN(30)), recs[i])
+			}
+		}
+	}
+	if f.corrections {
+		for i := range recs {
+			if r.IntN(30) == 0 {
+				c := record{recs[i].t, map[string]float64{}}
+				for _, k := range slices.Sorted(maps.Keys(recs[i].values)) {
+					c.values[k] = math.Round((recs[i].values[k]+r.Float64()*40)*10) / 10
+				}
+				recs = slices.Insert(recs, min(len(recs), i+1+r.IntN(60)), c)
 			}
 		}
 	}

@@ -38,7 +38,15 @@ func scenarios(now time.Time) []scenario {
 	h := end.Add(-36 * time.Hour)
 	cod := codNewestFirst(h, 60, 210, 60)
 	recent := codNewestFirst(end.Add(-12*time.Hour), 60, 210, 60) // within what a restart reads back
+	mid := lastMidnight(end)
 	return []scenario{{
+		name: "16 hours of a day at 60, a restart, then the rest of it and of the data: the latest closed day counts 24 hours",
+		kind: "air",
+		steps: [][]record{day(mid, 60)[:16*12], append(day(mid, 60)[16*12:],
+			day(end, 20)[int(24-end.Sub(mid).Hours())*12:]...)},
+		restart: map[int]bool{0: true},
+		starts:  map[string]int{"pm25 ORACLE 24h": 1},
+	}, {
 		name:    "a day at 40 whose hour at 300 has 16 readings in 8 of its 12 slots (invalid), then a restart: the day stays ok",
 		kind:    "air",
 		steps:   [][]record{thinHour(day(lastMidnight(end), 40), lastMidnight(end).Add(-12*time.Hour), 300)},

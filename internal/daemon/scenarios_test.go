@@ -39,7 +39,14 @@ func scenarios(now time.Time) []scenario {
 	cod := codNewestFirst(h, 60, 210, 60)
 	recent := codNewestFirst(end.Add(-12*time.Hour), 60, 210, 60) // within what a restart reads back
 	mid := lastMidnight(end)
+	open := day(end, 20)[int(24-end.Sub(mid).Hours())*12:] // the day in progress, to end
 	return []scenario{{
+		name:   "a late reading in the day in progress: the latest closed day keeps its 24 hours",
+		kind:   "air",
+		steps:  [][]record{append(day(mid, 60), open[:max(0, len(open)-2)]...), open[max(0, len(open)-2):]},
+		starts: map[string]int{"pm25 ORACLE 24h": 1},
+		known:  "re-judging from a reading of the day in progress replays from 8 hours before that day (rules.rejudgeLead): the latest closed day then reads insufficient_data, 8 of 24 hours",
+	}, {
 		name: "16 hours of a day at 60, a restart, then the rest of it and of the data: the latest closed day counts 24 hours",
 		kind: "air",
 		steps: [][]record{day(mid, 60)[:16*12], append(day(mid, 60)[16*12:],

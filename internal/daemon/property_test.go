@@ -409,6 +409,9 @@ func propertyBatch(t *testing.T, s *stack, stations []oracleStation, seed uint64
 				seed, st.id, streams[i].f, strings.Join(diff, "\n"))
 		}
 	}
+	if points == 0 {
+		t.Errorf("seed %d: the evaluator finds no exceedance at all: the streams test nothing", seed)
+	}
 	how := "no restart"
 	if restart {
 		how = fmt.Sprintf("restart after %d", cut)

@@ -52,10 +52,12 @@ lint:
 vulncheck:
 	@scripts/vulncheck.sh
 
-# fuzz runs every fuzz target for FUZZTIME each.
+# fuzz runs every fuzz target for FUZZTIME each, then the property test of the exceedance
+# record with PROPERTY_STREAMS random streams (it needs the test services of deps).
 FUZZTIME ?= 60s
-fuzz:
-	@scripts/fuzz.sh $(FUZZTIME)
+PROPERTY_STREAMS ?= 40
+fuzz: deps
+	@. $(QUANTRAC_CACHE)/env && PROPERTY_STREAMS=$(PROPERTY_STREAMS) scripts/fuzz.sh $(FUZZTIME)
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./...

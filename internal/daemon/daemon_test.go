@@ -36,9 +36,10 @@ type stack struct {
 	influx *testenv.Influx
 	d      *Daemon
 	dir    string
-	stop   func()
 	cfg    *config.Config
 	tune   func(*Daemon)
+	stop   func()
+	tb     testing.TB // the test the stack belongs to: it stops the daemon at its end
 }
 
 type configT = config.Config
@@ -52,9 +53,13 @@ func startStack(t testing.TB, stations string, edit func(*config.Config)) *stack
 func startStackTuned(t testing.TB, stations string, edit func(*config.Config), tune func(*Daemon)) *stack {
 	t.Helper()
 	s := &stack{
+		// A burst of thousands of messages (the property test's backlogs) is queued in full
+		// rather than dropped beyond Mosquitto's default 1000 per client.
 		broker: testenv.Mosquitto(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000}),
 		influx: testenv.InfluxDB(t, testenv.InfluxOptions{}),
 		dir:    t.TempDir(),
+		tune:   tune,
+		tb:     t,
 	}
 	s.influx.CreateDatabase("quantrac")
 	stationsFile := filepath.Join(s.dir, "stations.yaml")
@@ -74,13 +79,14 @@ func startStackTuned(t testing.TB, stations string, edit func(*config.Config), t
 	if edit != nil {
 		edit(cfg)
 	}
-	s.cfg, s.tune = cfg, tune
-	s.run(t)
+	s.cfg = cfg
+	s.start(t)
 	return s
 }
 
-// run starts a daemon on the stack's configuration and waits until it is ready.
-func (s *stack) run(t testing.TB) {
+// start runs a new daemon on the stack's configuration, broker and InfluxDB, and waits until
+// it is ready. The daemon stops at the end of the stack's test (or at restart), not of t.
+func (s *stack) start(t testing.TB) {
 	t.Helper()
 	var err error
 	s.d, err = New(s.cfg, Options{WebListenAddress: "127.0.0.1:0", Version: "test"})
@@ -98,13 +104,13 @@ func (s *stack) run(t testing.TB) {
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("Run: %v", err)
+				s.tb.Errorf("Run: %v", err)
 			}
 		case <-time.After(30 * time.Second):
-			t.Error("Run did not return within 30s of cancel")
+			s.tb.Error("Run did not return within 30s of cancel")
 		}
 	}
-	t.Cleanup(func() {
+	s.tb.Cleanup(func() {
 		if ctx.Err() == nil {
 			s.stop()
 		}
@@ -114,11 +120,12 @@ func (s *stack) run(t testing.TB) {
 	})
 }
 
-// restart stops the daemon and starts a new one on the same configuration and services.
+// restart stops the daemon and starts a new one on the same configuration, broker and
+// InfluxDB, as a process restart does.
 func (s *stack) restart(t testing.TB) {
 	t.Helper()
 	s.stop()
-	s.run(t)
+	s.start(t)
 }
 
 func (s *stack) get(t testing.TB, path string) string {

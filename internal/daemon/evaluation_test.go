@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -20,7 +19,7 @@ import (
 
 // The scenarios in which verdicts used to follow the order and moment readings arrived in
 // rather than the stored readings (README "Evaluation"): each is a station of one stack, on
-// real Mosquitto and InfluxDB, and each ends with the record the regulation's definition gives.
+// real Mosquitto and InfluxDB, and each ends with the evRecord the regulation's definition gives.
 const evaluationStations = `stations:
   - {id: O-IN, kind: air, regulations: [QCVN-05:2023]}
   - {id: O-REV, kind: air, regulations: [QCVN-05:2023]}
@@ -36,28 +35,28 @@ const evaluationStations = `stations:
     limits: [{parameter: cod, max: 75, unit: mg/L}]
 `
 
-// record is a non-withdrawn violations point, as the tests compare them.
-type record struct {
+// evRecord is a non-withdrawn violations point, as the tests compare them.
+type evRecord struct {
 	Parameter, Period, State string
 	End                      time.Time
 	Value, Coverage          float64
 	Count                    int
 }
 
-func (r record) String() string {
+func (r evRecord) String() string {
 	return fmt.Sprintf("%s %s %s at %s: value %g coverage %.4g count %d", r.Parameter, r.Period, r.State,
 		r.End.UTC().Format(time.RFC3339), r.Value, r.Coverage, r.Count)
 }
 
 // storedRecord returns a station's non-withdrawn violations points in time order.
-func storedRecord(t *testing.T, in *testenv.Influx, station string) []record {
+func storedRecord(t *testing.T, in *testenv.Influx, station string) []evRecord {
 	t.Helper()
-	var out []record
+	var out []evRecord
 	for _, s := range in.Query("quantrac", fmt.Sprintf(`SELECT "state", "value", "coverage", "count" FROM "violations"
 		WHERE "station" = '%s' AND "state" != 'withdrawn' GROUP BY "parameter", "period"`, station)) {
 		for _, row := range s.Rows() {
 			end, _ := time.Parse(time.RFC3339Nano, row["time"].(string))
-			r := record{Parameter: s.Tags["parameter"], Period: s.Tags["period"], End: end}
+			r := evRecord{Parameter: s.Tags["parameter"], Period: s.Tags["period"], End: end}
 			r.State, _ = row["state"].(string)
 			r.Value, _ = row["value"].(float64)
 			r.Coverage, _ = row["coverage"].(float64)
@@ -66,7 +65,7 @@ func storedRecord(t *testing.T, in *testenv.Influx, station string) []record {
 			out = append(out, r)
 		}
 	}
-	slices.SortFunc(out, func(a, b record) int {
+	slices.SortFunc(out, func(a, b evRecord) int {
 		return cmpOr(a.End.Compare(b.End), strings.Compare(a.Parameter+a.Period, b.Parameter+b.Period))
 	})
 	return out
@@ -79,7 +78,7 @@ func cmpOr(a, b int) int {
 	return b
 }
 
-// reading is one JSON record of a station.
+// reading is one JSON evRecord of a station.
 type reading struct {
 	at     time.Time
 	values map[string]float64
@@ -267,7 +266,7 @@ func TestVerdictsFollowTheStoredReadings(t *testing.T) {
 	check := func(when string) {
 		t.Helper()
 		in := storedRecord(t, s.influx, "O-IN")
-		want := []record{
+		want := []evRecord{
 			{"no2", "1h", "started", d1.Add(10 * time.Hour), 320, 1, 12},
 			{"no2", "1h", "ended", d1.Add(11 * time.Hour), 50, 1, 12},
 			{"pm25", "24h", "started", d1.AddDate(0, 0, 1), 70, 1, 24},
@@ -276,27 +275,27 @@ func TestVerdictsFollowTheStoredReadings(t *testing.T) {
 		expectRecord(t, when+": in order", in, want)
 		expectRecord(t, when+": newest first", storedRecord(t, s.influx, "O-REV"), want)
 		expectRecord(t, when+": shuffled", storedRecord(t, s.influx, "O-SHUF"), want)
-		expectRecord(t, when+": backfilled day", storedRecord(t, s.influx, "BF"), []record{
+		expectRecord(t, when+": backfilled day", storedRecord(t, s.influx, "BF"), []evRecord{
 			{"pm25", "24h", "started", day(-3), 80, 1, 24},
 			{"pm25", "24h", "ended", day(-2), 20, 1, 24},
 		})
-		expectRecord(t, when+": late hour", storedRecord(t, s.influx, "LH"), []record{
+		expectRecord(t, when+": late hour", storedRecord(t, s.influx, "LH"), []evRecord{
 			{"no2", "1h", "started", lhDay.Add(5 * time.Hour), 300, 1, 12},
 			{"no2", "1h", "ended", lhDay.Add(6 * time.Hour), 50, 1, 12},
 		})
-		expectRecord(t, when+": newest-first sample", storedRecord(t, s.influx, "WW"), []record{
+		expectRecord(t, when+": newest-first sample", storedRecord(t, s.influx, "WW"), []evRecord{
 			{"cod", "sample", "started", wwT.Add(5 * time.Minute), 210, 1, 1},
 			{"cod", "sample", "ended", wwT.Add(10 * time.Minute), 60, 1, 1},
 		})
-		expectRecord(t, when+": silent station", storedRecord(t, s.influx, "SI"), []record{
+		expectRecord(t, when+": silent station", storedRecord(t, s.influx, "SI"), []evRecord{
 			{"pm25", "24h", "started", day(-1), 80, 19.0 / 24, 19},
 		})
-		expectRecord(t, when+": readings per slot and jitter", storedRecord(t, s.influx, "JD"), []record{
+		expectRecord(t, when+": readings per slot and jitter", storedRecord(t, s.influx, "JD"), []evRecord{
 			{"no2", "1h", "started", jd.Add(3 * time.Hour), 550, 1, 24},
 			{"no2", "1h", "ended", jd.Add(6 * time.Hour), 50, 1, 12},
 		})
 		expectRecord(t, when+": quarantined readings", storedRecord(t, s.influx, "QQ"), nil)
-		expectRecord(t, when+": evidence", storedRecord(t, s.influx, "EV"), []record{
+		expectRecord(t, when+": evidence", storedRecord(t, s.influx, "EV"), []evRecord{
 			{"pm25", "24h", "started", day(-1), 60, 1, 24},
 			{"pm25", "24h", "ended", d0, 20, 22.0 / 24, 22},
 		})
@@ -349,7 +348,7 @@ func expectLatest(t *testing.T, what string, s *stack, station, param, period st
 	t.Errorf("%s: no %s %s limit at %s", what, param, period, station)
 }
 
-func expectRecord(t *testing.T, what string, got, want []record) {
+func expectRecord(t *testing.T, what string, got, want []evRecord) {
 	t.Helper()
 	ok := len(got) == len(want)
 	for i := 0; ok && i < len(got); i++ {
@@ -358,11 +357,10 @@ func expectRecord(t *testing.T, what string, got, want []record) {
 			near(g.Value, w.Value) && near(g.Coverage, w.Coverage) && g.Count == w.Count
 	}
 	if !ok {
-		t.Errorf("%s: record\n%v\nwant\n%v", what, got, want)
+		t.Errorf("%s: evRecord\n%v\nwant\n%v", what, got, want)
 	}
 }
 
-func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 
 func constant(param string, v float64) func(int) map[string]float64 {
 	return func(int) map[string]float64 { return map[string]float64{param: v} }

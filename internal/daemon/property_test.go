@@ -487,9 +487,10 @@ func (s *stack) waitQuiet(t *testing.T, streams []stream) {
 	var since time.Time
 	testenv.Eventually(t, 120*time.Second, func() (bool, string) {
 		missing := s.missing(t, streams)
-		if stale := s.d.engine.Stale(); len(missing) > 0 || len(stale) > 0 {
+		pending, _ := metricValue(s.get(t, "/metrics"), "quantrac_points_pending") // corrections too
+		if stale := s.d.engine.Pending(); len(missing) > 0 || len(stale) > 0 || pending > 0 {
 			since = time.Time{}
-			return false, fmt.Sprintf("readings stored: %v; stale stations: %v", missing, stale)
+			return false, fmt.Sprintf("readings stored: %v; stale stations: %v; points pending %v", missing, stale, pending)
 		}
 		snap := fmt.Sprint(s.influx.Query("quantrac", `SELECT * FROM "violations"`), s.get(t, "/api/v1/stations"))
 		if snap != last || since.IsZero() {

@@ -32,7 +32,7 @@
 //
 // Verdicts are a view of the stored readings: the engine never reads the clock for them but
 // through Tick (a silent station's periods), and the clock given to NewEngine decides station
-// liveness and when a station was last heard. Stations are
+// liveness. Stations are
 // unknown (nothing judged or exported) until a rebuild restores them. rules/README.md
 // describes the catalog format, the evaluation and each decision the regulations leave open.
 package rules

@@ -93,7 +93,6 @@ func (e *Engine) Observe(rs []quantrac.Reading) []Transition {
 	var out []Transition
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	heard := e.now().UnixNano()
 	var cur *stationState
 	for i := range rs {
 		r := &rs[i]
@@ -107,7 +106,6 @@ func (e *Engine) Observe(rs []quantrac.Reading) []Transition {
 			}
 			cur.mu.Lock()
 			cur.observed++
-			cur.heard = heard
 		}
 		out = cur.observe(r, out)
 	}
@@ -127,11 +125,9 @@ func (e *Engine) SetCloseDelay(d time.Duration) {
 }
 
 // Tick closes, at wall-clock time now, every period that ended more than the close delay ago
-// at a station that sent nothing newer and nothing at all for the close delay — a station
-// fallen silent still has its hour and day judged — and returns the transitions that causes.
-// Readings for those periods that come later re-judge them. A station still sending (a backlog
-// of old readings, in order) closes its periods with its own readings: closing them ahead of
-// it would turn every reading of the backlog into a late one.
+// at a station that sent nothing newer — a station fallen silent still has its hour and day
+// judged — and returns the transitions that causes. Readings for those periods that come later
+// (a backlog of old readings) re-judge them: once the burst is stored, one replay a station.
 func (e *Engine) Tick(now time.Time) []Transition {
 	var out []Transition
 	e.mu.RLock()
@@ -142,7 +138,7 @@ func (e *Engine) Tick(now time.Time) []Transition {
 	target := now.Add(-e.closeDelay).UnixNano()
 	for _, s := range e.order {
 		s.mu.Lock()
-		if s.known && s.clock > 0 && target > s.clock && s.heard <= target {
+		if s.known && s.clock > 0 && target > s.clock {
 			out = s.flush(out)
 			out = s.advanceClock(target, out)
 		}

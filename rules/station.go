@@ -26,7 +26,6 @@ type stationState struct {
 	valid                     int64        // newest valid reading time (clock may be ahead: a wall-clock closure)
 	arrived                   int64        // the oldest valid reading time observed since a re-judge began (0: none)
 	observed, settled         uint64       // messages observed, and of them those the store settled (Engine.Settled)
-	heard                     int64        // wall-clock time of the station's last message (Unix ns)
 	offline                   bool         // the station said "offline" on its status topic (MQTT will) since its last valid reading
 	known                     bool         // rebuilt (or started empty on purpose): until then nothing is judged or exported
 	stale                     bool         // a reading changed a closed period (or one read back from storage): it must be re-judged from the stored readings

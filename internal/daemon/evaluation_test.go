@@ -464,23 +464,24 @@ func limitOf(t *testing.T, s *stack, station, param, period string) (latestPerio
 	return latestPeriod{}, false
 }
 
-// The latest closed day keeps its evidence all the next day: at 22:00 of the next day (the
-// station still sending, so the wall clock closes nothing) the API shows the whole of
-// yesterday — exceeded, 60, 24 hours, capture 1 — though the hours the engine holds reach
-// back only to yesterday afternoon.
+// The latest closed day keeps its evidence all the next day: yesterday at 60 on every
+// reading, today at 20 up to now; the API shows the whole of yesterday — exceeded, 60, 24
+// hours, capture 1 — although after 08:00 the hours the engine holds no longer reach back to
+// yesterday's morning.
 func TestEvidenceKeptAllTheNextDay(t *testing.T) {
 	s := startStack(t, "stations:\n  - {id: EV, kind: air, regulations: [QCVN-05:2023]}\n", nil)
 	ict, err := time.LoadLocation("Asia/Ho_Chi_Minh")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := time.Now().In(ict)
-	d0 := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, ict)
+	now := time.Now().In(ict)
+	d0 := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, ict)
+	today := int(now.Sub(d0) / (5 * time.Minute)) // readings 00:05 … up to now
 	rs := slices.Concat(
-		series(d0.AddDate(0, 0, -2).Add(5*time.Minute), 5*time.Minute, 288, constant("pm25", 60)),
-		series(d0.AddDate(0, 0, -1).Add(5*time.Minute), 5*time.Minute, 22*12, constant("pm25", 20)))
+		series(d0.AddDate(0, 0, -1).Add(5*time.Minute), 5*time.Minute, 288, constant("pm25", 60)),
+		series(d0.Add(5*time.Minute), 5*time.Minute, today, constant("pm25", 20)))
 	sendPayloads(t, s.broker.URL(), "stations/EV/air", []string{array(rs)}) // one backlog message
-	want := latestPeriod{State: "exceeded", Value: 60, Coverage: 1, Count: 24, WindowEnd: d0.AddDate(0, 0, -1)}
+	want := latestPeriod{State: "exceeded", Value: 60, Coverage: 1, Count: 24, WindowEnd: d0}
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		got, ok := limitOf(t, s, "EV", "pm25", "24h")
 		return ok && got.State == want.State && near(got.Value, want.Value) && near(got.Coverage, want.Coverage) &&

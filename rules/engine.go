@@ -156,7 +156,11 @@ func (e *Engine) MarkStale(station string, t time.Time) {
 	if s := e.stations[station]; s != nil {
 		s.mu.Lock()
 		if s.known {
-			s.markStale(t.UnixNano())
+			since := int64(0) // unknown: the periods held
+			if !t.IsZero() {
+				since = t.UnixNano()
+			}
+			s.markStale(since)
 		}
 		s.mu.Unlock()
 	}
@@ -229,6 +233,33 @@ func (e *Engine) Pending() []string {
 		s.mu.Lock()
 		if !s.known || s.stale {
 			out = append(out, s.st.ID)
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// StaleMark is a station whose periods from Since on must be re-judged (Since zero: the
+// periods held).
+type StaleMark struct {
+	Station string
+	Since   time.Time
+}
+
+// StaleMarks returns the stations that wait to be re-judged, in registry order, so that the
+// daemon can keep them across a restart (the marks live in memory only).
+func (e *Engine) StaleMarks() []StaleMark {
+	var out []StaleMark
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, s := range e.order {
+		s.mu.Lock()
+		if s.known && s.stale {
+			m := StaleMark{Station: s.st.ID}
+			if s.staleSince != 0 {
+				m.Since = time.Unix(0, s.staleSince).UTC()
+			}
+			out = append(out, m)
 		}
 		s.mu.Unlock()
 	}

@@ -2,6 +2,10 @@ package daemon
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/quantrac/quantrac"
@@ -25,9 +29,11 @@ func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 	for {
 		select {
 		case <-ctx.Done():
+			d.saveStale() // kept for the next start: the readings that made them stale are stored
 			return
 		case <-tick.C:
 		}
+		d.saveStale()
 		d.writeDerived(ctx, append(d.engine.Tick(time.Now()), d.engine.Drain()...)) // closures, reload ends
 		if d.spool.Len() > 0 {
 			continue // spooled readings are not in InfluxDB yet
@@ -58,5 +64,53 @@ func (d *Daemon) writeDerived(ctx context.Context, trs []rules.Transition) {
 	}
 	if err := d.sink.Put(ctx, &quantrac.Envelope{Transitions: trs}); err != nil && ctx.Err() == nil {
 		d.log.Error("cannot store derived exceedance transitions", "transitions", len(trs), "err", err)
+	}
+}
+
+// staleFile is where the stations waiting to be re-judged are kept across a restart, in the
+// spool directory: one "station since" line each (since RFC 3339, or "-" for the periods held).
+const staleFile = "stale-stations"
+
+// saveStale writes the stations waiting to be re-judged when they changed since the last
+// write. A crash loses the marks of the last tick at most: a station marked stale less than a
+// tick before it keeps the record it had until its next late reading.
+func (d *Daemon) saveStale() {
+	var b strings.Builder
+	for _, m := range d.engine.StaleMarks() {
+		since := "-"
+		if !m.Since.IsZero() {
+			since = m.Since.Format(time.RFC3339Nano)
+		}
+		fmt.Fprintf(&b, "%s %s\n", m.Station, since)
+	}
+	if b.String() == d.staleSaved {
+		return
+	}
+	path := filepath.Join(d.cfg.Spool.Dir, staleFile)
+	if err := os.WriteFile(path+".tmp", []byte(b.String()), 0o600); err != nil {
+		d.log.Error("cannot keep the stations waiting to be re-judged", "file", path, "err", err)
+		return
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		d.log.Error("cannot keep the stations waiting to be re-judged", "file", path, "err", err)
+		return
+	}
+	d.staleSaved = b.String()
+}
+
+// loadStale marks stale again the stations that waited to be re-judged when the last process
+// stopped; the rebuild has made them known.
+func (d *Daemon) loadStale() {
+	data, err := os.ReadFile(filepath.Join(d.cfg.Spool.Dir, staleFile))
+	if err != nil {
+		return // none kept
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		station, since, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		t, _ := time.Parse(time.RFC3339Nano, since) // "-": zero, the periods held
+		d.engine.MarkStale(station, t)
 	}
 }

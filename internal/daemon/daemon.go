@@ -64,6 +64,7 @@ type Daemon struct {
 	rebuilt  atomic.Bool // rule state restored from InfluxDB: messages may be consumed
 	// staleEvery is how often stations a backfill made stale are looked for (refreshStale).
 	staleEvery time.Duration
+	staleSaved string // the stale stations last kept on disk (saveStale)
 
 	source   ingest.Source
 	layout   natsjs.Layout // source nats: the stream and group

@@ -29,6 +29,7 @@ func (d *Daemon) rebuild(ctx context.Context) error {
 		start := time.Now()
 		err := d.derive.Rebuild(ctx, h, start)
 		if err == nil {
+			d.loadStale()
 			d.rebuilt.Store(true)
 			d.log.Info("rule state rebuilt from InfluxDB", "took", time.Since(start).Round(time.Millisecond), "active_violations", len(d.engine.Active()))
 			return nil

@@ -128,6 +128,7 @@ func (e *Engine) SetCloseDelay(d time.Duration) {
 // at a station that sent nothing newer — a station fallen silent still has its hour and day
 // judged — and returns the transitions that causes. Readings for those periods that come later
 // (a backlog of old readings) re-judge them: once the burst is stored, one replay a station.
+// The caller writes the transitions and calls Settled once for each station among them.
 func (e *Engine) Tick(now time.Time) []Transition {
 	var out []Transition
 	e.mu.RLock()
@@ -139,8 +140,12 @@ func (e *Engine) Tick(now time.Time) []Transition {
 	for _, s := range e.order {
 		s.mu.Lock()
 		if s.known && s.clock > 0 && target > s.clock {
+			n := len(out)
 			out = s.flush(out)
 			out = s.advanceClock(target, out)
+			if len(out) > n {
+				s.observed++ // written by the caller: settled like a message (Settled)
+			}
 		}
 		s.mu.Unlock()
 	}
@@ -167,7 +172,9 @@ func (e *Engine) MarkStale(station string, t time.Time) {
 }
 
 // Drain returns the transitions that re-judging stations (RebuildStations) queued — the
-// corrections of their record, withdrawals included — and forgets them: the caller writes them.
+// corrections of their record, withdrawals included — and forgets them: the caller writes them
+// and calls Settled once for each station among them when they are stored, as Tick's; until
+// then the station is not re-judged again (it would read a record without them).
 func (e *Engine) Drain() []Transition {
 	var out []Transition
 	e.mu.Lock()
@@ -175,8 +182,11 @@ func (e *Engine) Drain() []Transition {
 	out, e.removed = e.removed, nil
 	for _, s := range e.order {
 		s.mu.Lock()
-		out = append(out, s.queued...)
-		s.queued = nil
+		if len(s.queued) > 0 {
+			out = append(out, s.queued...)
+			s.queued = nil
+			s.observed++
+		}
 		s.mu.Unlock()
 	}
 	return out

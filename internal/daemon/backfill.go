@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"slices"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,7 +35,9 @@ func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 		case <-tick.C:
 		}
 		d.saveStale()
-		d.writeDerived(ctx, append(d.engine.Tick(time.Now()), d.engine.Drain()...)) // closures, reload ends
+		// Each its own write: its acknowledgement settles each station among them once.
+		d.writeDerived(ctx, d.engine.Tick(time.Now())) // periods the wall clock closed
+		d.writeDerived(ctx, d.engine.Drain())          // reload ends, corrections
 		if d.spool.Len() > 0 {
 			continue // spooled readings are not in InfluxDB yet
 		}
@@ -62,7 +65,18 @@ func (d *Daemon) writeDerived(ctx context.Context, trs []rules.Transition) {
 	if len(trs) == 0 {
 		return
 	}
-	if err := d.sink.Put(ctx, &quantrac.Envelope{Transitions: trs}); err != nil && ctx.Err() == nil {
+	var stations []string
+	for i := range trs {
+		if !slices.Contains(stations, trs[i].Station) {
+			stations = append(stations, trs[i].Station)
+		}
+	}
+	ack := func() { // the record holds them: their stations may be re-judged again
+		for _, st := range stations {
+			d.engine.Settled(st)
+		}
+	}
+	if err := d.sink.Put(ctx, &quantrac.Envelope{Transitions: trs, Ack: ack}); err != nil && ctx.Err() == nil {
 		d.log.Error("cannot store derived exceedance transitions", "transitions", len(trs), "err", err)
 	}
 }

@@ -180,10 +180,9 @@ func (s *stationState) replay(rs []quantrac.Reading, j int64, before map[string]
 	if clock > s.clock {
 		out = s.advanceClock(clock, out)
 	}
-	if len(rs) > 0 {
-		s.storedTo = rs[len(rs)-1].Time.UnixNano()
+	if len(rs) > 0 { // the open hours' readings were replayed one by one: their identity is held
+		s.newest = rs[len(rs)-1].Time.UnixNano()
 	}
-	s.newest = s.storedTo
 	s.stale, s.staleSince = false, 0
 	s.stamp++
 	return out

@@ -174,7 +174,7 @@ func (s *stationState) ring(ser *series) *hourRing {
 // engine does not hold), makes the station stale instead: its periods are re-judged from the
 // stored readings (Engine.RebuildStations), which then include it.
 func (s *stationState) add(ser *series, t int64, v float64, out []Transition) []Transition {
-	if t <= s.cal.end(s.cal.closedHour(s.clock)) || t <= s.storedTo {
+	if t <= s.cal.end(s.cal.closedHour(s.clock)) || t <= s.storedTo || s.readBack(t) {
 		s.markStale(t)
 		return out
 	}
@@ -227,6 +227,13 @@ func (s *stationState) late(ser *series, t int64) bool {
 		}
 	}
 	return false
+}
+
+// readBack reports whether t falls in the hour of the newest reading a rebuild read back: that
+// hour's aggregates came from InfluxQL, which gives its readings but not the slots they took,
+// so a reading added to it is judged from the stored readings instead.
+func (s *stationState) readBack(t int64) bool {
+	return s.storedTo != 0 && s.cal.hourOf(t) == s.cal.hourOf(s.storedTo)
 }
 
 // markStale records that the periods from t on must be re-judged from storage.

@@ -504,6 +504,11 @@ func (s *stationState) finish(k map[string]kept) {
 	if stale && since >= s.cal.end(s.cal.closedHour(s.clock))-ringHours*hourNs {
 		s.markStale(since) // an hour of the periods still open read back ambiguously (feed)
 	}
+	if h := s.cal.hourOf(s.storedTo); s.storedTo != 0 && h > s.cal.closedHour(s.clock) {
+		// The newest hour read back is still open: which slots its readings took only the
+		// readings tell, and it closes with them. Re-judged once from them.
+		s.markStale(s.cal.end(h) - hourNs + 1)
+	}
 	s.stamp++
 }
 

@@ -2,11 +2,15 @@ package e2e
 
 import (
 	"fmt"
+	"net"
+	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/quantrac/quantrac/internal/testenv"
 )
@@ -91,4 +95,117 @@ func waitConnected(t *testing.T, q *quantrac) {
 		v := q.metric("quantrac_mqtt_connected")
 		return v == 1, fmt.Sprintf("quantrac_mqtt_connected %v", v)
 	})
+}
+
+// rawMQTT is an MQTT 3.1.1 client that writes packets as the test says, packet ids included:
+// a station's firmware that paho would not let a test imitate.
+type rawMQTT struct {
+	t    *testing.T
+	conn net.Conn
+}
+
+func dialRaw(t *testing.T, addr, id string) *rawMQTT {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	r := &rawMQTT{t: t, conn: conn}
+	c := packets.NewControlPacket(packets.Connect).(*packets.ConnectPacket)
+	c.ProtocolName, c.ProtocolVersion, c.CleanSession, c.Keepalive, c.ClientIdentifier = "MQTT", 4, true, 60, id
+	r.write(c)
+	if ack, ok := r.read().(*packets.ConnackPacket); !ok || ack.ReturnCode != 0 {
+		t.Fatalf("CONNACK %v", ack)
+	}
+	return r
+}
+
+func (r *rawMQTT) write(p packets.ControlPacket) {
+	r.t.Helper()
+	if err := p.Write(r.conn); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *rawMQTT) read() packets.ControlPacket {
+	r.t.Helper()
+	_ = r.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	p, err := packets.ReadPacket(r.conn)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return p
+}
+
+// publish2 sends a QoS 2 PUBLISH with packet id and waits for its PUBREC.
+func (r *rawMQTT) publish2(topic string, id uint16, dup bool, payload string) {
+	r.t.Helper()
+	p := packets.NewControlPacket(packets.Publish).(*packets.PublishPacket)
+	p.Qos, p.Dup, p.TopicName, p.MessageID, p.Payload = 2, dup, topic, id, []byte(payload)
+	r.write(p)
+	if rec, ok := r.read().(*packets.PubrecPacket); !ok || rec.MessageID != id {
+		r.t.Fatalf("want PUBREC %d, got %v", id, rec)
+	}
+}
+
+// release sends PUBREL for id and waits for its PUBCOMP.
+func (r *rawMQTT) release(id uint16) {
+	r.t.Helper()
+	p := packets.NewControlPacket(packets.Pubrel).(*packets.PubrelPacket)
+	p.MessageID = id
+	r.write(p)
+	if comp, ok := r.read().(*packets.PubcompPacket); !ok || comp.MessageID != id {
+		r.t.Fatalf("want PUBCOMP %d, got %v", id, comp)
+	}
+}
+
+// A QoS 2 station that retransmits a PUBLISH (DUP) before PUBREL, sends another message
+// under a packet id still in flight, and reuses an id after PUBCOMP: Mosquitto delivers each
+// packet id once per PUBLISH…PUBREL exchange, so quantrac (subscribed at QoS 1, the broker
+// downgrading, or at QoS 2) stores the retransmitted reading once and the reused id's new
+// reading once. A second message sent under an id still in flight replaces the first in
+// Mosquitto (2.0.11) before PUBREL: the first is lost before quantrac could see it — the
+// station broke MQTT's packet id rule, and only the station can keep it.
+func TestQoS2RepeatedPacketIDs(t *testing.T) {
+	for _, qos := range []int{1, 2} {
+		t.Run(fmt.Sprintf("subscribed_qos_%d", qos), func(t *testing.T) {
+			s := newServices(t, testenv.MosquittoOptions{Persistence: true})
+			cfg := s.writeConfig(t, exploreStations, "")
+			setMQTT(t, cfg, fmt.Sprintf("qos: %d", qos))
+			q := startQuantrac(t, cfg)
+			base := time.Now().Add(-time.Hour).Truncate(time.Minute)
+			at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Minute) }
+			r := dialRaw(t, s.broker.Addr(), "qos2-station")
+			const topic = "stations/X-AQ-01/air"
+			r.publish2(topic, 7, false, airJSON(at(1), 1))
+			r.publish2(topic, 7, true, airJSON(at(1), 1))  // a retransmission
+			r.publish2(topic, 7, false, airJSON(at(2), 2)) // another message under id 7, still in flight
+			r.release(7)
+			r.publish2(topic, 7, false, airJSON(at(3), 3)) // id 7 again, after PUBCOMP: a new message
+			r.release(7)
+			testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+				return q.metric("quantrac_readings_durable_total") == 2 && pm25Stored(s) == 2,
+					fmt.Sprintf("%v readings durable, %d stored", q.metric("quantrac_readings_durable_total"), pm25Stored(s))
+			})
+			time.Sleep(time.Second) // a late duplicate would show now
+			if n := q.metric("quantrac_messages_received_total"); n != 2 {
+				t.Errorf("quantrac received %v messages, want 2 (each exchange delivered once)", n)
+			}
+			rows := s.influx.Query("quantrac", `SELECT pm25 FROM air`)[0].Rows()
+			if len(rows) != 2 || rows[0]["pm25"] != 2.0 || rows[1]["pm25"] != 3.0 {
+				t.Errorf("stored %v, want pm25 2 and 3 (2 replaced 1 under id 7 in flight)", rows)
+			}
+		})
+	}
+}
+
+// setMQTT adds a key line ("qos: 2") to the mqtt section of the config written by writeConfig.
+func setMQTT(t *testing.T, cfg, line string) {
+	t.Helper()
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, cfg, strings.Replace(string(b), "  client_id: quantrac-e2e\n", "  client_id: quantrac-e2e\n  "+line+"\n", 1))
 }

@@ -209,3 +209,58 @@ func setMQTT(t *testing.T, cfg, line string) {
 	}
 	write(t, cfg, strings.Replace(string(b), "  client_id: quantrac-e2e\n", "  client_id: quantrac-e2e\n  "+line+"\n", 1))
 }
+
+// A QoS 2 publisher streams while quantrac, subscribed at QoS 1 or 2, is killed with SIGKILL
+// and restarted: InfluxDB holds every reading exactly once.
+func TestQoS2StreamKill9(t *testing.T) {
+	for _, qos := range []int{1, 2} {
+		t.Run(fmt.Sprintf("subscribed_qos_%d", qos), func(t *testing.T) {
+			s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
+			cfg := s.writeConfig(t, exploreStations, "")
+			setMQTT(t, cfg, fmt.Sprintf("qos: %d", qos))
+			q := startQuantrac(t, cfg)
+			const n = 3000
+			done := publishStream(t, s.broker.URL(), 2, n, 500*time.Microsecond)
+			testenv.Eventually(t, time.Minute, func() (bool, string) {
+				got := q.metric("quantrac_readings_total")
+				return got >= n/4, fmt.Sprintf("%v readings accepted", got)
+			})
+			q.signal(syscall.SIGKILL)
+			select {
+			case <-done:
+				t.Fatal("the stream ended before the kill")
+			default:
+			}
+			time.Sleep(time.Second) // the stream goes on; the broker queues for quantrac's session
+			q.start()
+			<-done
+			testenv.Eventually(t, time.Minute, func() (bool, string) {
+				return pm25Stored(s) == n, fmt.Sprintf("%d of %d readings stored", pm25Stored(s), n)
+			})
+			time.Sleep(time.Second) // a late duplicate would show now
+			if got := pm25Stored(s); got != n {
+				t.Fatalf("InfluxDB holds %d readings after settling, want %d", got, n)
+			}
+		})
+	}
+}
+
+// publishStream publishes n readings of X-AQ-01 one minute apart at qos, every gap, from a
+// paho client in the background; the channel closes when every publish is acknowledged.
+func publishStream(t *testing.T, url string, qos byte, n int, gap time.Duration) <-chan struct{} {
+	t.Helper()
+	c := connectPub(t, url, "qos2-stream")
+	start := time.Now().Add(-time.Duration(n+1) * time.Minute).Truncate(time.Minute)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			if tok := c.Publish("stations/X-AQ-01/air", qos, false, airJSON(start.Add(time.Duration(i)*time.Minute), float64(i))); tok.Wait() && tok.Error() != nil {
+				t.Error(tok.Error())
+				return
+			}
+			time.Sleep(gap)
+		}
+	}()
+	return done
+}

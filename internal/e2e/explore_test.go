@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -203,11 +205,7 @@ func TestQoS2RepeatedPacketIDs(t *testing.T) {
 // setMQTT adds a key line ("qos: 2") to the mqtt section of the config written by writeConfig.
 func setMQTT(t *testing.T, cfg, line string) {
 	t.Helper()
-	b, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, cfg, strings.Replace(string(b), "  client_id: quantrac-e2e\n", "  client_id: quantrac-e2e\n  "+line+"\n", 1))
+	write(t, cfg, strings.Replace(readText(t, cfg), "  client_id: quantrac-e2e\n", "  client_id: quantrac-e2e\n  "+line+"\n", 1))
 }
 
 // A QoS 2 publisher streams while quantrac, subscribed at QoS 1 or 2, is killed with SIGKILL
@@ -263,4 +261,48 @@ func publishStream(t *testing.T, url string, qos byte, n int, gap time.Duration)
 		}
 	}()
 	return done
+}
+
+// quantrac run with a spool directory on a read-only file system (a tmpfs remounted ro: as
+// root, file modes do not stop a write) refuses to start, naming spool.dir and the cause,
+// before it connects to the broker: it never acknowledges what it could not keep.
+func TestReadOnlySpoolRefusedAtStart(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true})
+	dir := testenv.SmallFS(t, "2m")
+	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot remount %s read-only: %v: %s", dir, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("mount", "-o", "remount,rw", dir).Run() })
+	pub := connectPub(t, s.broker.URL(), "ro-station")
+	cfg := s.writeConfig(t, exploreStations, "")
+	q := startQuantrac(t, cfg) // quantrac's session exists at the broker
+	q.signal(syscall.SIGTERM)
+	write(t, cfg, strings.Replace(readText(t, cfg), "dir: spool", "dir: "+dir, 1))
+	cmd := exec.Command(bin.quantrac, "run", "-config", cfg, "-web.listen-address", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)))
+	timer := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() })
+	out, err := cmd.CombinedOutput()
+	timer.Stop()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() <= 0 {
+		t.Fatalf("quantrac run with a read-only spool: %v, want a non-zero exit\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "spool.dir "+dir) || !strings.Contains(string(out), "read-only file system") {
+		t.Errorf("the error does not name spool.dir and the cause:\n%s", out)
+	}
+	// It took nothing from its session: a message published now is still the broker's to give.
+	publishOne(t, pub, "stations/X-AQ-01/air", 1, false, airJSON(time.Now().Add(-time.Hour).Truncate(time.Minute), 5))
+	write(t, cfg, strings.Replace(readText(t, cfg), "dir: "+dir, "dir: spool", 1))
+	q.start()
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		return pm25Stored(s) == 1, fmt.Sprintf("%d readings stored, %v received", pm25Stored(s), q.metric("quantrac_messages_received_total"))
+	})
+}
+
+func readText(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

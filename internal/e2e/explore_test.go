@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -218,7 +219,7 @@ func TestQoS2StreamKill9(t *testing.T) {
 			setMQTT(t, cfg, fmt.Sprintf("qos: %d", qos))
 			q := startQuantrac(t, cfg)
 			const n = 3000
-			done := publishStream(t, s.broker.URL(), 2, n, 500*time.Microsecond)
+			done := publishStream(t, connectPub(t, s.broker.URL(), "qos2-stream"), 2, n, 500*time.Microsecond)
 			testenv.Eventually(t, time.Minute, func() (bool, string) {
 				got := q.metric("quantrac_readings_total")
 				return got >= n/4, fmt.Sprintf("%v readings accepted", got)
@@ -243,11 +244,10 @@ func TestQoS2StreamKill9(t *testing.T) {
 	}
 }
 
-// publishStream publishes n readings of X-AQ-01 one minute apart at qos, every gap, from a
-// paho client in the background; the channel closes when every publish is acknowledged.
-func publishStream(t *testing.T, url string, qos byte, n int, gap time.Duration) <-chan struct{} {
+// publishStream publishes n readings of X-AQ-01 one minute apart at qos, every gap, from
+// client c in the background; the channel closes when every publish is acknowledged.
+func publishStream(t *testing.T, c mqtt.Client, qos byte, n int, gap time.Duration) <-chan struct{} {
 	t.Helper()
-	c := connectPub(t, url, "qos2-stream")
 	start := time.Now().Add(-time.Duration(n+1) * time.Minute).Truncate(time.Minute)
 	done := make(chan struct{})
 	go func() {
@@ -305,4 +305,76 @@ func readText(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// stopBroker freezes the Mosquitto process (SIGSTOP: connections stay open, nothing is read
+// or answered) until resume is called (SIGCONT).
+func stopBroker(t *testing.T, b *testenv.Broker) (resume func()) {
+	t.Helper()
+	if err := syscall.Kill(b.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume = func() {
+		if !resumed {
+			resumed = true
+			_ = syscall.Kill(b.Pid(), syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(resume)
+	return resume
+}
+
+// A broker that stops answering for 5 s mid-stream (SIGSTOP, then SIGCONT): the connection
+// outlives the pause (keep-alive 30 s), quantrac and the stations wait, and then every
+// reading is stored exactly once.
+func TestFaultBrokerFrozen5s(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
+	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
+	st := startStream(t, s, 1300, 250)
+	afterReadings(t, q, 3000)
+	resume := stopBroker(t, s.broker)
+	time.Sleep(5 * time.Second) // the fault is the pause itself
+	resume()
+	expectExactly(t, s, q, st.wait(t))
+}
+
+// A broker frozen for longer than the keep-alive: quantrac's ping goes unanswered, it drops
+// the connection, says so (/readyz 503, quantrac_mqtt_connected 0) and reconnects after
+// SIGCONT; the broker redelivers what quantrac had not acknowledged, and every reading of a
+// QoS 1 publisher (persistent session, resending on reconnect) is stored exactly once.
+func TestFaultBrokerFrozenPastKeepAlive(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
+	q := startQuantrac(t, s.writeConfig(t, exploreStations, ""))
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(s.broker.URL()).SetClientID("frozen-station").SetCleanSession(false))
+	if tok := c.Connect(); tok.Wait() && tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(100) })
+	const n = 3000
+	done := publishStream(t, c, 1, n, time.Millisecond)
+	testenv.Eventually(t, time.Minute, func() (bool, string) {
+		got := q.metric("quantrac_readings_total")
+		return got >= n/4, fmt.Sprintf("%v readings accepted", got)
+	})
+	resume := stopBroker(t, s.broker)
+	frozen := time.Now()
+	testenv.Eventually(t, 90*time.Second, func() (bool, string) {
+		body, code := q.get("/readyz")
+		return code == http.StatusServiceUnavailable && q.metric("quantrac_mqtt_connected") == 0,
+			fmt.Sprintf("readyz %d %s, connected %v", code, body, q.metric("quantrac_mqtt_connected"))
+	})
+	t.Logf("quantrac saw the frozen broker after %v", time.Since(frozen).Round(time.Second))
+	resume()
+	<-done
+	testenv.Eventually(t, time.Minute, func() (bool, string) {
+		return pm25Stored(s) == n, fmt.Sprintf("%d of %d readings stored", pm25Stored(s), n)
+	})
+	time.Sleep(time.Second) // a late duplicate would show now
+	if got := pm25Stored(s); got != n {
+		t.Fatalf("InfluxDB holds %d readings after settling, want %d", got, n)
+	}
+	if _, code := q.get("/readyz"); code != http.StatusOK {
+		t.Errorf("readyz %d after the broker came back", code)
+	}
 }

@@ -378,3 +378,22 @@ func TestFaultBrokerFrozenPastKeepAlive(t *testing.T) {
 		t.Errorf("readyz %d after the broker came back", code)
 	}
 }
+
+// quantrac's session is persistent (clean session off) and Mosquitto keeps it by default for
+// ever (no persistent_client_expiration): what stations publish while quantrac is stopped
+// for 10 s is queued and stored once it is back. (With persistent_client_expiration set, an
+// absence longer than it loses the queue: README "Deploying with docker compose".)
+func TestSessionKeptAcross10sAbsence(t *testing.T) {
+	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
+	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
+	st := startStream(t, s, 1300, 100)
+	afterReadings(t, q, 1000)
+	q.signal(syscall.SIGTERM)
+	before := countPoints(t, s.influx)
+	time.Sleep(10 * time.Second) // the absence is the fault
+	if got := countPoints(t, s.influx); got != before {
+		t.Fatalf("InfluxDB grew from %d to %d while quantrac was stopped", before, got)
+	}
+	q.start()
+	expectExactly(t, s, q, st.wait(t))
+}

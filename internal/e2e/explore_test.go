@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -396,4 +397,79 @@ func TestSessionKeptAcross10sAbsence(t *testing.T) {
 	}
 	q.start()
 	expectExactly(t, s, q, st.wait(t))
+}
+
+// A NATS node cut off from the two others (its routes cut both ways by the test's proxies,
+// the process running and serving its clients) for 15 s mid-stream. "clients' node": the node
+// both the relay and the quantrac member are connected to, left in the minority: the relay
+// acknowledges to Mosquitto only what the stream stored on a quorum, so it waits, and nothing
+// flows until the partition heals. "other node": the majority goes on and data keeps flowing.
+// Either way every reading is stored exactly once.
+func TestClusterNodePartitioned(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		clients bool // the node to cut off: one the relay or quantrac is connected to, or not
+	}{{"clients_node", true}, {"other_node", false}} {
+		t.Run(tc.name, func(t *testing.T) { partitionDuringStream(t, tc.clients) })
+	}
+}
+
+// nodeWithClients returns a node serving client connections (the relay's, quantrac's), or
+// one serving none.
+func nodeWithClients(t *testing.T, c *testenv.NATS, clients bool) *testenv.NATSNode {
+	t.Helper()
+	for _, n := range c.Nodes {
+		var connz struct {
+			NumConnections int `json:"num_connections"`
+		}
+		if err := testenv.GetJSON(n.MonitorURL()+"/connz", &connz); err != nil {
+			t.Fatal(err)
+		}
+		if (connz.NumConnections > 0) == clients {
+			return n
+		}
+	}
+	t.Fatalf("no node with clients %v", clients)
+	return nil
+}
+
+func partitionDuringStream(t *testing.T, clients bool) {
+	s := &natsServices{nats: testenv.NATSCluster(t, testenv.NATSOptions{Partitionable: true}),
+		influx: testenv.InfluxDB(t, testenv.InfluxOptions{}), dir: t.TempDir()}
+	s.brokers = append(s.brokers, testenv.Mosquitto(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000}))
+	s.influx.CreateDatabase("quantrac")
+	cfg := s.writeInstance(t, "m1", "m1", 0, faultStations, "")
+	startCommand(t, "relay", s.writeInstance(t, "relay", "", 0, faultStations, ""))
+	q := startCommand(t, "run", cfg)
+	file := filepath.Join(s.dir, "stations.yaml")
+	write(t, file, faultStations)
+	st := streamTo(t, s.brokers[0], file, 1300, 80, 8, "partsim")
+	afterReadings(t, q, 2000)
+	node := nodeWithClients(t, s.nats, clients)
+	node.Partition()
+	testenv.Eventually(t, 20*time.Second, func() (bool, string) {
+		var routez struct {
+			NumRoutes int `json:"num_routes"`
+		}
+		err := testenv.GetJSON(node.MonitorURL()+"/routez", &routez)
+		return err == nil && routez.NumRoutes == 0, fmt.Sprintf("%s has %d routes (%v)", node.Name, routez.NumRoutes, err)
+	})
+	before := q.metric("quantrac_readings_total")
+	time.Sleep(15 * time.Second) // the partition is the fault
+	during := q.metric("quantrac_readings_total") - before
+	t.Logf("readings accepted during the partition: %v (%v before it)", during, before)
+	if !clients && during == 0 {
+		t.Errorf("nothing accepted during the partition of %s, a node serving no client: the majority stopped", node.Name)
+	}
+	node.Heal()
+	want := st.finish(t)
+	testenv.Eventually(t, 3*time.Minute, func() (bool, string) {
+		got := float64(countPoints(t, s.influx))
+		return got == want, fmt.Sprintf("InfluxDB holds %v readings, want %v", got, want)
+	})
+	time.Sleep(time.Second) // a late duplicate would show now
+	if got := float64(countPoints(t, s.influx)); got != want {
+		t.Fatalf("InfluxDB holds %v readings after settling, want %v", got, want)
+	}
+	checkAccounting(t, q, 0)
 }

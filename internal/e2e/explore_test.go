@@ -19,9 +19,10 @@ import (
 	"github.com/quantrac/quantrac/internal/testenv"
 )
 
-// Exploratory broker faults (SECURITY.md "Broker and disk faults"): retained messages, QoS 2
-// publishers, a broker that stops answering, session expiry. Each runs real Mosquitto,
-// quantrac and InfluxDB processes and counts what InfluxDB holds.
+// Exploratory broker and disk faults (SECURITY.md "Broker and disk faults"): retained
+// messages, QoS 2 publishers, a read-only spool, a broker that stops answering, session
+// expiry, a NATS node partitioned. Each runs real Mosquitto (or nats-server), quantrac and
+// InfluxDB processes and counts what InfluxDB holds.
 
 const exploreStations = `stations:
   - id: X-AQ-01

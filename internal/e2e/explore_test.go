@@ -328,8 +328,8 @@ func stopBroker(t *testing.T, b *testenv.Broker) (resume func()) {
 }
 
 // A broker that stops answering for 5 s mid-stream (SIGSTOP, then SIGCONT): the connection
-// outlives the pause (keep-alive 30 s), quantrac and the stations wait, and then every
-// reading is stored exactly once.
+// outlives the pause (keep-alive 30 s), quantrac and the stations wait — /readyz still says
+// ready — and then every reading is stored exactly once.
 func TestFaultBrokerFrozen5s(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
 	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))
@@ -337,6 +337,10 @@ func TestFaultBrokerFrozen5s(t *testing.T) {
 	afterReadings(t, q, 3000)
 	resume := stopBroker(t, s.broker)
 	time.Sleep(5 * time.Second) // the fault is the pause itself
+	// Within the keep-alive a silent broker cannot be told from a quiet one.
+	if body, code := q.get("/readyz"); code != http.StatusOK {
+		t.Errorf("readyz %d %s during a 5 s pause, within the keep-alive", code, body)
+	}
 	resume()
 	expectExactly(t, s, q, st.wait(t))
 }

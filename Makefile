@@ -12,7 +12,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build deps test test-short demo demo-cluster screenshots lint vulncheck fuzz bench bench-go dashboards check-generated clean
+.PHONY: all build deps test test-faults test-short demo demo-cluster screenshots lint vulncheck fuzz bench bench-go dashboards check-generated clean
 
 all: build
 
@@ -29,6 +29,11 @@ test: deps
 	@. $(QUANTRAC_CACHE)/env && \
 	  $(GO) vet ./... && \
 	  $(GO) test -race -count=1 -timeout 20m ./...
+
+# test-faults runs the minute-long fault tests that make test leaves out (a broker frozen past
+# its keep-alive, a NATS node partitioned from the cluster).
+test-faults: deps
+	@. $(QUANTRAC_CACHE)/env && QUANTRAC_LONG_FAULTS=1 $(GO) test -count=1 -timeout 20m -run 'TestFaultBrokerFrozenPastKeepAlive|TestClusterNodePartitioned' ./internal/e2e
 
 # test-short skips nothing: it is the same suite without the race detector, for a quick loop.
 test-short: deps

@@ -312,16 +312,28 @@ func (e *Engine) Stale() []string {
 func (e *Engine) ReleaseStations(ids []string) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	for _, s := range e.order {
-		if !slices.Contains(ids, s.st.ID) {
-			continue
-		}
+	for _, s := range e.named(ids) {
 		s.mu.Lock()
 		fresh := newStationState(s.st, e.cat)
 		fresh.mu, fresh.observed, fresh.settled = s.mu, s.observed, s.settled
 		*s = *fresh
 		s.mu.Unlock()
 	}
+}
+
+// named returns the states of the stations ids names (an id or an alias; each once), in the
+// order given: a map look-up each, so that handing over a partition of many stations costs
+// what its stations do, not their number times the registry's. e.mu is held.
+func (e *Engine) named(ids []string) []*stationState {
+	out := make([]*stationState, 0, len(ids))
+	seen := make(map[*stationState]bool, len(ids))
+	for _, id := range ids {
+		if s := e.stations[id]; s != nil && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // RebuildOnDemand is Rebuild for an engine whose stations are rebuilt a few at a time as they

@@ -216,3 +216,21 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	c.n += len(p)
 	return len(p), nil
 }
+
+// BenchmarkReleaseRebuild40k releases and rebuilds (with no history) half of 40,000 stations,
+// as a cluster member handing over and taking back partitions does on its delivery path.
+func BenchmarkReleaseRebuild40k(b *testing.B) {
+	e, sts := benchEngine(b, 40000, mustCatalog(b), "QCVN-05:2023")
+	ids := make([]string, 0, len(sts)/2)
+	for i, st := range sts {
+		if i%2 == 0 {
+			ids = append(ids, st.ID)
+		}
+	}
+	for b.Loop() {
+		e.ReleaseStations(ids)
+		if err := e.RebuildStations(b.Context(), nil, time.Now(), ids); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

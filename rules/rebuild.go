@@ -89,16 +89,18 @@ func (e *Engine) Rebuild(ctx context.Context, h History, now time.Time) error {
 func (e *Engine) RebuildStations(ctx context.Context, h History, now time.Time, ids []string) error {
 	e.mu.RLock()
 	var targets, stale []*stationState
-	for _, s := range e.order {
-		if ids == nil || slices.Contains(ids, s.st.ID) {
-			s.mu.Lock()
-			if s.known && s.stale && h != nil {
-				stale = append(stale, s) // re-judged from its stored readings
-			} else {
-				targets = append(targets, s)
-			}
-			s.mu.Unlock()
+	named := e.order
+	if ids != nil {
+		named = e.named(ids)
+	}
+	for _, s := range named {
+		s.mu.Lock()
+		if s.known && s.stale && h != nil {
+			stale = append(stale, s) // re-judged from its stored readings
+		} else {
+			targets = append(targets, s)
 		}
+		s.mu.Unlock()
 	}
 	all := ids == nil
 	e.mu.RUnlock()

@@ -19,6 +19,9 @@ type NATSOptions struct {
 	// MQTTStreamReplicas is the replication of the MQTT listener's own streams (sessions,
 	// $MQTT_msgs); 0 lets the server choose (the cluster size, at most 3).
 	MQTTStreamReplicas int
+	// Partitionable routes every node's cluster connections through proxies of the test, so
+	// that NATSNode.Partition can cut one node off from the others while it runs.
+	Partitionable bool
 }
 
 // NATSNode is one nats-server of a cluster, with its client, cluster-route, monitoring and
@@ -33,8 +36,9 @@ type NATSNode struct {
 
 // NATS is a JetStream cluster run by a test.
 type NATS struct {
-	tb    testing.TB
-	Nodes []*NATSNode
+	tb      testing.TB
+	Nodes   []*NATSNode
+	proxies []*routeProxy // with NATSOptions.Partitionable: one per ordered pair of nodes
 }
 
 // NATSCluster starts a JetStream cluster of nats-server processes on loopback ports, each
@@ -52,6 +56,15 @@ func NATSCluster(tb testing.TB, opts NATSOptions) *NATS {
 		c.Nodes = append(c.Nodes, &NATSNode{Name: fmt.Sprintf("n%d", i+1), cluster: c,
 			client: loopback(ports[4*i]), route: loopback(ports[4*i+1]),
 			monitor: loopback(ports[4*i+2]), mqtt: loopback(ports[4*i+3])})
+	}
+	if opts.Partitionable {
+		for _, from := range c.Nodes {
+			for _, to := range c.Nodes {
+				if from != to {
+					c.proxies = append(c.proxies, newRouteProxy(tb, from, to))
+				}
+			}
+		}
 	}
 	for _, node := range c.Nodes {
 		ndir := filepath.Join(dir, node.Name)
@@ -149,11 +162,23 @@ func (c *NATS) config(node *NATSNode, dir string, opts NATSOptions) string {
 	if len(c.Nodes) > 1 {
 		var routes []string
 		for _, o := range c.Nodes {
-			if o != node {
-				routes = append(routes, fmt.Sprintf("%q", "nats-route://"+o.route))
+			if o == node {
+				continue
 			}
+			addr := o.route
+			if p := c.proxyTo(node, o); p != nil {
+				addr = p.addr()
+			}
+			routes = append(routes, fmt.Sprintf("%q", "nats-route://"+addr))
 		}
-		line("cluster { name: quantrac-test, listen: %q, routes: [%s] }", node.route, strings.Join(routes, ", "))
+		advertise := ""
+		if len(c.proxies) > 0 {
+			// Nodes tell each other their route address and dial it when they are not connected
+			// yet (gossip), which would bypass the proxies: advertise one nothing listens on, so
+			// that only the configured routes, through the proxies, connect.
+			advertise = `, advertise: "127.0.0.1:1"`
+		}
+		line("cluster { name: quantrac-test, listen: %q, routes: [%s]%s }", node.route, strings.Join(routes, ", "), advertise)
 	}
 	mqtt := fmt.Sprintf("listen: %q", node.mqtt)
 	if opts.MQTTStreamReplicas > 0 {

@@ -66,3 +66,30 @@ func TestNATSServerNeverFromPATH(t *testing.T) {
 		t.Errorf("nats-server found on PATH: err = %v", err)
 	}
 }
+
+// A partitioned node keeps running and serving clients but has no route to the others, which
+// keep theirs between them; healed, it has its routes back.
+func TestNATSPartitionAndHeal(t *testing.T) {
+	c := NATSCluster(t, NATSOptions{Partitionable: true})
+	routes := func(n *NATSNode) int {
+		var routez struct {
+			NumRoutes int `json:"num_routes"`
+		}
+		if err := GetJSON(n.MonitorURL()+"/routez", &routez); err != nil {
+			t.Fatal(err)
+		}
+		return routez.NumRoutes
+	}
+	n1, n2 := c.Nodes[0], c.Nodes[1]
+	n1.Partition()
+	Eventually(t, 20*time.Second, func() (bool, string) {
+		return routes(n1) == 0 && routes(n2) > 0, fmt.Sprintf("partitioned: n1 %d routes, n2 %d", routes(n1), routes(n2))
+	})
+	if err := n1.ready(); err != nil {
+		t.Errorf("a partitioned node stopped serving its clients: %v", err)
+	}
+	n1.Heal()
+	Eventually(t, 30*time.Second, func() (bool, string) {
+		return routes(n1) > 0, fmt.Sprintf("healed: n1 %d routes", routes(n1))
+	})
+}

@@ -315,8 +315,8 @@ func (e *Engine) ReleaseStations(ids []string) {
 	for _, s := range e.named(ids) {
 		s.mu.Lock()
 		fresh := newStationState(s.st, e.cat)
-		fresh.mu, fresh.observed, fresh.settled = s.mu, s.observed, s.settled
-		*s = *fresh
+		fresh.observed, fresh.settled = s.observed, s.settled
+		s.stationData = fresh.stationData
 		s.mu.Unlock()
 	}
 }

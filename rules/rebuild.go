@@ -133,8 +133,8 @@ func (e *Engine) rebuild(ctx context.Context, h History, now time.Time, targets 
 			keep[s] = s.alerts()
 		}
 		fresh := newStationState(s.st, e.cat)
-		fresh.mu, fresh.observed, fresh.settled = s.mu, s.observed, s.settled
-		*s = *fresh
+		fresh.observed, fresh.settled = s.observed, s.settled
+		s.stationData = fresh.stationData
 		s.mu.Unlock()
 		byID[s.st.ID] = s
 	}

@@ -60,10 +60,10 @@ func (e *Engine) rejudge(ctx context.Context, h History, s *stationState) error 
 	if s.arrived != 0 { // readings came while the station was read: they may be missing
 		r.markStale(s.arrived)
 	}
-	r.mu, r.offline, r.lastAny = s.mu, s.offline, max(r.lastAny, s.lastAny)
+	r.offline, r.lastAny = s.offline, max(r.lastAny, s.lastAny)
 	r.observed, r.settled = s.observed, s.settled
 	r.queued = slices.Concat(s.queued, diff)
-	*s = *r
+	s.stationData = r.stationData
 	return nil
 }
 

@@ -11,8 +11,15 @@ import (
 type stationState struct {
 	// mu guards the state; a station keeps its mutex across registry reloads, because the
 	// state that replaces it shares its series (migrate) while a scrape may still read it.
-	mu       *sync.Mutex
-	st       *quantrac.Station
+	// mu and st never change: a rebuild or a re-judging replaces the stationData under mu,
+	// while other goroutines read mu to lock it.
+	mu *sync.Mutex
+	st *quantrac.Station
+	stationData
+}
+
+// stationData is what a rebuild or a re-judging of a station replaces, under its lock.
+type stationData struct {
 	interval time.Duration
 	slotW    int64 // reading slot width (the interval), ns; 0 below 1 h / 64: capture by count
 	cal      calendar
@@ -40,7 +47,7 @@ type stationState struct {
 }
 
 func newStationState(st *quantrac.Station, cat *Catalog) *stationState {
-	s := &stationState{mu: new(sync.Mutex), st: st, interval: st.Interval}
+	s := &stationState{mu: new(sync.Mutex), st: st, stationData: stationData{interval: st.Interval}}
 	if s.interval <= 0 {
 		s.interval = quantrac.DefaultInterval
 	}

@@ -312,16 +312,12 @@ func publishBurst(t *testing.T, brokerURL string, msgs []message) {
 // -property.streams=N; reproduce a failure with -property.seed=S (the seed of its batch: the
 // same streams relative to their end, which is 23 hours before the hour the test runs in).
 func TestVerdictsAreAViewOfTheStoredReadings(t *testing.T) {
-	if raceEnabled {
-		skipKnown(t, "under the race detector: rules.Engine.rejudge replaces the station state (*s = *r, its mutex included) while Observe locks it")
-	}
 	property(t, false)
 }
 
 // The same with the daemon restarted midway through each batch: whatever it held in memory
 // — hours, stale stations, the latest evidence — must come back from InfluxDB.
 func TestVerdictsAreAViewOfTheStoredReadingsAcrossARestart(t *testing.T) {
-	skipKnown(t, "a restart forgets the stations waiting to be re-judged, reads back 56 hours only, and takes older hours' slots from their reading count (TestRecordScenarios)")
 	property(t, true)
 }
 

@@ -45,7 +45,6 @@ func scenarios(now time.Time) []scenario {
 		kind:   "air",
 		steps:  [][]record{append(day(mid, 60), open[:max(0, len(open)-2)]...), open[max(0, len(open)-2):]},
 		starts: map[string]int{"pm25 ORACLE 24h": 1},
-		known:  "re-judging from a reading of the day in progress replays from 8 hours before that day (rules.rejudgeLead): the latest closed day then reads insufficient_data, 8 of 24 hours",
 	}, {
 		name: "16 hours of a day at 60, a restart, then the rest of it and of the data: the latest closed day counts 24 hours",
 		kind: "air",
@@ -58,7 +57,6 @@ func scenarios(now time.Time) []scenario {
 		kind:    "air",
 		steps:   [][]record{thinHour(day(lastMidnight(end), 40), lastMidnight(end).Add(-12*time.Hour), 300)},
 		restart: map[int]bool{0: true},
-		known:   "a restart takes an hour's slots from its reading count (rules/README.md \"Restart\"): the invalid hour counts, the latest closed day reads exceeded, 24 hours",
 	}, {
 		name:   "the first readings of an hour the wall clock closed, then the rest of it",
 		kind:   "air",
@@ -92,7 +90,6 @@ func scenarios(now time.Time) []scenario {
 		steps:   [][]record{slices.Clone(cod)},
 		restart: map[int]bool{0: true},
 		starts:  map[string]int{"cod permit sample": 1},
-		known:   "a restart reads back 56 hours (rules.baseLookback): a sample limit whose newest reading is older reads no_data",
 	}, {
 		name: "two days and a half of air data, then a restart with nothing new: the latest closed periods are kept",
 		kind: "air",
@@ -104,18 +101,15 @@ func scenarios(now time.Time) []scenario {
 		name: "a COD backlog newest first over several messages, the daemon restarted before its next re-judging tick (3 s)",
 		kind: "wastewater", steps: [][]record{recent[:1], recent[1:]},
 		quiet: map[int]bool{0: true}, restart: map[int]bool{1: true}, tick: 3 * time.Second,
-		known: "a restart forgets the stations waiting to be re-judged: the 210 is never judged",
 	}, {
 		name: "late readings re-judged before they are stored (a flush slower than staleEvery, as a slow InfluxDB write)",
 		kind: "wastewater", steps: [][]record{cod[:1], cod[1:]}, flush: 2 * time.Second,
-		known: "a station is re-judged from InfluxDB before the readings that made it stale are stored; the 210 is never judged",
 	}, {
 		name: "the first readings of an hour 59 hours old, a restart, then the rest of it",
 		kind: "air",
 		steps: [][]record{append(hourOf(h.Add(-time.Hour), 1, 12, 60), hourOf(h, 1, 3, 60)...),
 			append(hourOf(h, 4, 12, 20), hourOf(h.Add(time.Hour), 1, 12, 20)...)},
 		restart: map[int]bool{0: true}, tick: 3 * time.Second, // the rest comes before the wall clock closes the hour again
-		known: "a restart reads back 56 hours (rules.baseLookback) of a max_age of 720: the rest of an older hour is judged without its stored readings (9 of 12)",
 	}}
 }
 

@@ -145,3 +145,27 @@ func hostile(now time.Time) string {
 	b.WriteString("}}")
 	return b.String()
 }
+
+// Readings with no time of their own — InfluxDB line protocol without a timestamp, SenML
+// without bt or t — would be stamped with the receive time, so that a message the broker
+// redelivers after a crash is stored twice: 50 such messages, each sent twice, store nothing
+// and are each kept in rejected_messages with reason no_time.
+func TestNoTimeReadingsRefused(t *testing.T) {
+	s := startStack(t, testStations, nil)
+	var msgs [][2]string
+	for i := range 25 {
+		line := fmt.Sprintf("air,station=LC-AQ-01 pm25=%d", 10+i)
+		senml := fmt.Sprintf(`[{"bn": "LC-AQ-01/", "n": "pm25", "u": "ug/m3", "v": %d}]`, 40+i)
+		for range 2 { // the broker's redelivery
+			msgs = append(msgs, [2]string{"stations/LC-AQ-01/air", line}, [2]string{"stations/LC-AQ-01/air", senml})
+		}
+	}
+	publishInOrder(t, s.broker.URL(), msgs)
+	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
+		n := s.influx.Count("quantrac", `SELECT count(payload) FROM rejected_messages WHERE "reason" = 'no_time'`)
+		return n == 100, fmt.Sprintf("%d of 100 messages kept as no_time", n)
+	})
+	if n := s.influx.Count("quantrac", `SELECT count(pm25) FROM air`); n != 0 {
+		t.Errorf("%d readings stored, want none", n)
+	}
+}

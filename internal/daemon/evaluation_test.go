@@ -325,27 +325,15 @@ type latestPeriod struct {
 
 func expectLatest(t *testing.T, what string, s *stack, station, param, period string, want latestPeriod) {
 	t.Helper()
-	var body struct {
-		Limits []struct {
-			Parameter string `json:"parameter"`
-			Period    string `json:"period"`
-			latestPeriod
-		} `json:"limits"`
+	g, ok := limitOf(t, s, station, param, period)
+	if !ok {
+		t.Errorf("%s: no %s %s limit at %s", what, param, period, station)
+		return
 	}
-	if err := json.Unmarshal([]byte(s.get(t, "/api/v1/stations/"+station)), &body); err != nil {
-		t.Fatalf("%s: %v", what, err)
+	if g.State != want.State || !near(g.Value, want.Value) || !near(g.Coverage, want.Coverage) || g.Count != want.Count ||
+		!g.WindowEnd.Equal(want.WindowEnd) {
+		t.Errorf("%s: %+v, want %+v", what, g, want)
 	}
-	for _, l := range body.Limits {
-		if l.Parameter == param && l.Period == period {
-			g := l.latestPeriod
-			if g.State != want.State || !near(g.Value, want.Value) || !near(g.Coverage, want.Coverage) || g.Count != want.Count ||
-				!g.WindowEnd.Equal(want.WindowEnd) {
-				t.Errorf("%s: %+v, want %+v", what, g, want)
-			}
-			return
-		}
-	}
-	t.Errorf("%s: no %s %s limit at %s", what, param, period, station)
 }
 
 func expectRecord(t *testing.T, what string, got, want []evRecord) {

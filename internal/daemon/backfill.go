@@ -2,10 +2,10 @@ package daemon
 
 import (
 	"context"
-	"slices"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 

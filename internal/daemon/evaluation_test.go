@@ -349,7 +349,6 @@ func expectRecord(t *testing.T, what string, got, want []evRecord) {
 	}
 }
 
-
 func constant(param string, v float64) func(int) map[string]float64 {
 	return func(int) map[string]float64 { return map[string]float64{param: v} }
 }

@@ -329,7 +329,7 @@ func (s *stack) engineLatest(t *testing.T, station string) (map[string]evidence,
 	}
 	body := s.get(t, "/api/v1/stations/"+station)
 	if err := json.Unmarshal([]byte(body), &doc); err != nil {
-		return nil, fmt.Errorf("station %s: %v: %q", station, err, body)
+		return nil, fmt.Errorf("station %s: %w: %q", station, err, body)
 	}
 	out := map[string]evidence{}
 	for _, l := range doc.Limits {

@@ -131,8 +131,8 @@ type stream struct {
 	sent           []time.Time // those timestamps (nil in scenarios), to name the missing ones
 }
 
-// genStream returns a random stream of 5-minute (air) or 15-minute (wastewater) records from
-// from (exclusive) to to (inclusive), whose values cross the limits now and then.
+// genStream returns a random stream of 5-minute (air) or 15-minute (wastewater) records after
+// the instant from and up to the instant to, whose values cross the limits now and then.
 func genStream(r *rand.Rand, station, kind string, from, to time.Time) stream {
 	f := features{jitter: r.IntN(2) == 0, twoPerSlot: r.IntN(2) == 0, duplicates: r.IntN(2) == 0,
 		silences: r.IntN(3) > 0, order: orders[r.IntN(len(orders))], arrays: r.IntN(2) == 0, corrections: r.IntN(3) == 0}

@@ -176,7 +176,8 @@ func (sc scenario) run(t *testing.T, s *stack, st oracleStation) []string {
 	starts := map[string]int{}
 	for k, e := range s.expected(t, st, o).record {
 		if e.state == "started" {
-			starts[k[:strings.Index(k, " @ ")]]++
+			limit, _, _ := strings.Cut(k, " @ ")
+			starts[limit]++
 		}
 	}
 	for k, n := range sc.starts {

@@ -29,10 +29,11 @@ type Engine struct {
 	mu       sync.RWMutex // guards reg, stations, order and rebuilt; station states lock themselves
 	reg      *quantrac.Registry
 	stations map[string]*stationState
-	order    []*stationState // registry order
-	rebuilt  bool            // the last rebuild succeeded: quantrac_rules_rebuilt
-	started  bool            // a rebuild has succeeded once: stations added later start known
-	removed  []Transition    // the ends of the episodes of stations a reload removed, for Drain
+	order    []*stationState          // registry order
+	rebuilt  bool                     // the last rebuild succeeded: quantrac_rules_rebuilt
+	started  bool                     // a rebuild has succeeded once: stations added later start known
+	removed  []Transition             // the ends of the episodes of stations a reload removed, for Drain
+	figures  map[string]*savedStation // LoadFigures: taken by the first rebuild of each station
 }
 
 // NewEngine returns an engine for the stations of reg; now is the clock used at scrape time.

@@ -105,6 +105,11 @@ func (e *Engine) RebuildStations(ctx context.Context, h History, now time.Time, 
 	all := ids == nil
 	e.mu.RUnlock()
 	err := e.rebuild(ctx, h, now, targets, all)
+	if all {
+		e.mu.Lock()
+		e.figures = nil // they served the first rebuild
+		e.mu.Unlock()
+	}
 	for _, s := range stale {
 		if err == nil {
 			err = e.rejudge(ctx, h, s)
@@ -134,6 +139,9 @@ func (e *Engine) rebuild(ctx context.Context, h History, now time.Time, targets 
 		}
 		fresh := newStationState(s.st, e.cat)
 		fresh.observed, fresh.settled = s.observed, s.settled
+		if !s.known {
+			e.takeFigures(fresh)
+		}
 		s.stationData = fresh.stationData
 		s.mu.Unlock()
 		byID[s.st.ID] = s
@@ -257,15 +265,36 @@ func (e *Engine) readGroup(ctx context.Context, h History, now time.Time, q Aggr
 	silent := map[string]bool{}
 	sq := q
 	sq.Stations = nil
+	own := func(id string, need time.Time) { // the station gets the query of its own
+		if need.Before(q.Since) && !silent[id] {
+			silent[id] = true
+			sq.Stations = append(sq.Stations, id)
+		}
+		if silent[id] {
+			sq.Since = minTime(sq.Since, need)
+		}
+	}
+	newest := map[string]int64{}
 	for _, r := range latest {
 		s := byID[r.Station]
+		newest[r.Station] = max(newest[r.Station], r.Time.UnixNano())
 		s.mu.Lock()
 		need := s.closedDaySince(r.Time.UnixNano())
 		s.mu.Unlock()
-		if need.Before(q.Since) && !silent[r.Station] {
-			silent[r.Station] = true
-			sq.Stations = append(sq.Stations, r.Station)
-			sq.Since = minTime(sq.Since, need)
+		own(r.Station, need)
+	}
+	for _, id := range ids {
+		// InfluxDB behind the saved year figures: they are not what it holds; the years are read.
+		s := byID[id]
+		s.mu.Lock()
+		behind := s.usesFigures() && newest[id] < s.figValid
+		if behind {
+			s.dropFigures(e.cat)
+		}
+		need := s.lookback(now)
+		s.mu.Unlock()
+		if behind {
+			own(id, need)
 		}
 	}
 	err = aggregatesByChunk(ctx, h, q, ids, now, func(a Aggregate) error {
@@ -366,6 +395,9 @@ func stationIDs(sts []*stationState, every bool) []string {
 // lookback returns how far back before now the station's rules need history.
 func (s *stationState) lookback(now time.Time) time.Time {
 	since := now.Add(-baseLookback)
+	if s.usesFigures() { // the saved year figures stop there (figures.go)
+		return minTime(since, time.Unix(0, s.figFrom-hourNs))
+	}
 	y := now.In(s.cal.loc).Year()
 	for _, ser := range s.order {
 		for i := range ser.rules {
@@ -503,6 +535,7 @@ func (s *stationState) finish(k map[string]kept) {
 	}
 	stale, since := s.stale, s.staleSince
 	s.known, s.stale, s.staleSince = true, false, 0
+	s.figFrom, s.figValid = 0, 0
 	if stale && since >= s.cal.end(s.cal.closedHour(s.clock))-ringHours*hourNs {
 		s.markStale(since) // an hour of the periods still open read back ambiguously (feed)
 	}

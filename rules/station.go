@@ -41,6 +41,9 @@ type stationData struct {
 	stamp                     uint32       // counts changes of closed periods, for cached figures
 	newest                    int64        // rebuild: the newest stored reading
 	queued                    []Transition // caused by a rebuild or a wall-clock closure: taken by Engine.Drain
+	// figFrom and figValid are set while a rebuild takes saved year figures (figures.go): the
+	// first hour end it reads, and the newest valid reading the figures had seen.
+	figFrom, figValid int64
 
 	order []*series // one per parameter: those with rules first, in rule order
 	prev  *series   // the series looked up last

@@ -27,6 +27,7 @@ const staleEvery = 5 * time.Second
 func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	lastFigures := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -35,6 +36,10 @@ func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 		case <-tick.C:
 		}
 		d.saveStale()
+		if time.Since(lastFigures) >= figuresEvery {
+			d.saveFigures()
+			lastFigures = time.Now()
+		}
 		// Each its own write: its acknowledgement settles each station among them once.
 		d.writeDerived(ctx, d.engine.Tick(time.Now())) // periods the wall clock closed
 		d.writeDerived(ctx, d.engine.Drain())          // reload ends, corrections

@@ -25,6 +25,7 @@ func (d *Daemon) rebuild(ctx context.Context) error {
 		return nil
 	}
 	h := d.history()
+	d.loadFigures()
 	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
 		start := time.Now()
 		err := d.derive.Rebuild(ctx, h, start)

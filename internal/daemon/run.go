@@ -37,12 +37,13 @@ func (d *Daemon) runMessages(ctx, hard context.Context, hardStop func()) error {
 	sinkDone := make(chan error, 1)
 	go func() { sinkDone <- d.sink.Run(hard) }()
 	var srcErr, pipeErr error
-	if d.rebuild(ctx) == nil {
+	staleDone := make(chan struct{})
+	if d.rebuild(ctx) != nil {
+		close(staleDone)
+	} else {
 		pipeDone := make(chan error, 1)
 		go func() { pipeDone <- d.pipeline.Run(hard, d.source.Messages()) }()
-		staleDone := make(chan struct{})
 		go func() { d.refreshStale(ctx, d.staleEvery); close(staleDone) }()
-		defer func() { <-staleDone }()
 		d.log.Info("quantrac running", "source", d.cfg.Source, "broker", d.brokerName(), "influx", d.cfg.Influx.URL,
 			"stations", d.registry.Load().Len(), "web", d.http.Addr())
 		if srcErr = d.source.Run(ctx); srcErr != nil {
@@ -62,6 +63,11 @@ func (d *Daemon) runMessages(ctx, hard context.Context, hardStop func()) error {
 	}
 	d.sink.Close()
 	sinkErr := <-sinkDone
+	<-staleDone
+	// Every message settled: the marks the drain added are kept, and the figures of every
+	// settled station are all it saw.
+	d.saveStale()
+	d.saveFigures()
 	d.source.Close()
 	d.log.Info("stopped")
 	return errors.Join(srcErr, pipeErr, sinkErr)

@@ -277,6 +277,26 @@ func (e *Engine) StaleMarks() []StaleMark {
 	return out
 }
 
+// StaleMark returns the station's stale mark, if it waits to be re-judged.
+func (e *Engine) StaleMark(station string) (StaleMark, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s := e.stations[station]
+	if s == nil {
+		return StaleMark{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.known || !s.stale {
+		return StaleMark{}, false
+	}
+	m := StaleMark{Station: station}
+	if s.staleSince != 0 {
+		m.Since = time.Unix(0, s.staleSince).UTC()
+	}
+	return m, true
+}
+
 // Settled tells the engine that the store settled one message of the station that Observe
 // took (its data durable, or quarantined): the station's stored readings include it.
 func (e *Engine) Settled(station string) {

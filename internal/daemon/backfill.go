@@ -91,9 +91,12 @@ func (d *Daemon) writeDerived(ctx context.Context, trs []rules.Transition) {
 const staleFile = "stale-stations"
 
 // saveStale writes the stations waiting to be re-judged when they changed since the last
-// write. A crash loses the marks of the last tick at most: a station marked stale less than a
-// tick before it keeps the record it had until its next late reading.
+// write: every tick, and before a message that made its station stale is acknowledged
+// (derive.Deriver.KeepStale), so that a crash loses no mark whose message the broker will not
+// redeliver.
 func (d *Daemon) saveStale() {
+	d.staleMu.Lock()
+	defer d.staleMu.Unlock()
 	var b strings.Builder
 	for _, m := range d.engine.StaleMarks() {
 		since := "-"

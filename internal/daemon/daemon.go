@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,7 +65,8 @@ type Daemon struct {
 	rebuilt  atomic.Bool // rule state restored from InfluxDB: messages may be consumed
 	// staleEvery is how often stations a backfill made stale are looked for (refreshStale).
 	staleEvery time.Duration
-	staleSaved string // the stale stations last kept on disk (saveStale)
+	staleMu    sync.Mutex // serializes saveStale (the stale ticker, acknowledgements)
+	staleSaved string     // the stale stations last kept on disk (saveStale)
 
 	source   ingest.Source
 	layout   natsjs.Layout // source nats: the stream and group
@@ -112,6 +114,7 @@ func New(cfg *config.Config, o Options) (d *Daemon, err error) {
 	d.engine = rules.NewEngine(d.cat, reg, time.Now)
 	d.engine.SetCloseDelay(cfg.Limits.CloseDelay)
 	d.derive = derive.New(d.engine, reg, time.Now)
+	d.derive.KeepStale = d.saveStale
 	d.reg.MustRegister(d.derive.Collector()) // the engine's metrics are too many for the registry: see httpapi.Exposition
 	if d.pipeline, err = d.newPipeline(); err != nil {
 		return d, err

@@ -26,6 +26,10 @@ import (
 type Deriver struct {
 	engine *rules.Engine
 	now    func() time.Time
+	// KeepStale, when set, makes the engine's stale marks durable (the daemon's spool
+	// directory). A message that made its station stale is acknowledged only after it
+	// returns, so that a crash cannot lose both the message and the mark. Set before use.
+	KeepStale func()
 
 	mu  sync.RWMutex // guards aqi
 	aqi map[string]*stationAQI
@@ -81,15 +85,22 @@ func (d *Deriver) SetRegistry(reg *quantrac.Registry) {
 // indices they cause to e.
 func (d *Deriver) Observe(e *quantrac.Envelope) {
 	rs := e.Readings
-	e.Transitions = append(e.Transitions, d.engine.Observe(rs)...)
 	if len(rs) == 0 {
+		e.Transitions = append(e.Transitions, d.engine.Observe(rs)...)
 		return
 	}
+	station, ack := rs[0].Station, e.Ack
+	before, _ := d.engine.StaleMark(station)
+	e.Transitions = append(e.Transitions, d.engine.Observe(rs)...)
+	after, stale := d.engine.StaleMark(station)
+	keep := stale && after != before && d.KeepStale != nil
 	// The engine re-judges a station from InfluxDB only once every message it observed of
 	// the station is settled (durable or quarantined): told by the message's acknowledgement.
-	station, ack := rs[0].Station, e.Ack
 	e.Ack = func() {
 		d.engine.Settled(station)
+		if keep {
+			d.KeepStale()
+		}
 		if ack != nil {
 			ack()
 		}

@@ -54,3 +54,38 @@ quantrac_aqi{period="24h",scheme="vn",station="A1"} 71
 		t.Error(err)
 	}
 }
+
+// TestStaleMarkKeptBeforeAck: a message that makes its station stale (a reading for an hour
+// already closed) is acknowledged only after the marks are kept; others do not wait for it.
+func TestStaleMarkKeptBeforeAck(t *testing.T) {
+	st := &quantrac.Station{ID: "A1", Kind: quantrac.Air, Interval: 5 * time.Minute, Regulations: []string{"QCVN-05:2023"}}
+	reg, err := quantrac.NewRegistry(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := rules.LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	engine := rules.NewEngine(cat, reg, func() time.Time { return end })
+	if err := engine.Rebuild(t.Context(), nil, end); err != nil {
+		t.Fatal(err)
+	}
+	d := New(engine, reg, func() time.Time { return end })
+	var order []string
+	d.KeepStale = func() { order = append(order, "kept") }
+	send := func(at time.Time) {
+		e := &quantrac.Envelope{Station: st, Readings: []quantrac.Reading{{Station: "A1", Kind: quantrac.Air, Param: "no2", Value: 50, Time: at, Status: "00"}},
+			Ack: func() { order = append(order, "ack "+at.Format("15:04")) }}
+		d.Observe(e)
+		e.Ack()
+	}
+	send(end.Add(-2 * time.Hour))
+	send(end)                        // closes the hours before
+	send(end.Add(-90 * time.Minute)) // late: its hour is closed
+	send(end.Add(-85 * time.Minute)) // the station is already stale from before it
+	if got, want := strings.Join(order, ", "), "ack 07:00, ack 09:00, kept, ack 07:30, ack 07:35"; got != want {
+		t.Errorf("order %q, want %q", got, want)
+	}
+}

@@ -110,7 +110,8 @@ func (s *stationState) replayHours(ctx context.Context, h History, since, j int6
 		return nil
 	}
 	q := AggregateQuery{Kind: s.st.Kind, Stations: []string{s.st.ID}, Since: from, Until: until, Width: time.Hour,
-		Phase: time.Duration((hourNs - s.cal.sub) % hourNs), Extremes: s.extremes(), Fields: []string{}}
+		Phase: time.Duration((hourNs - s.cal.sub) % hourNs), Extremes: s.extremes(), Fields: []string{},
+		Raw: s.interval >= rawInterval}
 	for _, ser := range s.order {
 		if ser.needHours {
 			q.Fields = append(q.Fields, ser.param)

@@ -68,6 +68,9 @@ func (h *History) Aggregates(ctx context.Context, q rules.AggregateQuery, fn fun
 	if q.Fields != nil && len(q.Fields) == 0 {
 		return nil
 	}
+	if q.Raw {
+		return h.rawAggregates(ctx, q, fn)
+	}
 	return h.q.QueryEach(ctx, AggregateQuery(q), func(s Series) error {
 		fields := aggregateColumns(s.Columns, h.isParam)
 		station := s.Tags["station"]

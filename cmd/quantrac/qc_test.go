@@ -88,7 +88,9 @@ func qc(args ...string) (int, string, string) {
 func TestQCCommand(t *testing.T) {
 	url, in := qcServer(t)
 	editor := []string{"-url", url, "-user", "editor", "-password-file", writeFile(t, "pw", "editor-pw\n", 0o600)}
-	with := func(creds []string, args ...string) []string { return append(append([]string{args[0]}, creds...), args[1:]...) }
+	with := func(creds []string, args ...string) []string {
+		return append(append([]string{args[0]}, creds...), args[1:]...)
+	}
 
 	code, out, errs := qc(with(editor, "invalidate", "-station", "LC-AQ-01", "-parameter", "NO2", "-from", "2026-11-28T08:00:00+07:00",
 		"-to", "2026-11-28T14:00:00+07:00", "-reason", "analyser fault")...)

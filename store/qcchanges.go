@@ -32,7 +32,11 @@ const QCChangeMargin = time.Minute
 //     parameter, source) over the range of their times, usually none at all.
 func (s *QC) SpansChangedSince(ctx context.Context, t time.Time) (quantrac.QCSpans, error) {
 	found := map[string]quantrac.QCSpan{}
-	created := fmt.Sprintf("SELECT * FROM %s WHERE time > %d GROUP BY *", quoteIdent(MeasurementQCSpans), t.UnixNano())
+	since := t
+	if since.Before(time.Unix(0, 0)) {
+		since = time.Unix(0, 0) // the zero time has no Unix nanoseconds: all spans
+	}
+	created := fmt.Sprintf("SELECT * FROM %s WHERE time > %d GROUP BY *", quoteIdent(MeasurementQCSpans), since.UnixNano())
 	if err := s.eachRow(ctx, created, func(r row) error {
 		sp := spanOf(r)
 		found[sp.ID] = sp

@@ -33,6 +33,18 @@ type Options struct {
 	Changes *report.Changes
 	Now     func() time.Time
 	Logger  *slog.Logger
+
+	// Spans and Approvals keep the data-quality layer (store.QC); nil leaves out its
+	// endpoints (docs/data-quality.md).
+	Spans     SpanStore
+	Approvals ApprovalStore
+	// Editors are the users who may write spans and approvals (web.editors).
+	Editors []string
+	// BasicAuth reports whether the web config has basic_auth_users (httpapi.HasBasicAuth):
+	// only then is a request's user authenticated. nil: never, every write is refused.
+	BasicAuth func() bool
+	// OnSpan, when set, is called with each span written or revoked, once it is stored.
+	OnSpan func(quantrac.QCSpan)
 }
 
 // API serves /api/v1 and builds the documents the console renders.
@@ -76,6 +88,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/reports/{month}", a.handle(func(r *http.Request) (any, error) {
 		return a.Report(r.Context(), r.PathValue("month"), r.URL.Query().Get("station"))
 	}))
+	a.registerQC(mux)
 	mux.HandleFunc("GET /api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: http.StatusNotFound, Message: "no such endpoint: " + r.URL.Path})
 	})

@@ -7,6 +7,14 @@
 //	GET /api/v1/violations?station=&active=&from=&to=
 //	                                              active (rules engine) or recorded (InfluxDB) violations
 //	GET /api/v1/reports/{yyyy-mm}?station=        the monthly compliance report (package report)
+//	GET /api/v1/qc?station=&from=&to=             QC spans, automatic and manual, active and revoked
+//	POST /api/v1/qc, DELETE /api/v1/qc/{id}       an editor invalidates or validates readings, revokes a span
+//	GET /api/v1/approvals?month=&station=         approved months
+//	POST /api/v1/approvals, DELETE /api/v1/approvals/{id}
+//	                                              an editor approves a station's month, withdraws an approval
+//
+// Writes pass authorize.go first: basic auth configured, a user in web.editors, a JSON body,
+// no cross-site Origin (docs/data-quality.md); each is logged with its user.
 //
 // Bad query parameters get 400 with a message, unknown stations 404. Live state comes from the
 // rules engine through the small State interface; history from InfluxDB through package archive.

@@ -99,6 +99,9 @@ type Web struct {
 	// MapTiles is an optional base-map tile URL with {z}, {x} and {y}, e.g.
 	// https://tile.example.org/{z}/{x}/{y}.png; without it the map draws the embedded outline.
 	MapTiles string `yaml:"map_tiles"`
+	// Editors are the users of the web config's basic_auth_users who may write QC spans and
+	// approvals (docs/data-quality.md); the others only read.
+	Editors []string `yaml:"editors"`
 }
 
 // Limits bound what untrusted input may cost.

@@ -137,6 +137,34 @@ func TestWebMapTiles(t *testing.T) {
 	}
 }
 
+// web.editors holds user names; an empty one, one with surrounding spaces or a colon (which
+// basic auth cannot send) is refused naming file, line and the element's key; anything but a
+// list of names is a decoding error naming its line.
+func TestWebEditors(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "stations.yaml", "stations: []\n", 0o644)
+	cfg, err := Load(write(t, dir, "q.yaml", "stations_file: stations.yaml\nweb:\n  editors: [ann, bob]\n", 0o644))
+	if err != nil || len(cfg.Web.Editors) != 2 || cfg.Web.Editors[1] != "bob" {
+		t.Fatalf("valid editors: %+v, %v", cfg, err)
+	}
+	if cfg, _ := Load(""); len(cfg.Web.Editors) != 0 {
+		t.Errorf("default editors %v, want none (nobody writes)", cfg.Web.Editors)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"web:\n  editors:\n    - ann\n    - \"\"\n", `q.yaml:4: web.editors[1]: must be a user name of the web config's basic_auth_users, not empty`},
+		{"web:\n  editors:\n    - ann\n    - ann \n    - \" bob\"\n", `q.yaml:5: web.editors[2]: " bob" has leading or trailing spaces`},
+		{"web:\n  editors:\n    - \"a:b\"\n", `q.yaml:3: web.editors[0]: "a:b" contains a colon`},
+		{"web:\n  editors: ann\n", "line 2: cannot unmarshal !!str `ann` into []string"},
+		{"web:\n  editors: [{name: ann}]\n", "line 2: cannot unmarshal !!map into string"},
+		{"web:\n  editor: [ann]\n", "line 2: field editor not found"},
+	} {
+		_, err := Load(write(t, dir, "q.yaml", tc.yaml, 0o644))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
 // Every payload format name quantrac prints (payload.Format.String) is accepted in
 // mqtt.formats as printed, and an unknown one is refused naming those names.
 func TestFormatNamesAsPrinted(t *testing.T) {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -58,6 +59,28 @@ func resolveSecret(p *problems, key, file, env string, getenv func(string) strin
 		p.add(key, "%s is empty", file)
 	}
 	return Secret{v}
+}
+
+// ReadSecretFile reads a secret from a file, for commands that take a -password-file flag:
+// like a configuration's secret files, it must not be open to every user of the host
+// (openToOthers) nor be empty; a trailing newline is not part of the secret.
+func ReadSecretFile(path string) (Secret, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return Secret{}, unwrapPathError(err)
+	}
+	if why := openToOthers(path, info.Mode()); why != "" {
+		return Secret{}, errors.New(why)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Secret{}, unwrapPathError(err)
+	}
+	v := strings.TrimRight(string(data), "\r\n")
+	if v == "" {
+		return Secret{}, fmt.Errorf("%s is empty", path)
+	}
+	return Secret{v}, nil
 }
 
 // openToOthers says why a secret or private key file with this mode is refused, or returns

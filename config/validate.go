@@ -99,8 +99,10 @@ func (c *Config) validate(getenv func(string) string) error {
 	return errors.Join(p.errs...)
 }
 
-// validateWeb checks web.map_tiles: an http(s) URL template with {z}, {x} and {y}.
+// validateWeb checks web.map_tiles (an http(s) URL template with {z}, {x} and {y}) and
+// web.editors.
 func (c *Config) validateWeb(p *problems) {
+	c.validateEditors(p)
 	t := c.Web.MapTiles
 	if t == "" {
 		return
@@ -113,6 +115,21 @@ func (c *Config) validateWeb(p *problems) {
 		p.add("web.map_tiles", "credentials in the URL are not allowed: every browser showing the map would see them")
 	case !strings.Contains(t, "{z}") || !strings.Contains(t, "{x}") || !strings.Contains(t, "{y}"):
 		p.add("web.map_tiles", "%q must contain {z}, {x} and {y}", t)
+	}
+}
+
+// validateEditors checks web.editors: user names as basic auth can send them.
+func (c *Config) validateEditors(p *problems) {
+	for i, name := range c.Web.Editors {
+		key := fmt.Sprintf("web.editors[%d]", i)
+		switch {
+		case strings.TrimSpace(name) == "":
+			p.add(key, "must be a user name of the web config's basic_auth_users, not empty")
+		case strings.TrimSpace(name) != name:
+			p.add(key, "%q has leading or trailing spaces, which no user name of the web config has", name)
+		case strings.Contains(name, ":"):
+			p.add(key, "%q contains a colon, which basic auth cannot send in a user name", name)
+		}
 	}
 }
 

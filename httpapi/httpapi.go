@@ -155,7 +155,7 @@ func warnIfOpen(addr net.Addr, configFile string, log *slog.Logger) {
 	if a, ok := addr.(*net.TCPAddr); ok && a.IP.IsLoopback() {
 		return
 	}
-	if hasBasicAuth(configFile) {
+	if HasBasicAuth(configFile) {
 		return
 	}
 	log.Warn("HTTP API, console and /metrics served WITHOUT AUTHENTICATION beyond this host: anyone who reaches "+
@@ -163,8 +163,10 @@ func warnIfOpen(addr net.Addr, configFile string, log *slog.Logger) {
 		"or listen on 127.0.0.1", "address", addr.String(), "web_config", configFile)
 }
 
-// hasBasicAuth reports whether the web config file (already validated) lists users.
-func hasBasicAuth(configFile string) bool {
+// HasBasicAuth reports whether the web config file (already validated) lists users
+// (basic_auth_users). The exporter-toolkit reads the file again for every request, so a
+// caller that must follow changes to it calls this again.
+func HasBasicAuth(configFile string) bool {
 	if configFile == "" {
 		return false
 	}

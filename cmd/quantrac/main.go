@@ -10,6 +10,7 @@
 //	quantrac relay -config relay.yaml       station-facing Mosquitto → NATS JetStream (DESIGN §10)
 //	quantrac cluster init|members|status -config quantrac.yaml
 //	quantrac report -config quantrac.yaml -month 2026-11 [-station ID] [-format html|csv]
+//	quantrac qc list|invalidate|revoke|approve -url URL -user U -password-file F ...
 //	quantrac version
 package main
 
@@ -47,6 +48,7 @@ commands:
   relay    forward a station-facing MQTT broker to the NATS JetStream stream, acking MQTT once stored (-config)
   cluster  create the NATS stream and consumer group, change its members, show who owns what (init|members|status)
   report   the monthly compliance report (-config F -month YYYY-MM [-station ID] [-format html|csv])
+  qc       list, invalidate, revoke QC spans, approve months, as a client of a running quantrac (list|invalidate|revoke|approve)
   version  print the version
 Run "quantrac <command> -h" for a command's flags.
 `
@@ -76,6 +78,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return clusterCommand(rest, stdout, stderr)
 	case "report":
 		return reportCommand(rest, stdout, stderr)
+	case "qc":
+		return qcCommand(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "quantrac %s\n", version)
 		return 0

@@ -51,10 +51,11 @@ type spanKey struct {
 //     revoked an automatic span has said the readings are good.
 //
 // now is the revocation time and the creation time of new spans (each one nanosecond apart,
-// so that each is its own InfluxDB point). Reconcile is a function of its arguments.
+// and after every stored span's, so that each is its own InfluxDB point). Reconcile is a function of its arguments.
 func Reconcile(station string, found []qc.Span, stored []quantrac.QCSpan,
 	inScope func(param string, c qc.Check, from time.Time) bool, now time.Time) Plan {
 	var plan Plan
+	created := createdAfter(stored, now)
 	active := map[spanKey]quantrac.QCSpan{}
 	usedIDs := map[string]bool{}
 	vetoed := map[spanKey]bool{}
@@ -77,7 +78,6 @@ func Reconcile(station string, found []qc.Span, stored []quantrac.QCSpan,
 			active[k] = s
 		}
 	}
-	created := 0
 	for _, f := range found {
 		if !inScope(f.Parameter, f.Check, f.From) {
 			continue
@@ -99,14 +99,25 @@ func Reconcile(station string, found []qc.Span, stored []quantrac.QCSpan,
 			usedIDs[id] = true
 			plan.Write = append(plan.Write, quantrac.QCSpan{ID: id, Station: station, Parameter: f.Parameter,
 				Source: quantrac.QCSourceAuto, From: f.From, To: f.To, Action: quantrac.QCInvalidate,
-				Reason: f.Reason, User: User, CreatedAt: now.Add(time.Duration(created))})
-			created++
+				Reason: f.Reason, User: User, CreatedAt: created})
+			created = created.Add(1)
 		}
 	}
 	for _, s := range quantrac.QCSpans(mapValues(active)).Sorted() {
 		plan.Revoke = append(plan.Revoke, revoked(s, now))
 	}
 	return plan
+}
+
+// createdAfter returns now, or just after the newest stored span when the clock is not past
+// it (a coarse or stepped clock): a new span must not land on a stored span's point.
+func createdAfter(stored []quantrac.QCSpan, now time.Time) time.Time {
+	for _, s := range stored {
+		if !s.CreatedAt.Before(now) {
+			now = s.CreatedAt.Add(1)
+		}
+	}
+	return now
 }
 
 func hasKey(m map[spanKey]quantrac.QCSpan, k spanKey) bool { _, ok := m[k]; return ok }

@@ -142,6 +142,10 @@ func TestReconcileIdentity(t *testing.T) {
 	if len(again.Write) != 1 || again.Write[0].ID == a.Write[0].ID {
 		t.Errorf("written anew: %+v, want an id other than the revoked %s", again.Write, a.Write[0].ID)
 	}
+	sameInstant := Reconcile("S", []qc.Span{found("no2", qc.Spike, 3, 3, "x")}, []quantrac.QCSpan{a.Write[1]}, everything, now)
+	if w := sameInstant.Write; len(w) != 1 || !w[0].CreatedAt.After(a.Write[1].CreatedAt) {
+		t.Errorf("a span created at the instant of a stored one: %+v, want created after %v", w, a.Write[1].CreatedAt)
+	}
 	for _, id := range []string{a.Write[0].ID, again.Write[0].ID, "auto-pm_ratio-0011223344556677"} {
 		if _, ok := CheckOf(id); !ok {
 			t.Errorf("CheckOf(%q) finds no check", id)

@@ -227,10 +227,7 @@ func (r *Runner) check(ctx context.Context, id string) error {
 	if dirty == none {
 		return nil
 	}
-	found, inScope, err := r.findSpans(ctx, st, w, dirty-int64(r.keep))
-	if err == nil {
-		err = r.reconcile(ctx, id, w, found, inScope)
-	}
+	err := r.checkSince(ctx, st, w, dirty-int64(r.keep))
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err != nil {
@@ -239,6 +236,29 @@ func (r *Runner) check(ctx context.Context, id string) error {
 	}
 	w.trim(w.newest - int64(r.keep))
 	return nil
+}
+
+// checkSince checks the window from since on (and back to the start of any stored run span
+// it would see only in part), and reconciles.
+func (r *Runner) checkSince(ctx context.Context, st *quantrac.Station, w *window, since int64) error {
+	stored, err := r.stored(ctx, st.ID, w, since)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	since = w.reach(stored, since)
+	w.mu.Unlock()
+	found, inScope, err := r.findSpans(ctx, st, w, since)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	lo := w.low()
+	w.mu.Unlock()
+	if stored, err = r.stored(ctx, st.ID, w, lo); err != nil {
+		return err
+	}
+	return r.apply(ctx, w, Reconcile(st.ID, found, stored, inScope, r.o.Now().UTC()), stored)
 }
 
 // findSpans makes the window hold every stored reading from since on, runs the checks, and
@@ -293,13 +313,8 @@ func (r *Runner) load(ctx context.Context, st *quantrac.Station, w *window, sinc
 	return nil
 }
 
-// reconcile writes what the found spans change in the stored ones.
-func (r *Runner) reconcile(ctx context.Context, id string, w *window, found []qc.Span, inScope func(string, qc.Check, time.Time) bool) error {
-	stored, err := r.stored(ctx, id, w)
-	if err != nil {
-		return err
-	}
-	plan := Reconcile(id, found, stored, inScope, r.o.Now().UTC())
+// apply writes a plan, keeping the window's copy of the stored spans up to date.
+func (r *Runner) apply(ctx context.Context, w *window, plan Plan, stored []quantrac.QCSpan) error {
 	for _, s := range plan.Revoke {
 		if err := r.o.Spans.RevokeSpan(ctx, s.ID, s.RevokedBy, s.RevokedAt); err != nil {
 			return fmt.Errorf("revoking span %s: %w", s.ID, err)
@@ -319,12 +334,13 @@ func (r *Runner) reconcile(ctx context.Context, id string, w *window, found []qc
 	return nil
 }
 
-// stored returns the station's automatic spans the window can be about, read from InfluxDB
+// stored returns the station's automatic spans that end at or after lo (or the window's
+// start), read from InfluxDB
 // the first time and kept up to date with what this runner writes (a station's spans are
 // written by its owner only).
-func (r *Runner) stored(ctx context.Context, id string, w *window) ([]quantrac.QCSpan, error) {
+func (r *Runner) stored(ctx context.Context, id string, w *window, lo int64) ([]quantrac.QCSpan, error) {
 	w.mu.Lock()
-	lo := w.low()
+	lo = min(lo, w.low())
 	if w.stored != nil && w.storedFrom <= lo {
 		out := slices.Clone(w.stored)
 		w.mu.Unlock()

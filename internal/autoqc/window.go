@@ -135,6 +135,29 @@ func (w *window) merge(since int64, loaded map[string][]point) {
 	w.from = since
 }
 
+// reach returns since, moved back to the start of any stored active run span (flat line,
+// sentinel) that the window, once it holds every reading from since on, would see only in
+// part: the whole run must be held to say whether it still is one.
+func (w *window) reach(stored []quantrac.QCSpan, since int64) int64 {
+	covered := min(since, w.from)
+	out := since
+	for i := range stored {
+		s := &stored[i]
+		c, _ := CheckOf(s.ID)
+		if !s.Active() || !runCheck(c) {
+			continue
+		}
+		lo := covered
+		if sr := w.series[s.Parameter]; sr != nil && sr.anchored {
+			lo = min(lo, sr.pts[0].t)
+		}
+		if from := s.From.UnixNano(); from < lo && s.To.UnixNano() >= lo {
+			out = min(out, from)
+		}
+	}
+	return out
+}
+
 // snapshot returns the held readings for the checker.
 func (w *window) snapshot() map[string][]qc.Reading {
 	out := make(map[string][]qc.Reading, len(w.series))

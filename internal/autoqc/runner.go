@@ -374,3 +374,14 @@ func (r *Runner) remember(w *window, s quantrac.QCSpan, change string) {
 	}
 	w.stored = append(w.stored, s)
 }
+
+// Forget drops what the runner holds of stations (their windows and copies of stored
+// spans): another instance may have checked them meanwhile (a NATS consumer group member
+// taking over partitions). Their next readings read both back from InfluxDB.
+func (r *Runner) Forget(stations []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range stations {
+		delete(r.windows, id)
+	}
+}

@@ -35,6 +35,7 @@ import (
 	"github.com/quantrac/quantrac/ingest"
 	"github.com/quantrac/quantrac/ingest/natsjs"
 	"github.com/quantrac/quantrac/ingest/payload"
+	"github.com/quantrac/quantrac/internal/autoqc"
 	"github.com/quantrac/quantrac/internal/derive"
 	"github.com/quantrac/quantrac/report"
 	"github.com/quantrac/quantrac/rules"
@@ -76,6 +77,7 @@ type Daemon struct {
 	http     *httpapi.Server
 	engine   *rules.Engine
 	derive   *derive.Deriver
+	qc       *autoqc.Runner // nil without a qc section
 
 	reloads *prometheus.CounterVec
 }
@@ -113,6 +115,7 @@ func New(cfg *config.Config, o Options) (d *Daemon, err error) {
 	d.engine.SetCloseDelay(cfg.Limits.CloseDelay)
 	d.derive = derive.New(d.engine, reg, time.Now)
 	d.reg.MustRegister(d.derive.Collector()) // the engine's metrics are too many for the registry: see httpapi.Exposition
+	d.qc = d.newQC()
 	if d.pipeline, err = d.newPipeline(); err != nil {
 		return d, err
 	}
@@ -232,7 +235,7 @@ func (d *Daemon) newPipeline() (*ingest.Pipeline, error) {
 		MaxPayloadBytes: cfg.Limits.MaxPayloadBytes,
 		Formats:         formats,
 		Store:           d.sink,
-		Observer:        d.derive,
+		Observer:        d.observer(),
 		Status:          d.derive,
 		Logger:          d.log,
 		Registerer:      d.reg,

@@ -40,6 +40,7 @@ func (d *Daemon) runMessages(ctx, hard context.Context, hardStop func()) error {
 	if d.rebuild(ctx) == nil {
 		pipeDone := make(chan error, 1)
 		go func() { pipeDone <- d.pipeline.Run(hard, d.source.Messages()) }()
+		stopQC := d.startQC()
 		staleDone := make(chan struct{})
 		go func() { d.refreshStale(ctx, d.staleEvery); close(staleDone) }()
 		defer func() { <-staleDone }()
@@ -59,6 +60,7 @@ func (d *Daemon) runMessages(ctx, hard context.Context, hardStop func()) error {
 		} else {
 			pipeErr = nil // a drain cut short by the timeout is not a failure
 		}
+		stopQC() // after the pipeline: the last readings are checked too
 	}
 	d.sink.Close()
 	sinkErr := <-sinkDone

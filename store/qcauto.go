@@ -36,7 +36,7 @@ func (a *AutoQCSpans) WriteSpan(ctx context.Context, s quantrac.QCSpan) error {
 	return a.w.Write(ctx, appendSpan(nil, &s), 1)
 }
 
-// RevokeSpan marks the span with id revoked by by at at: its point is written again with
+// RevokeSpan marks the span with that id revoked, by whom and when: its point is written again with
 // revoked_by and revoked_at; nothing is erased.
 func (a *AutoQCSpans) RevokeSpan(ctx context.Context, id, by string, at time.Time) error {
 	var found *quantrac.QCSpan

@@ -19,7 +19,7 @@ type Spans interface {
 	// WriteSpan writes a span; a span with the same station, parameter, source and
 	// created_at is the same point, overwritten.
 	WriteSpan(ctx context.Context, s quantrac.QCSpan) error
-	// RevokeSpan marks the span with id revoked by by at at.
+	// RevokeSpan marks the span with that id revoked: by whom, and when.
 	RevokeSpan(ctx context.Context, id, by string, at time.Time) error
 	// AutoSpans returns a station's automatic spans, active and revoked, that end at or
 	// after from and start at or before to.

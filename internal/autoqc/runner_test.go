@@ -325,7 +325,7 @@ func deliver(rnd *rand.Rand, msgs []msg) []msg {
 		for p, v := range m.vals {
 			c.vals[p] = v
 		}
-		c.vals["no2"] += 1
+		c.vals["no2"]++
 		out = append(out, c)
 	}
 	return out

@@ -2,6 +2,7 @@
 //
 //	Source (MQTT or NATS JetStream) ──> Pipeline (decode workers) ──> envelope ──> Sink ──> InfluxDB / spool
 //	                              └──> Observer (rules engine, AQI) adds transitions, indices
+//	                                   └─> autoqc (with a qc section): recent readings checked, qc_spans written
 //	/metrics, /api/v1 read the engine's state; they are not in the message's path.
 //
 // The source is chosen by the configuration's source key (source.go). A NATS source is a

@@ -30,6 +30,8 @@ type Config struct {
 	Source string `yaml:"source"`
 	NATS   NATS   `yaml:"nats"`
 	Web    Web    `yaml:"web"`
+	// QC is the automatic data-quality checks; nil (no qc section) runs none.
+	QC *QC `yaml:"qc"`
 
 	// File is the path the configuration was loaded from ("" for defaults).
 	File string `yaml:"-"`

@@ -96,6 +96,7 @@ func (c *Config) validate(getenv func(string) string) error {
 	c.validateLimits(p)
 	c.validateSource(p)
 	c.validateWeb(p)
+	c.validateQC(p)
 	return errors.Join(p.errs...)
 }
 

@@ -95,6 +95,7 @@ influx:
   url: http://127.0.0.1:$INFLUX_PORT
 spool: {dir: $DEMO/spool-$1, max_bytes: 1GiB}
 stations_file: $DEMO/stations.yaml
+qc: {}
 CONF
 }
 instance m1a m1

@@ -89,6 +89,7 @@ influx:
   bucket: quantrac/autogen
 spool: {dir: $DEMO/spool, max_bytes: 1GiB}
 stations_file: $DEMO/stations.yaml
+qc: {}
 CONF
 "$BIN/quantrac" check -config "$DEMO/quantrac.yaml"
 "$BIN/quantrac" run -config "$DEMO/quantrac.yaml" -web.listen-address "127.0.0.1:$WEB_PORT" >"$DEMO/logs/quantrac.log" 2>&1 &

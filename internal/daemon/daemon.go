@@ -2,6 +2,7 @@
 //
 //	Source (MQTT or NATS JetStream) ──> Pipeline (decode workers) ──> envelope ──> Sink ──> InfluxDB / spool
 //	                              └──> Observer (rules engine, AQI) adds transitions, indices
+//	                                   └─> autoqc (with a qc section): recent readings checked, qc_spans written
 //	/metrics, /api/v1 read the engine's state; they are not in the message's path.
 //
 // The source is chosen by the configuration's source key (source.go). A NATS source is a
@@ -36,6 +37,7 @@ import (
 	"github.com/quantrac/quantrac/ingest"
 	"github.com/quantrac/quantrac/ingest/natsjs"
 	"github.com/quantrac/quantrac/ingest/payload"
+	"github.com/quantrac/quantrac/internal/autoqc"
 	"github.com/quantrac/quantrac/internal/derive"
 	"github.com/quantrac/quantrac/report"
 	"github.com/quantrac/quantrac/rules"
@@ -78,6 +80,7 @@ type Daemon struct {
 	http     *httpapi.Server
 	engine   *rules.Engine
 	derive   *derive.Deriver
+	qc       *autoqc.Runner // nil without a qc section
 
 	reloads *prometheus.CounterVec
 }
@@ -116,6 +119,7 @@ func New(cfg *config.Config, o Options) (d *Daemon, err error) {
 	d.derive = derive.New(d.engine, reg, time.Now)
 	d.derive.KeepStale = d.saveStale
 	d.reg.MustRegister(d.derive.Collector()) // the engine's metrics are too many for the registry: see httpapi.Exposition
+	d.qc = d.newQC()
 	if d.pipeline, err = d.newPipeline(); err != nil {
 		return d, err
 	}
@@ -239,7 +243,7 @@ func (d *Daemon) newPipeline() (*ingest.Pipeline, error) {
 		MaxPayloadBytes: cfg.Limits.MaxPayloadBytes,
 		Formats:         formats,
 		Store:           d.sink,
-		Observer:        d.derive,
+		Observer:        d.observer(),
 		Status:          d.derive,
 		Logger:          d.log,
 		Registerer:      d.reg,

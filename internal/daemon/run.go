@@ -43,6 +43,7 @@ func (d *Daemon) runMessages(ctx, hard context.Context, hardStop func()) error {
 	} else {
 		pipeDone := make(chan error, 1)
 		go func() { pipeDone <- d.pipeline.Run(hard, d.source.Messages()) }()
+		stopQC := d.startQC()
 		go func() { d.refreshStale(ctx, d.staleEvery); close(staleDone) }()
 		d.log.Info("quantrac running", "source", d.cfg.Source, "broker", d.brokerName(), "influx", d.cfg.Influx.URL,
 			"stations", d.registry.Load().Len(), "web", d.http.Addr())
@@ -60,6 +61,7 @@ func (d *Daemon) runMessages(ctx, hard context.Context, hardStop func()) error {
 		} else {
 			pipeErr = nil // a drain cut short by the timeout is not a failure
 		}
+		stopQC() // after the pipeline: the last readings are checked too
 	}
 	d.sink.Close()
 	sinkErr := <-sinkDone

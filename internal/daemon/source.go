@@ -77,6 +77,7 @@ func (d *Daemon) acquire(ctx context.Context, partitions []int) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	d.forgetQC(ids)
 	start := time.Now()
 	if err := d.derive.RebuildStations(ctx, d.history(), time.Now(), ids); err != nil {
 		return err

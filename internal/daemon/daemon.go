@@ -36,6 +36,7 @@ import (
 	"github.com/quantrac/quantrac/ingest/natsjs"
 	"github.com/quantrac/quantrac/ingest/payload"
 	"github.com/quantrac/quantrac/internal/derive"
+	"github.com/quantrac/quantrac/qcview"
 	"github.com/quantrac/quantrac/report"
 	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
@@ -76,6 +77,8 @@ type Daemon struct {
 	http     *httpapi.Server
 	engine   *rules.Engine
 	derive   *derive.Deriver
+	qc       *qcview.View // the data-quality spans in force (qc.go)
+	aqiDue   dueSince     // stations whose indices a span change makes to compute again
 
 	reloads *prometheus.CounterVec
 }
@@ -112,6 +115,7 @@ func New(cfg *config.Config, o Options) (d *Daemon, err error) {
 	d.engine = rules.NewEngine(d.cat, reg, time.Now)
 	d.engine.SetCloseDelay(cfg.Limits.CloseDelay)
 	d.derive = derive.New(d.engine, reg, time.Now)
+	d.newQCView()
 	d.reg.MustRegister(d.derive.Collector()) // the engine's metrics are too many for the registry: see httpapi.Exposition
 	if d.pipeline, err = d.newPipeline(); err != nil {
 		return d, err

@@ -12,6 +12,7 @@ import (
 	"github.com/quantrac/quantrac/ingest/natsjs"
 	"github.com/quantrac/quantrac/internal/tlsfiles"
 	"github.com/quantrac/quantrac/param"
+	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
 )
 
@@ -95,11 +96,11 @@ func (d *Daemon) release(partitions []int) {
 }
 
 // history reads stored readings back from InfluxDB.
-func (d *Daemon) history() *store.History {
-	return store.NewHistory(store.NewQuerier(d.writerOptions(), nil), d.registry.Load, func(name string) bool {
+func (d *Daemon) history() rules.History {
+	return d.qc.History(store.NewHistory(store.NewQuerier(d.writerOptions(), nil), d.registry.Load, func(name string) bool {
 		p, ok := param.Lookup(name)
 		return ok && p.ID == name
-	})
+	}))
 }
 
 // sample is the first n of ids, for a log line.

@@ -152,7 +152,7 @@ func (d *Daemon) registerOwnMetrics() {
 // webRoutes builds the JSON API and the console over the engine's state and InfluxDB.
 func (d *Daemon) webRoutes(cat *rules.Catalog) ([]httpapi.Routes, error) {
 	a := api.New(api.Options{State: d.engine, Registry: d.registry.Load, Catalog: cat,
-		Archive: archive.New(store.NewQuerier(d.writerOptions(), nil)), Changes: d.changes, Logger: d.log})
+		Archive: archive.New(store.NewQuerier(d.writerOptions(), nil)).WithSpans(d.qc), Changes: d.changes, Logger: d.log})
 	c, err := console.New(console.Options{API: a, Registry: d.registry.Load, MapTiles: d.cfg.Web.MapTiles, Logger: d.log})
 	if err != nil {
 		return nil, err

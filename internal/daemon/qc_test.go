@@ -1,8 +1,9 @@
 package daemon
 
 import (
+	"encoding/json"
 	"fmt"
-	"strings"
+	"net/url"
 	"testing"
 	"time"
 
@@ -77,6 +78,8 @@ func TestSpansRejudgeTheStation(t *testing.T) {
 		t.Errorf("latest closed hour %+v after a reading inside the span, want no valid reading", got)
 	}
 
+	expectSeriesHour(t, s, h, 0, 13)
+
 	s.influx.Write("quantrac/autogen", span(true))
 	testenv.Eventually(t, 10*time.Second, func() (bool, string) {
 		got := storedRecord(t, s.influx, "QN")
@@ -90,7 +93,32 @@ func TestSpansRejudgeTheStation(t *testing.T) {
 	if n := s.influx.Count("quantrac", `SELECT count("no2") FROM "air" WHERE "station" = 'QN'`); n != 49 {
 		t.Errorf("%d NO2 readings stored, want all 49", n)
 	}
-	if body := s.get(t, "/api/v1/stations/QN"); !strings.Contains(body, `"no2"`) {
-		t.Errorf("station document without NO2: %.300s", body)
+	expectSeriesHour(t, s, h, 13, 0)
+}
+
+// expectSeriesHour checks the valid and invalid readings the series document of QN's NO2
+// gives the hour ending at end.
+func expectSeriesHour(t *testing.T, s *stack, end time.Time, valid, invalid int) {
+	t.Helper()
+	var doc struct {
+		Hours []struct {
+			Time    time.Time `json:"time"`
+			Valid   int       `json:"valid_readings"`
+			Invalid int       `json:"invalid_readings"`
+			Mean    *float64  `json:"mean"`
+		} `json:"hours"`
 	}
+	path := "/api/v1/stations/QN/series?parameter=no2&to=" + url.QueryEscape(end.Format(time.RFC3339))
+	if err := json.Unmarshal([]byte(s.get(t, path)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range doc.Hours {
+		if h.Time.Equal(end) {
+			if h.Valid != valid || h.Invalid != invalid || (valid == 0) != (h.Mean == nil) {
+				t.Errorf("series hour ending %s: %d valid, %d invalid, mean %v; want %d valid, %d invalid", end, h.Valid, h.Invalid, h.Mean, valid, invalid)
+			}
+			return
+		}
+	}
+	t.Errorf("series without the hour ending %s", end)
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/quantrac/quantrac/rules/aqi"
 )
 
-// trackerHours is how far back a station's tracker is fed when it is replaced: the hours it
+// trackerReach is how far back a station's tracker is fed when it is replaced: the hours it
 // keeps (rules' base look-back reads as many).
-const trackerHours = 56 * time.Hour
+const trackerReach = 56 * time.Hour
 
 // Revise follows a change of the data's validity at a station from instant from on (a
 // data-quality span added or revoked): it feeds a new tracker the station's stored hours from
@@ -35,7 +35,7 @@ func (d *Deriver) Revise(ctx context.Context, h rules.History, station string, f
 	}
 	first := hourOf(from.Add(time.Nanosecond), sa.loc)
 	since := dayOf(first).Add(-12 * time.Hour) // a NowCast weighs 12 hours, a day's 8 h means reach 7 back
-	if back := now.Add(-trackerHours); back.Before(since) {
+	if back := now.Add(-trackerReach); back.Before(since) {
 		since = back
 	}
 	tr := aqi.NewTracker(sa.loc)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +80,10 @@ func TestSpansRejudgeTheStation(t *testing.T) {
 	}
 
 	expectSeriesHour(t, s, h, 0, 13)
+	qn := oracleStation{id: "QN", kind: "air", limits: []oracleLimit{{"no2", "QCVN-05:2023", "1h", 200}}}
+	if diff, _ := s.compareStation(t, qn, &oracle{loc: ict, interval: 5 * time.Minute, closeAt: h}); len(diff) > 0 {
+		t.Errorf("with the span, the engine and the evaluator differ:\n%s", strings.Join(diff, "\n"))
+	}
 
 	s.influx.Write("quantrac/autogen", span(true))
 	testenv.Eventually(t, 10*time.Second, func() (bool, string) {

@@ -21,7 +21,10 @@ type Querier interface {
 }
 
 // Archive reads quantrac's measurements back from InfluxDB.
-type Archive struct{ q Querier }
+type Archive struct {
+	q     Querier
+	spans Spans // nil: every stored reading counts
+}
 
 // New returns an Archive over q; it does no I/O.
 func New(q Querier) *Archive { return &Archive{q: q} }
@@ -36,7 +39,8 @@ const (
 // Hour is one clock hour of one parameter of a station.
 type Hour struct {
 	End      time.Time // the hour covers (End−1h, End]
-	Valid    int       // valid readings (measurement <kind>)
+	Valid    int       // valid readings (measurement <kind>), without those a span makes invalid
+	Invalid  int       // readings of <kind> that a data-quality span makes invalid: missing
 	Excluded int       // readings in calibration or maintenance (<kind>_flagged)
 	Flagged  int       // other flagged readings: device fault (02) and other status codes
 	Expected int       // readings expected: 1 h ÷ interval − Excluded, not below 0
@@ -120,7 +124,8 @@ func ExcludedQuery(st *quantrac.Station, p string, from, to time.Time) string {
 
 // Hours returns the hours ending in (from, to] of the station's parameters (every parameter
 // with a reading in the range when params is empty), in catalog order. from and to must be
-// hour ends (HourEnd). It runs the statements of HoursQueries, then ExcludedQuery for each
+// hour ends (HourEnd). It runs the statements of HoursQueries, then RawQuery for each
+// parameter with hours a data-quality span touches (WithSpans), then ExcludedQuery for each
 // parameter with flagged readings.
 func (a *Archive) Hours(ctx context.Context, st *quantrac.Station, params []string, from, to time.Time) ([]Series, error) {
 	if !from.Before(to) {
@@ -132,6 +137,9 @@ func (a *Archive) Hours(ctx context.Context, st *quantrac.Station, params []stri
 		agg.param(p)
 	}
 	if err := a.each(ctx, vq, agg.addValid); err != nil {
+		return nil, err
+	}
+	if err := a.leaveOutInvalid(ctx, st, agg); err != nil {
 		return nil, err
 	}
 	if err := a.each(ctx, fq, agg.addFlagged); err != nil {

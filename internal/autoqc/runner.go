@@ -57,6 +57,9 @@ type Options struct {
 	Now        func() time.Time
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+	// Applied, when set, is told of each span written or revoked once it is stored (the
+	// daemon's view of the spans in force takes it at once).
+	Applied func(quantrac.QCSpan)
 }
 
 // Runner runs the automatic checks on the stations whose readings arrive and keeps their
@@ -320,6 +323,7 @@ func (r *Runner) apply(ctx context.Context, w *window, plan Plan, stored []quant
 			return fmt.Errorf("revoking span %s: %w", s.ID, err)
 		}
 		r.remember(w, s, "revoked")
+		r.applied(s)
 	}
 	for _, s := range plan.Write {
 		if err := r.o.Spans.WriteSpan(ctx, s); err != nil {
@@ -330,8 +334,15 @@ func (r *Runner) apply(ctx context.Context, w *window, plan Plan, stored []quant
 			change = "grown"
 		}
 		r.remember(w, s, change)
+		r.applied(s)
 	}
 	return nil
+}
+
+func (r *Runner) applied(s quantrac.QCSpan) {
+	if r.o.Applied != nil {
+		r.o.Applied(s)
+	}
 }
 
 // stored returns the station's automatic spans that end at or after lo (or the window's

@@ -40,6 +40,7 @@ func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 			d.saveFigures()
 			lastFigures = time.Now()
 		}
+		d.refreshQC(ctx) // spans written elsewhere mark their stations stale
 		// Each its own write: its acknowledgement settles each station among them once.
 		d.writeDerived(ctx, d.engine.Tick(time.Now())) // periods the wall clock closed
 		d.writeDerived(ctx, d.engine.Drain())          // reload ends, corrections
@@ -57,6 +58,7 @@ func (d *Daemon) refreshStale(ctx context.Context, every time.Duration) {
 		}
 		corrections := d.engine.Drain()
 		d.writeDerived(ctx, corrections)
+		d.reviseAQI(ctx, due)
 		d.log.Info("stations re-judged from InfluxDB", "stations", sample(due, 20), "corrections", len(corrections),
 			"took", time.Since(start).Round(time.Millisecond))
 	}

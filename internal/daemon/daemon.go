@@ -39,6 +39,7 @@ import (
 	"github.com/quantrac/quantrac/ingest/payload"
 	"github.com/quantrac/quantrac/internal/autoqc"
 	"github.com/quantrac/quantrac/internal/derive"
+	"github.com/quantrac/quantrac/qcview"
 	"github.com/quantrac/quantrac/report"
 	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
@@ -81,6 +82,8 @@ type Daemon struct {
 	engine   *rules.Engine
 	derive   *derive.Deriver
 	qc       *autoqc.Runner // nil without a qc section
+	spans    *qcview.View   // the data-quality spans in force (qcview.go)
+	aqiDue   dueSince       // stations whose indices a span change makes to compute again
 
 	reloads *prometheus.CounterVec
 }
@@ -118,6 +121,7 @@ func New(cfg *config.Config, o Options) (d *Daemon, err error) {
 	d.engine.SetCloseDelay(cfg.Limits.CloseDelay)
 	d.derive = derive.New(d.engine, reg, time.Now)
 	d.derive.KeepStale = d.saveStale
+	d.newQCView()
 	d.reg.MustRegister(d.derive.Collector()) // the engine's metrics are too many for the registry: see httpapi.Exposition
 	d.qc = d.newQC()
 	if d.pipeline, err = d.newPipeline(); err != nil {
@@ -157,9 +161,9 @@ func (d *Daemon) webRoutes(cat *rules.Catalog) ([]httpapi.Routes, error) {
 	q := store.NewQuerier(d.writerOptions(), nil)
 	qc := store.NewQC(q, d.writer)
 	a := api.New(api.Options{State: d.engine, Registry: d.registry.Load, Catalog: cat,
-		Archive: archive.New(q), Changes: d.changes, Logger: d.log,
+		Archive: archive.New(q).WithSpans(d.spans), Changes: d.changes, Logger: d.log,
 		Spans: qc, Approvals: qc, Editors: d.cfg.Web.Editors,
-		BasicAuth: func() bool { return httpapi.HasBasicAuth(d.opts.WebConfigFile) }})
+		BasicAuth: func() bool { return httpapi.HasBasicAuth(d.opts.WebConfigFile) }, OnSpan: d.spans.Apply})
 	c, err := console.New(console.Options{API: a, Registry: d.registry.Load, MapTiles: d.cfg.Web.MapTiles, Logger: d.log})
 	if err != nil {
 		return nil, err

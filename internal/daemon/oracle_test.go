@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quantrac/quantrac"
 )
 
 // The second implementation of the property test (property_test.go): a plain batch evaluator
@@ -249,15 +251,31 @@ func round12(x float64) float64 {
 }
 
 // storedSamples reads a station's stored readings of one parameter from InfluxDB, in time
-// order: one per timestamp, as InfluxDB keeps a point per time.
+// order: one per timestamp, as InfluxDB keeps a point per time. Readings a data-quality span
+// of qc_spans makes invalid are left out.
 func (s *stack) storedSamples(t *testing.T, kind, station, param string) []stored {
 	t.Helper()
+	spans := s.storedSpans(station)
 	var out []stored
 	for _, ser := range s.influx.Query("quantrac", fmt.Sprintf(`SELECT * FROM %q WHERE "station" = '%s'`, kind, station)) {
 		for _, row := range ser.Rows() {
-			if v, ok := row[param].(float64); ok {
+			if v, ok := row[param].(float64); ok && !spans.Invalid(param, rowTime(t, row)) {
 				out = append(out, stored{rowTime(t, row), v})
 			}
+		}
+	}
+	return out
+}
+
+// storedSpans reads a station's data-quality spans from qc_spans.
+func (s *stack) storedSpans(station string) quantrac.QCSpans {
+	var out quantrac.QCSpans
+	for _, ser := range s.influx.Query("quantrac", fmt.Sprintf(`SELECT * FROM "qc_spans" WHERE "station" = '%s'`, station)) {
+		for _, row := range ser.Rows() {
+			str := func(k string) string { v, _ := row[k].(string); return v }
+			at := func(k string) time.Time { tm, _ := time.Parse(time.RFC3339Nano, str(k)); return tm }
+			out = append(out, quantrac.QCSpan{ID: str("id"), Station: station, Parameter: str("parameter"), Action: str("action"),
+				From: at("from"), To: at("to"), CreatedAt: at("created_at"), RevokedBy: str("revoked_by"), RevokedAt: at("revoked_at")})
 		}
 	}
 	return out

@@ -22,7 +22,8 @@ func (d *Daemon) newQC() *autoqc.Runner {
 	return autoqc.New(autoqc.Options{
 		Settings:   d.cfg.QC.Settings(),
 		Spans:      store.NewAutoQCSpans(d.writer, q),
-		Readings:   d.history(),
+		Readings:   d.rawHistory(),
+		Applied:    d.spans.Apply, // this instance judges the station: its spans count at once
 		Registry:   d.registry.Load,
 		Lookback:   d.cfg.Limits.MaxAge,
 		Now:        time.Now,

@@ -17,6 +17,9 @@ func (d *Daemon) rebuild(ctx context.Context) error {
 	if err := d.waitSpoolDrained(ctx); err != nil {
 		return err
 	}
+	if err := d.loadQC(ctx); err != nil {
+		return err
+	}
 	if d.cfg.Source == config.SourceNATS {
 		// A consumer group member rebuilds the stations of each partition when it acquires
 		// it (acquire), not every station at start; a standby acquires none.

@@ -12,6 +12,7 @@ import (
 	"github.com/quantrac/quantrac/ingest/natsjs"
 	"github.com/quantrac/quantrac/internal/tlsfiles"
 	"github.com/quantrac/quantrac/param"
+	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/store"
 )
 
@@ -78,6 +79,9 @@ func (d *Daemon) acquire(ctx context.Context, partitions []int) error {
 		return nil
 	}
 	d.forgetQC(ids)
+	if err := d.spans.Reload(ctx, ids); err != nil {
+		return fmt.Errorf("reading the data-quality spans of the stations taken over: %w", err)
+	}
 	start := time.Now()
 	if err := d.derive.RebuildStations(ctx, d.history(), time.Now(), ids); err != nil {
 		return err
@@ -95,8 +99,13 @@ func (d *Daemon) release(partitions []int) {
 	d.log.Info("handed over stations", "partitions", partitions, "stations", len(owned), "ids", sample(owned, 20))
 }
 
-// history reads stored readings back from InfluxDB.
-func (d *Daemon) history() *store.History {
+// history reads the valid stored readings back from InfluxDB: those no data-quality span
+// makes invalid.
+func (d *Daemon) history() rules.History { return d.spans.History(d.rawHistory()) }
+
+// rawHistory reads stored readings back as they came, spans or not: what the automatic checks
+// look at (a run they invalidated must stay visible to them).
+func (d *Daemon) rawHistory() *store.History {
 	return store.NewHistory(store.NewQuerier(d.writerOptions(), nil), d.registry.Load, func(name string) bool {
 		p, ok := param.Lookup(name)
 		return ok && p.ID == name

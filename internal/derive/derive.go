@@ -26,6 +26,7 @@ import (
 type Deriver struct {
 	engine *rules.Engine
 	now    func() time.Time
+	spans  Spans // nil: every reading stands
 	// KeepStale, when set, makes the engine's stale marks durable (the daemon's spool
 	// directory). A message that made its station stale is acknowledged only after it
 	// returns, so that a crash cannot lose both the message and the mark. Set before use.
@@ -46,6 +47,17 @@ const (
 	PeriodHourly = "1h"
 	PeriodDaily  = "24h"
 )
+
+// Spans gives the data-quality spans in force at a station (qcview.View): the readings they
+// make invalid count in no verdict and no index (README "Data quality").
+type Spans interface {
+	Spans(station string) quantrac.QCSpans
+}
+
+// StatusInvalid is the status the engine and the AQI trackers see on a reading that a
+// data-quality span makes invalid: like a flagged reading it only tells that the station
+// is alive. The envelope's readings, which the store writes, keep their own status.
+const StatusInvalid = "qc_invalid"
 
 // New returns a Deriver for the stations of reg; now is the clock used at scrape time.
 func New(engine *rules.Engine, reg *quantrac.Registry, now func() time.Time) *Deriver {
@@ -81,10 +93,15 @@ func (d *Deriver) SetRegistry(reg *quantrac.Registry) {
 	d.aqi = next
 }
 
+// SetSpans makes the Deriver leave out the readings that spans make invalid; call it before
+// the first message.
+func (d *Deriver) SetSpans(s Spans) { d.spans = s }
+
 // Observe evaluates one message's readings (all of one station) and adds the transitions and
-// indices they cause to e.
+// indices they cause to e. Readings a data-quality span makes invalid count in neither; they
+// are stored as they came.
 func (d *Deriver) Observe(e *quantrac.Envelope) {
-	rs := e.Readings
+	rs := d.valid(e.Readings)
 	if len(rs) == 0 {
 		e.Transitions = append(e.Transitions, d.engine.Observe(rs)...)
 		return
@@ -114,6 +131,31 @@ func (d *Deriver) Observe(e *quantrac.Envelope) {
 	sa.mu.Lock()
 	defer sa.mu.Unlock()
 	e.Indices = sa.observe(rs[0].Station, inOrder(rs), e.Indices)
+}
+
+// valid returns rs, or when a span makes some of them invalid a copy in which those have
+// status StatusInvalid.
+func (d *Deriver) valid(rs []quantrac.Reading) []quantrac.Reading {
+	if d.spans == nil || len(rs) == 0 {
+		return rs
+	}
+	ss := d.spans.Spans(rs[0].Station)
+	if len(ss) == 0 {
+		return rs
+	}
+	var out []quantrac.Reading
+	for i := range rs {
+		if rs[i].Valid() && ss.Invalid(rs[i].Param, rs[i].Time) {
+			if out == nil {
+				out = slices.Clone(rs)
+			}
+			out[i].Status = StatusInvalid
+		}
+	}
+	if out == nil {
+		return rs
+	}
+	return out
 }
 
 // inOrder returns rs, or when it is not in time order (a backlog sent newest first) a copy

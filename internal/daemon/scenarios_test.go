@@ -76,13 +76,13 @@ func scenarios(now time.Time) []scenario {
 	}, {
 		name: "a day at 80 backfilled after two newer days at 20",
 		kind: "air",
-		steps: [][]record{append(day(end.Add(-24*time.Hour), 20), day(end, 20)...),
-			day(end.Add(-48*time.Hour), 80)},
+		steps: [][]record{append(day(mid.Add(-24*time.Hour), 20), day(mid, 20)...),
+			day(mid.Add(-48*time.Hour), 80)}, // local calendar days, whatever the hour the test runs
 		starts: map[string]int{"pm25 ORACLE 24h": 1},
 	}, {
 		name:   "19 hours at 80, then silence: the wall clock closes the day",
 		kind:   "air",
-		steps:  [][]record{day(end.Add(-48*time.Hour), 80)[:19*12]},
+		steps:  [][]record{day(mid.Add(-24*time.Hour), 80)[:19*12]}, // the first 19 hours of a local day
 		starts: map[string]int{"pm25 ORACLE 24h": 1},
 	}, {
 		name:    "COD samples 59 hours old, then a restart with nothing new: the latest sample is still the newest reading",

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,51 +89,85 @@ func (d *Daemon) writeDerived(ctx context.Context, trs []rules.Transition) {
 
 // staleFile is where the stations waiting to be re-judged are kept across a restart, in the
 // spool directory: one "station since" line each (since RFC 3339, or "-" for the periods held).
-const staleFile = "stale-stations"
+// staleJournal follows it between two writes: the marks of messages acknowledged since.
+const (
+	staleFile    = "stale-stations"
+	staleJournal = "stale-stations.journal"
+)
 
-// saveStale writes the stations waiting to be re-judged when they changed since the last
-// write: every tick, and before a message that made its station stale is acknowledged
-// (derive.Deriver.KeepStale), so that a crash loses no mark whose message the broker will not
-// redeliver.
+// saveStale writes the stations waiting to be re-judged (every tick) when they changed since
+// the last write, and empties the journal the write includes.
 func (d *Daemon) saveStale() {
 	d.staleMu.Lock()
 	defer d.staleMu.Unlock()
 	var b strings.Builder
 	for _, m := range d.engine.StaleMarks() {
-		since := "-"
-		if !m.Since.IsZero() {
-			since = m.Since.Format(time.RFC3339Nano)
-		}
-		fmt.Fprintf(&b, "%s %s\n", m.Station, since)
-	}
-	if b.String() == d.staleSaved {
-		return
+		b.WriteString(staleLine(m))
 	}
 	path := filepath.Join(d.cfg.Spool.Dir, staleFile)
-	if err := os.WriteFile(path+".tmp", []byte(b.String()), 0o600); err != nil {
-		d.log.Error("cannot keep the stations waiting to be re-judged", "file", path, "err", err)
+	if b.String() != d.staleSaved {
+		if err := os.WriteFile(path+".tmp", []byte(b.String()), 0o600); err != nil {
+			d.log.Error("cannot keep the stations waiting to be re-judged", "file", path, "err", err)
+			return
+		}
+		if err := os.Rename(path+".tmp", path); err != nil {
+			d.log.Error("cannot keep the stations waiting to be re-judged", "file", path, "err", err)
+			return
+		}
+		d.staleSaved = b.String()
+	}
+	if d.staleJournaled {
+		if err := os.Truncate(filepath.Join(d.cfg.Spool.Dir, staleJournal), 0); err == nil {
+			d.staleJournaled = false
+		}
+	}
+}
+
+// journalStale appends a station's new stale mark to the journal before the message that made
+// it is acknowledged (derive.Deriver.KeepStale): a crash then loses no mark whose message the
+// broker will not redeliver. One short append per mark, whatever the number of stations.
+func (d *Daemon) journalStale(m rules.StaleMark) {
+	d.staleMu.Lock()
+	defer d.staleMu.Unlock()
+	path := filepath.Join(d.cfg.Spool.Dir, staleJournal)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err == nil {
+		_, err = f.WriteString(staleLine(m))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		d.log.Error("cannot keep a station waiting to be re-judged", "file", path, "station", m.Station, "err", err)
 		return
 	}
-	if err := os.Rename(path+".tmp", path); err != nil {
-		d.log.Error("cannot keep the stations waiting to be re-judged", "file", path, "err", err)
-		return
+	d.staleJournaled = true
+}
+
+func staleLine(m rules.StaleMark) string {
+	since := "-"
+	if !m.Since.IsZero() {
+		since = m.Since.Format(time.RFC3339Nano)
 	}
-	d.staleSaved = b.String()
+	return m.Station + " " + since + "\n"
 }
 
 // loadStale marks stale again the stations that waited to be re-judged when the last process
-// stopped; the rebuild has made them known.
+// stopped (the file, then its journal: a mark keeps the earliest time); the rebuild has made
+// them known.
 func (d *Daemon) loadStale() {
-	data, err := os.ReadFile(filepath.Join(d.cfg.Spool.Dir, staleFile))
-	if err != nil {
-		return // none kept
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		station, since, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
+	for _, name := range []string{staleFile, staleJournal} {
+		data, err := os.ReadFile(filepath.Join(d.cfg.Spool.Dir, name))
+		if err != nil {
+			continue // none kept
 		}
-		t, _ := time.Parse(time.RFC3339Nano, since) // "-": zero, the periods held
-		d.engine.MarkStale(station, t)
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			station, since, ok := strings.Cut(line, " ")
+			if !ok {
+				continue
+			}
+			t, _ := time.Parse(time.RFC3339Nano, since) // "-": zero, the periods held
+			d.engine.MarkStale(station, t)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,4 +74,45 @@ func metricValue(body, series string) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// A stale mark journaled before its message's acknowledgement survives a crash (no final
+// saveStale): the next process marks the station stale again; its next saveStale takes the
+// journal into the file and empties it.
+func TestStaleJournalSurvivesACrash(t *testing.T) {
+	s := startStack(t, testStations, nil)
+	s.stop()
+	open := func() *Daemon {
+		d, err := New(s.cfg, Options{WebListenAddress: "127.0.0.1:0", Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.engine.Rebuild(t.Context(), nil, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	since := time.Now().Add(-30 * time.Hour).UTC().Truncate(time.Second)
+	d := open()
+	d.engine.MarkStale("LC-AQ-01", since)
+	m, ok := d.engine.StaleMark("LC-AQ-01")
+	if !ok {
+		t.Fatal("not marked")
+	}
+	d.journalStale(m)
+	d.close() // a crash: no saveStale
+
+	d = open()
+	defer d.close()
+	d.loadStale()
+	if m, ok := d.engine.StaleMark("LC-AQ-01"); !ok || !m.Since.Equal(since) {
+		t.Fatalf("after the crash: %+v %v, want stale since %v", m, ok, since)
+	}
+	d.staleJournaled = true // as the journal holds marks
+	d.saveStale()
+	journal, _ := os.ReadFile(filepath.Join(s.cfg.Spool.Dir, staleJournal))
+	file, _ := os.ReadFile(filepath.Join(s.cfg.Spool.Dir, staleFile))
+	if len(journal) != 0 || !strings.HasPrefix(string(file), "LC-AQ-01 "+since.Format(time.RFC3339Nano)) {
+		t.Errorf("after saveStale: journal %q, file %q", journal, file)
+	}
 }

@@ -70,6 +70,8 @@ type Daemon struct {
 	staleEvery time.Duration
 	staleMu    sync.Mutex // serializes saveStale (the stale ticker, acknowledgements)
 	staleSaved string     // the stale stations last kept on disk (saveStale)
+	// staleJournaled says the journal holds marks since the last saveStale.
+	staleJournaled bool
 
 	source   ingest.Source
 	layout   natsjs.Layout // source nats: the stream and group
@@ -120,7 +122,7 @@ func New(cfg *config.Config, o Options) (d *Daemon, err error) {
 	d.engine = rules.NewEngine(d.cat, reg, time.Now)
 	d.engine.SetCloseDelay(cfg.Limits.CloseDelay)
 	d.derive = derive.New(d.engine, reg, time.Now)
-	d.derive.KeepStale = d.saveStale
+	d.derive.KeepStale = d.journalStale
 	d.newQCView()
 	d.reg.MustRegister(d.derive.Collector()) // the engine's metrics are too many for the registry: see httpapi.Exposition
 	d.qc = d.newQC()

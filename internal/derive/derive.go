@@ -27,10 +27,11 @@ type Deriver struct {
 	engine *rules.Engine
 	now    func() time.Time
 	spans  Spans // nil: every reading stands
-	// KeepStale, when set, makes the engine's stale marks durable (the daemon's spool
-	// directory). A message that made its station stale is acknowledged only after it
-	// returns, so that a crash cannot lose both the message and the mark. Set before use.
-	KeepStale func()
+	// KeepStale, when set, makes a station's new stale mark durable (the daemon's spool
+	// directory). A message that made its station stale, or moved its mark earlier, is
+	// acknowledged only after it returns, so that a crash cannot lose both the message and the
+	// mark. Set before use.
+	KeepStale func(rules.StaleMark)
 
 	mu  sync.RWMutex // guards aqi
 	aqi map[string]*stationAQI
@@ -116,7 +117,7 @@ func (d *Deriver) Observe(e *quantrac.Envelope) {
 	e.Ack = func() {
 		d.engine.Settled(station)
 		if keep {
-			d.KeepStale()
+			d.KeepStale(after)
 		}
 		if ack != nil {
 			ack()

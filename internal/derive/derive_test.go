@@ -74,7 +74,7 @@ func TestStaleMarkKeptBeforeAck(t *testing.T) {
 	}
 	d := New(engine, reg, func() time.Time { return end })
 	var order []string
-	d.KeepStale = func() { order = append(order, "kept") }
+	d.KeepStale = func(m rules.StaleMark) { order = append(order, "kept "+m.Station) }
 	send := func(at time.Time) {
 		e := &quantrac.Envelope{Station: st, Readings: []quantrac.Reading{{Station: "A1", Kind: quantrac.Air, Param: "no2", Value: 50, Time: at, Status: "00"}},
 			Ack: func() { order = append(order, "ack "+at.Format("15:04")) }}
@@ -85,7 +85,7 @@ func TestStaleMarkKeptBeforeAck(t *testing.T) {
 	send(end)                        // closes the hours before
 	send(end.Add(-90 * time.Minute)) // late: its hour is closed
 	send(end.Add(-85 * time.Minute)) // the station is already stale from before it
-	if got, want := strings.Join(order, ", "), "ack 07:00, ack 09:00, kept, ack 07:30, ack 07:35"; got != want {
+	if got, want := strings.Join(order, ", "), "ack 07:00, ack 09:00, kept A1, ack 07:30, ack 07:35"; got != want {
 		t.Errorf("order %q, want %q", got, want)
 	}
 }

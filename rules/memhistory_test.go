@@ -113,6 +113,19 @@ func (h *memHistory) Latest(_ context.Context, kind quantrac.Kind, stations []st
 	return nil
 }
 
+func (h *memHistory) Oldest(_ context.Context, kind quantrac.Kind, since time.Time) (time.Time, bool, error) {
+	if h.err != nil {
+		return time.Time{}, false, h.err
+	}
+	oldest := int64(0)
+	for k := range h.readings {
+		if h.kinds[k.station] == kind && k.t > since.UnixNano() && (oldest == 0 || k.t < oldest) {
+			oldest = k.t
+		}
+	}
+	return time.Unix(0, oldest), oldest != 0, nil
+}
+
 func (h *memHistory) LastTransitions(_ context.Context, stations []string, fn func(Transition) error) error {
 	if h.err != nil {
 		return h.err

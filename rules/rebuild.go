@@ -63,6 +63,9 @@ type History interface {
 	// Record calls fn with the station's stored transitions that are not withdrawn: the
 	// newest of each limit at or before at, and every one after at.
 	Record(ctx context.Context, station string, at time.Time, fn func(Transition) error) error
+	// Oldest returns the time of the oldest stored point of kind after since, of any station
+	// (ok false: none), so that a rebuild does not ask for the empty weeks before it.
+	Oldest(ctx context.Context, kind quantrac.Kind, since time.Time) (oldest time.Time, ok bool, err error)
 }
 
 // baseLookback is how far back every station's hours are read: the hour ring, and the 56
@@ -351,7 +354,15 @@ func aggregatesByChunk(ctx context.Context, h History, q AggregateQuery, ids []s
 		group = max(1, aggregateCells/perWeek)
 	}
 	span := time.Duration(weeks) * week
-	for since := q.Since; ; since = since.Add(span) {
+	first, ok, err := h.Oldest(ctx, q.Kind, q.Since)
+	if err != nil || !ok {
+		return err // nothing stored since q.Since
+	}
+	since := q.Since
+	if skip := first.Sub(since) / week; skip > 0 { // the empty weeks before the oldest point
+		since = since.Add(skip * week)
+	}
+	for ; ; since = since.Add(span) {
 		c := q
 		c.Since = since
 		if next := since.Add(span); next.Before(now) {

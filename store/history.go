@@ -158,6 +158,27 @@ func number(row []any, i int) (float64, bool) {
 	return v, err == nil
 }
 
+// Oldest returns the time of the oldest stored point of kind after since (one query: InfluxDB
+// reads the first block of each series from since on).
+func (h *History) Oldest(ctx context.Context, kind quantrac.Kind, since time.Time) (time.Time, bool, error) {
+	q := fmt.Sprintf("SELECT * FROM %s WHERE time > %d ORDER BY time ASC LIMIT 1", quoteIdent(string(kind)), since.UnixNano())
+	var oldest int64
+	found := false
+	err := h.q.QueryEach(ctx, q, func(s Series) error {
+		for _, row := range s.Values {
+			ns, ok := row[0].(json.Number)
+			if !ok {
+				continue
+			}
+			if t, err := ns.Int64(); err == nil && (!found || t < oldest) {
+				oldest, found = t, true
+			}
+		}
+		return nil
+	})
+	return time.Unix(0, oldest), found, err
+}
+
 // Latest calls fn with the readings of the newest stored point of each station of kind
 // (among stations; nil: all) measured after since: the station's newest reading time and its
 // values then (one query; InfluxDB reads one point per station).

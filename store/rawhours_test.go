@@ -55,6 +55,12 @@ func TestRawAggregatesAsInfluxQL(t *testing.T) {
 		}
 		return out
 	}
+	if got, ok, err := h.Oldest(context.Background(), quantrac.Air, t0.Add(-time.Hour)); err != nil || !ok || !got.Equal(t0) {
+		t.Errorf("oldest point: %v %v %v, want %v", got, ok, err, t0)
+	}
+	if got, ok, err := h.Oldest(context.Background(), quantrac.Air, t0.AddDate(0, 2, 0)); err != nil || ok {
+		t.Errorf("oldest point after the data: %v %v %v, want none", got, ok, err)
+	}
 	for _, q := range []rules.AggregateQuery{
 		{Since: t0.Add(-time.Hour), Width: time.Hour, Extremes: true},
 		{Since: t0.Add(-time.Hour), Width: time.Hour, Phase: 30 * time.Minute, Fields: []string{"no2", "pm25"}},

@@ -2,6 +2,8 @@ package report
 
 import (
 	"context"
+	"maps"
+	"strconv"
 	"time"
 
 	"github.com/quantrac/quantrac"
@@ -95,4 +97,52 @@ func (c *Capture) addInvalid(h *archive.Hour) {
 	c.ReadingsInvalid += h.Invalid
 	c.ReadingsInvalidUser += h.InvalidByUser
 	c.ReadingsInvalidAuto += h.Invalid - h.InvalidByUser
+}
+
+// capture returns the capture of parameter p, nil when the station has none.
+func (s *Station) capture(p string) *Capture {
+	for i := range s.Parameters {
+		if s.Parameters[i].Parameter == p {
+			return &s.Parameters[i]
+		}
+	}
+	return nil
+}
+
+// The CSV cells of the data-quality layer (WriteCSV).
+
+func invalidCells(c *Capture) map[string]string {
+	return map[string]string{"readings_invalid": itoa(c.ReadingsInvalid),
+		"readings_invalid_auto": itoa(c.ReadingsInvalidAuto), "readings_invalid_user": itoa(c.ReadingsInvalidUser)}
+}
+
+func approvalCells(a *quantrac.Approval) map[string]string {
+	state := "active"
+	if !a.Active() {
+		state = "withdrawn"
+	}
+	return map[string]string{"approval": state, "id": a.ID, "user": a.User, "created_at": rfc3339(a.CreatedAt),
+		"withdrawn_by": a.WithdrawnBy, "withdrawn_at": rfc3339(a.WithdrawnAt)}
+}
+
+func spanCells(sp *Span) map[string]string {
+	return map[string]string{"parameter": sp.Parameter, "id": sp.ID, "source": sp.Source, "action": sp.Action,
+		"from": rfc3339(sp.From), "to": rfc3339(sp.To), "reason": sp.Reason, "user": sp.User,
+		"created_at": rfc3339(sp.CreatedAt), "revoked_by": sp.RevokedBy, "revoked_at": rfc3339(sp.RevokedAt),
+		"created_after_approval": strconv.FormatBool(sp.CreatedAfterApproval),
+		"revoked_after_approval": strconv.FormatBool(sp.RevokedAfterApproval)}
+}
+
+// withAll sets the cells of more in m and returns m.
+func withAll(m, more map[string]string) map[string]string {
+	maps.Copy(m, more)
+	return m
+}
+
+// rfc3339 formats t in UTC to the nanosecond, "" for the zero time.
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }

@@ -57,8 +57,8 @@ func TestReportCommandLeavesOutInvalidReadings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	csv := out.String()
-	// 24 readings, 6 invalid (01:00 to 06:00): 18 valid, all 6 by an inspector.
-	for _, want := range []string{",24,18,0,0,", ",6,0,6,", ",approved,", ",ann,2025-04-02T01:00:00Z,", "analyser fault"} {
+	// 744 readings expected, 24 stored, 6 invalid (01:00 to 06:00): 18 valid, all 6 by an inspector.
+	for _, want := range []string{",744,18,0,0,", ",6,0,6,", ",approved,", ",ann,2025-04-02T01:00:00Z,", "analyser fault"} {
 		if !strings.Contains(csv, want) {
 			t.Errorf("CSV has no %q:\n%s", want, csv)
 		}

@@ -20,7 +20,7 @@ func (d *Daemon) newQCView() {
 	d.derive.SetSpans(d.spans)
 }
 
-// QC returns the view of the spans in force, for a part that writes spans (View.Apply).
+// Spans returns the view of the spans in force, for a part that writes spans (View.Apply).
 func (d *Daemon) Spans() *qcview.View { return d.spans }
 
 // qcChanged re-judges a station whose spans changed from the earliest instant they affect:

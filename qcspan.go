@@ -49,9 +49,14 @@ type QCSpans []QCSpan
 
 // Invalid reports whether the reading of param at t is invalid: an active invalidate span
 // covers it and no active validate span created after that span covers it.
-func (ss QCSpans) Invalid(param string, t time.Time) bool {
-	var inv, val time.Time // the newest active invalidate and validate spans covering it
-	found := false
+func (ss QCSpans) Invalid(param string, t time.Time) bool { return ss.InvalidBy(param, t) != nil }
+
+// InvalidBy returns the span that makes the reading of param at t invalid: the newest active
+// invalidate span covering it, unless an active validate span created after it covers it too;
+// nil when the reading is valid. Its Source says who invalidated the reading.
+func (ss QCSpans) InvalidBy(param string, t time.Time) *QCSpan {
+	var inv *QCSpan   // the newest active invalidate span covering it
+	var val time.Time // the newest active validate span covering it
 	for i := range ss {
 		s := &ss[i]
 		if !s.Active() || !s.Covers(param, t) {
@@ -59,8 +64,8 @@ func (ss QCSpans) Invalid(param string, t time.Time) bool {
 		}
 		switch s.Action {
 		case QCInvalidate:
-			if !found || s.CreatedAt.After(inv) {
-				inv, found = s.CreatedAt, true
+			if inv == nil || s.CreatedAt.After(inv.CreatedAt) {
+				inv = s
 			}
 		case QCValidate:
 			if s.CreatedAt.After(val) {
@@ -68,7 +73,10 @@ func (ss QCSpans) Invalid(param string, t time.Time) bool {
 			}
 		}
 	}
-	return found && !val.After(inv)
+	if inv == nil || val.After(inv.CreatedAt) {
+		return nil
+	}
+	return inv
 }
 
 // Sorted returns the spans sorted by From, then To, then ID.

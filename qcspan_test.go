@@ -28,3 +28,24 @@ func TestQCSpansInvalid(t *testing.T) {
 		}
 	}
 }
+
+// InvalidBy names the newest active invalidate span covering a reading: who invalidated it.
+func TestQCSpansInvalidBy(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 11, 1, h, 0, 0, 0, time.UTC) }
+	auto := QCSpan{ID: "auto", Parameter: "no2", Source: QCSourceAuto, From: at(1), To: at(6), Action: QCInvalidate, CreatedAt: at(10)}
+	user := QCSpan{ID: "user", Parameter: QCAllParameters, Source: QCSourceUser, From: at(4), To: at(8), Action: QCInvalidate, CreatedAt: at(11)}
+	val := QCSpan{ID: "val", Parameter: "no2", Source: QCSourceUser, From: at(8), To: at(8), Action: QCValidate, CreatedAt: at(12)}
+	ss := QCSpans{auto, user, val}
+	for _, tc := range []struct {
+		h    int
+		want string
+	}{{0, ""}, {2, "auto"}, {5, "user"}, {7, "user"}, {8, ""}} {
+		got := ""
+		if s := ss.InvalidBy("no2", at(tc.h)); s != nil {
+			got = s.ID
+		}
+		if got != tc.want {
+			t.Errorf("no2 at %02d:00: invalidated by %q, want %q", tc.h, got, tc.want)
+		}
+	}
+}

@@ -61,8 +61,21 @@ func New(o Options) *API {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	b := &report.Builder{Archive: o.Archive, Catalog: o.Catalog, Registry: o.Registry, State: o.State}
+	b := &report.Builder{Archive: o.Archive, Catalog: o.Catalog, Registry: o.Registry, State: o.State, QC: reportQC(o)}
 	return &API{o: o, reports: report.NewCache(b.Build, o.Registry, o.Changes)}
+}
+
+// reportQC is the data-quality layer the reports read: nil without one.
+func reportQC(o Options) report.QC {
+	if o.Spans == nil || o.Approvals == nil {
+		return nil
+	}
+	return qcStores{o.Spans, o.Approvals}
+}
+
+type qcStores struct {
+	SpanStore
+	ApprovalStore
 }
 
 // Register adds the API's routes to mux.

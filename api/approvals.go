@@ -59,6 +59,7 @@ func (a *API) addApproval(r *http.Request, user string) (int, any, error) {
 		return 0, nil, err
 	}
 	a.audit(user, "approve", ap.ID, ap.Station, "month", ap.Month)
+	a.monthChanged(ap.Month)
 	return http.StatusCreated, ap, nil
 }
 
@@ -70,6 +71,7 @@ func (a *API) withdrawApproval(r *http.Request, user string) (int, any, error) {
 		return 0, nil, err
 	}
 	a.audit(user, "withdraw", ap.ID, ap.Station, "month", ap.Month)
+	a.monthChanged(ap.Month)
 	return http.StatusOK, ap, nil
 }
 
@@ -102,4 +104,14 @@ func (a *API) listApprovals(ctx context.Context, v url.Values) (*ApprovalsDoc, e
 	}
 	d.Approvals = append([]quantrac.Approval{}, list...)
 	return d, nil
+}
+
+// monthChanged makes the reports kept of a month whose approvals changed be built again.
+func (a *API) monthChanged(month string) {
+	m, err := report.ParseMonth(month)
+	if err != nil || a.o.Changes == nil {
+		return
+	}
+	start, _ := m.Bounds(time.UTC)
+	a.o.Changes.Changed(start)
 }

@@ -45,6 +45,9 @@ type Hour struct {
 	Flagged  int       // other flagged readings: device fault (02) and other status codes
 	Expected int       // readings expected: 1 h ÷ interval − Excluded, not below 0
 	Mean     float64   // mean of the valid readings; NaN when Valid is 0
+	// InvalidByUser is how many of Invalid an inspector's span (source user) made invalid,
+	// the others an automatic check's: QCSpans.InvalidBy names the span that decides.
+	InvalidByUser int
 }
 
 // IsValid reports whether the hour has at least 75 % of its expected readings.

@@ -75,8 +75,11 @@ func (a *Archive) leaveOutInvalid(ctx context.Context, st *quantrac.Station, t *
 				if err != nil || h == nil || !touches(ss, p, h.End.Add(-time.Hour), h.End) {
 					continue
 				}
-				if ss.Invalid(p, at) {
+				if by := ss.InvalidBy(p, at); by != nil {
 					h.Invalid++
+					if by.Source == quantrac.QCSourceUser {
+						h.InvalidByUser++
+					}
 				} else {
 					h.Valid++
 					h.Mean += f

@@ -23,6 +23,7 @@ type Builder struct {
 	Catalog  *rules.Catalog
 	Registry func() *quantrac.Registry
 	State    State // nil: no year-to-date counts (quantrac report)
+	QC       QC    // nil: no approvals and no span list
 }
 
 // Build returns the report of month m for one station, or every station when station is "".
@@ -40,6 +41,10 @@ func (b *Builder) Build(ctx context.Context, m Month, station string, now time.T
 	r := &Report{Month: m.String(), GeneratedAt: now.UTC(), DataLayer: DataLayer, Definitions: definitions(),
 		Provinces: []Province{}, Stations: []Station{}}
 	engine := b.engineState()
+	approvals, approvalsQuery, err := b.approvalsByStation(ctx, m, station)
+	if err != nil {
+		return nil, err
+	}
 	for _, st := range stations {
 		from, to := m.Bounds(st.TimeLocation())
 		if !from.Before(now) {
@@ -51,6 +56,12 @@ func (b *Builder) Build(ctx context.Context, m Month, station string, now time.T
 		s, err := b.station(ctx, st, from, to)
 		if err != nil {
 			return nil, fmt.Errorf("station %s: %w", st.ID, err)
+		}
+		if err := b.addQuality(ctx, &s, approvals[st.ID]); err != nil {
+			return nil, fmt.Errorf("station %s: %w", st.ID, err)
+		}
+		if approvalsQuery != "" {
+			s.Queries = append(s.Queries, approvalsQuery)
 		}
 		if MonthOf(now, st.TimeLocation()) == m {
 			addYearToDate(&s, engine[st.ID])
@@ -121,6 +132,7 @@ func capture(ser archive.Series, loc *time.Location, from, to time.Time) Capture
 		c.ReadingsValid += h.Valid
 		c.ReadingsExcluded += h.Excluded
 		c.ReadingsFlagged += h.Flagged
+		c.addInvalid(h)
 		l := h.End.Add(-time.Nanosecond).In(loc)
 		key := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
 		d := days[key]

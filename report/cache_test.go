@@ -262,3 +262,31 @@ func BenchmarkChangesWrote(b *testing.B) {
 		c.Wrote(body, now)
 	}
 }
+
+// A change that is no point written (an approval, a span) dated in or before a kept month
+// has its report built again; one dated after the month does not.
+func TestCacheChangedByApprovalOrSpan(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	nov := Month{2026, time.November}
+	var f fakeBuild
+	reg := &quantrac.Registry{}
+	ch := NewChanges()
+	c := NewCache(f.build, func() *quantrac.Registry { return reg }, ch)
+	get := func(want int32, why string) {
+		t.Helper()
+		if _, err := c.Report(context.Background(), nov, "", now); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.n.Load(); got != want {
+			t.Errorf("%s: %d builds, want %d", why, got, want)
+		}
+	}
+	get(1, "first request")
+	ch.Changed(time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC))
+	get(1, "after a span from 3 December")
+	start, _ := nov.Bounds(time.UTC)
+	ch.Changed(start)
+	get(2, "after an approval of November")
+	ch.Changed(time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC))
+	get(3, "after a span from 20 November")
+}

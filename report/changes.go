@@ -59,6 +59,20 @@ func (c *Changes) Wrote(body []byte, now time.Time) {
 	}
 }
 
+// Changed records a change dated t that is not a point this process wrote (a data-quality
+// span, an approval): the reports kept of months that end on or after t's day are built again.
+func (c *Changes) Changed(t time.Time) {
+	d := unixDay(t.UnixNano())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	if len(c.days) >= maxChangedDays {
+		clear(c.days)
+		c.floor = c.seq
+	}
+	c.days[d] = c.seq
+}
+
 // pointDay returns the Unix day of a line's timestamp (nanoseconds, its last field), or of now.
 func pointDay(line []byte, now time.Time) int64 {
 	end := len(line)
@@ -73,6 +87,11 @@ func pointDay(line []byte, now time.Time) int64 {
 	if !ok || start == 0 {
 		ns = now.UnixNano()
 	}
+	return unixDay(ns)
+}
+
+// unixDay returns the Unix day of a time in nanoseconds since 1970.
+func unixDay(ns int64) int64 {
 	d := ns / nsPerDay
 	if ns < 0 && ns%nsPerDay != 0 {
 		d--

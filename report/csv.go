@@ -11,15 +11,23 @@ import (
 
 // csvHeader is the CSV's columns. Each row has a section: province (one indicator, with the
 // stations met, not met and with insufficient data, or for the network's capture the stations
-// counted), station, capture (one parameter), limit (one limit) or violation (one start or end
-// with its evidence); columns that do not apply to a section are empty.
+// counted), station (with approval approved or not_approved, the approving user and created_at,
+// and spans_after_approval), approval (one approval of the month: approval active or
+// withdrawn), capture (one parameter, with the readings spans made invalid, by whom), limit
+// (one limit, with its parameter's invalid readings), violation (one start or end with its
+// evidence) or qc_span (one span of the month, with whether it was created or revoked after
+// the approval); columns that do not apply to a section are empty.
 var csvHeader = []string{"month", "section", "province", "station", "station_name", "parameter", "unit",
 	"regulation", "period", "hours", "expected_hours", "valid_hours", "excluded_hours", "hour_capture_percent",
 	"days", "expected_days", "valid_days", "excluded_days", "day_capture_percent",
 	"readings_expected", "readings_valid", "readings_excluded", "readings_flagged",
 	"limit_min", "limit_max", "violations_started", "in_force_at_start", "allowed_per_year", "exceedances_year_to_date",
 	"state", "value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version",
-	"verdict", "indicator", "percent", "met", "not_met", "insufficient_data", "stations"}
+	"verdict", "indicator", "percent", "met", "not_met", "insufficient_data", "stations",
+	"readings_invalid", "readings_invalid_auto", "readings_invalid_user",
+	"approval", "id", "user", "created_at", "withdrawn_by", "withdrawn_at",
+	"source", "action", "from", "to", "reason", "revoked_by", "revoked_at",
+	"spans_after_approval", "created_after_approval", "revoked_after_approval"}
 
 // WriteCSV writes the report as CSV (RFC 4180, UTF-8, decimal points, times RFC 3339 UTC).
 // A text cell a spreadsheet would take for a formula starts with an apostrophe (cell).
@@ -55,7 +63,14 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		}
 		m := base()
 		m["verdict"] = s.Verdict
+		m["approval"], m["spans_after_approval"] = "not_approved", itoa(s.SpansAfterApproval)
+		if a := s.Approved; a != nil {
+			m["approval"], m["id"], m["user"], m["created_at"] = "approved", a.ID, a.User, rfc3339(a.CreatedAt)
+		}
 		row("station", m)
+		for _, a := range s.Approvals {
+			row("approval", withAll(base(), approvalCells(&a)))
+		}
 		for _, c := range s.Parameters {
 			m := base()
 			for k, v := range map[string]string{"parameter": c.Parameter, "unit": c.Unit, "hours": itoa(c.Hours),
@@ -66,7 +81,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 				"readings_excluded": itoa(c.ReadingsExcluded), "readings_flagged": itoa(c.ReadingsFlagged)} {
 				m[k] = v
 			}
-			row("capture", m)
+			row("capture", withAll(m, invalidCells(&c)))
 		}
 		for _, e := range s.Limits {
 			m := base()
@@ -77,6 +92,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			}
 			if e.YearToDate != nil {
 				m["exceedances_year_to_date"] = itoa(*e.YearToDate)
+			}
+			if c := s.capture(e.Parameter); c != nil {
+				withAll(m, invalidCells(c))
 			}
 			row("limit", m)
 		}
@@ -89,6 +107,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 				m[k] = v
 			}
 			row("violation", m)
+		}
+		for _, sp := range s.QCSpans {
+			row("qc_span", withAll(base(), spanCells(&sp)))
 		}
 	}
 	cw.Flush()

@@ -4,9 +4,10 @@
 // its evidence, and per province the indicators its plan is measured by. It renders the report
 // as printable HTML (one station a page), CSV and JSON.
 //
-//	archive.Hours ──> Capture per parameter (hours, days)            ┐
+//	archive.Hours (less invalid readings) ──> Capture per parameter   ┐
 //	archive.Violations, InForceAt ──> Exceedance per limit            ├─> Report ──> HTML, CSV, JSON
-//	StationLimits (catalog + permit) ─┘   engine counts (current month)┘
+//	StationLimits (catalog + permit) ─┘   engine counts (current month)┤
+//	QC (qc_spans, approvals) ──> approvals, spans marked after approval┘
 //
 // Definitions (package archive for hours):
 //   - an hour is valid with ≥ 75 % of its expected readings; readings in calibration (status
@@ -14,7 +15,11 @@
 //   - a day (local calendar day, hours ending 01:00 … 24:00) is valid with ≥ 18 valid hours
 //     (DESIGN §7: the 24-h mean needs 18 hourly means); a day with fewer than 18 hours left
 //     after excluded hours could never be valid and is excluded from the days expected;
-//   - data capture = valid ÷ expected, in percent.
+//   - data capture = valid ÷ expected, in percent;
+//   - a reading a QC span makes invalid counts in no number, as missing; each parameter counts
+//     them by who invalidated them (automatic check or inspector);
+//   - an approved month (README "Data quality") names its approver and marks the spans created
+//     or revoked after the approval; readings carry no arrival time, so they are not marked.
 //
 // Every number comes from InfluxDB: the report lists the InfluxQL statements that give them.
 package report

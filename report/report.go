@@ -86,6 +86,14 @@ type Station struct {
 	Limits          []Exceedance          `json:"limits"`
 	Violations      []quantrac.Transition `json:"violations"`
 	Maintenance     []Maintenance         `json:"maintenance"`
+	// Approvals are the station's approvals of the month, withdrawn ones too, oldest first;
+	// Approved is the latest active one (nil: the month is not approved). QCSpans are the
+	// data-quality spans with a reading instant in the month, active and revoked, by From;
+	// SpansAfterApproval counts those created or revoked after Approved.
+	Approvals          []quantrac.Approval `json:"approvals"`
+	Approved           *quantrac.Approval  `json:"approved"`
+	QCSpans            []Span              `json:"qc_spans"`
+	SpansAfterApproval int                 `json:"spans_after_approval"`
 	// Verdict is "met" (no violation in force during the month, every limited parameter's
 	// hourly capture at least CaptureThreshold), "not_met" (a violation) or
 	// "insufficient_data".
@@ -113,6 +121,12 @@ type Capture struct {
 	ReadingsValid    int `json:"readings_valid"`
 	ReadingsExcluded int `json:"readings_excluded"`
 	ReadingsFlagged  int `json:"readings_flagged"`
+	// ReadingsInvalid are the readings data-quality spans made invalid, left out of every
+	// number above (counted as missing): by an automatic check (ReadingsInvalidAuto) or by an
+	// inspector (ReadingsInvalidUser), as the newest invalidate span covering each says.
+	ReadingsInvalid     int `json:"readings_invalid"`
+	ReadingsInvalidAuto int `json:"readings_invalid_auto"`
+	ReadingsInvalidUser int `json:"readings_invalid_user"`
 }
 
 // Exceedance is one limit of the station over the month.
@@ -177,9 +191,10 @@ const CaptureThreshold = 80.0
 const ValidDayHours = 18
 
 // DataLayer says which data the report uses.
-const DataLayer = "valid_automatic: readings with status 00 outside maintenance windows, as stored in <kind>; " +
+const DataLayer = "valid_automatic: readings with status 00 outside maintenance windows, as stored in <kind>, " +
+	"less those an active invalidate span of qc_spans covers (automatic checks and inspectors); " +
 	"calibration (01) and maintenance readings from <kind>_flagged are excluded from what is expected; " +
-	"violations from the violations measurement written by the rules engine; no manual approval layer"
+	"exceedances from the violations measurement written by the rules engine; approvals from the approvals measurement"
 
 // definitions are the rules the numbers follow, stated in the report.
 func definitions() []string {
@@ -189,6 +204,9 @@ func definitions() []string {
 		"valid hour: valid readings >= 75 % of the hour's expected readings; an hour with none expected is excluded",
 		"valid day: >= 18 valid hours (local calendar day, hours ending 01:00 to 24:00); a day with fewer than 18 hours left after excluded hours is excluded",
 		"capture: valid / expected x 100",
+		"invalid reading: one an active invalidate span of qc_spans covers and no newer validate span; it counts in no number of the report (capture counts it as missing); by whom: the source (auto or user) of the newest invalidate span covering it",
+		"approved month: the latest approval of the month not withdrawn; spans created or revoked after it are marked",
+		"readings and exceedance points carry no arrival time in InfluxDB: the report cannot tell which readings arrived or changed after approval, only the spans; compare with a report saved at approval",
 		fmt.Sprintf("station met its limits: no violation in force during the month and every limited parameter's hourly capture >= %.0f %%", CaptureThreshold),
 	}
 }

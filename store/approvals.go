@@ -77,6 +77,22 @@ func (s *QC) WithdrawApproval(ctx context.Context, id, by string, at time.Time) 
 // Approvals returns the approvals f selects, withdrawn ones too, by station, month and time
 // of approval.
 func (s *QC) Approvals(ctx context.Context, f ApprovalFilter) ([]quantrac.Approval, error) {
+	out := []quantrac.Approval{}
+	err := s.eachRow(ctx, ApprovalsQuery(f), func(r row) error {
+		out = append(out, approvalOf(r))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b quantrac.Approval) int {
+		return cmp.Or(cmp.Compare(a.Station, b.Station), cmp.Compare(a.Month, b.Month), a.CreatedAt.Compare(b.CreatedAt))
+	})
+	return out, nil
+}
+
+// ApprovalsQuery returns the InfluxQL statement Approvals runs.
+func ApprovalsQuery(f ApprovalFilter) string {
 	var where []string
 	if f.Station != "" {
 		where = append(where, `"station" = `+QuoteString(f.Station))
@@ -88,18 +104,7 @@ func (s *QC) Approvals(ctx context.Context, f ApprovalFilter) ([]quantrac.Approv
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	out := []quantrac.Approval{}
-	err := s.eachRow(ctx, q+" GROUP BY *", func(r row) error {
-		out = append(out, approvalOf(r))
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(out, func(a, b quantrac.Approval) int {
-		return cmp.Or(cmp.Compare(a.Station, b.Station), cmp.Compare(a.Month, b.Month), a.CreatedAt.Compare(b.CreatedAt))
-	})
-	return out, nil
+	return q + " GROUP BY *"
 }
 
 // approvalOf reads an approval from an approvals row.

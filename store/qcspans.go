@@ -130,12 +130,8 @@ func (s *QC) RevokeSpan(ctx context.Context, id, by string, at time.Time) (quant
 // from and to are fields that InfluxQL cannot compare as times, so the station's spans are
 // read (one query) and the overlap is decided here.
 func (s *QC) Spans(ctx context.Context, f SpanFilter) (quantrac.QCSpans, error) {
-	q := "SELECT * FROM " + quoteIdent(MeasurementQCSpans)
-	if f.Station != "" {
-		q += ` WHERE "station" = ` + QuoteString(f.Station)
-	}
 	var out quantrac.QCSpans
-	err := s.eachRow(ctx, q+" GROUP BY *", func(r row) error {
+	err := s.eachRow(ctx, SpansQuery(f), func(r row) error {
 		if sp := spanOf(r); f.overlaps(&sp) {
 			out = append(out, sp)
 		}
@@ -145,6 +141,16 @@ func (s *QC) Spans(ctx context.Context, f SpanFilter) (quantrac.QCSpans, error) 
 		return nil, err
 	}
 	return out.Sorted(), nil
+}
+
+// SpansQuery returns the InfluxQL statement Spans runs: the spans of f's station (or of
+// every station), whose overlap with f's bounds Spans then decides.
+func SpansQuery(f SpanFilter) string {
+	q := "SELECT * FROM " + quoteIdent(MeasurementQCSpans)
+	if f.Station != "" {
+		q += ` WHERE "station" = ` + QuoteString(f.Station)
+	}
+	return q + " GROUP BY *"
 }
 
 // spanOf reads a span from a qc_spans row.

@@ -18,12 +18,15 @@ import (
 	"github.com/quantrac/quantrac/config"
 	"github.com/quantrac/quantrac/internal/daemon"
 	"github.com/quantrac/quantrac/internal/i18n"
+	"github.com/quantrac/quantrac/qcview"
 	"github.com/quantrac/quantrac/report"
 	"github.com/quantrac/quantrac/store"
 )
 
-// reportCommand writes the monthly compliance report (DESIGN §8) computed from InfluxDB, the
-// same as the console's /reports/{yyyy-mm}: HTML (print it, one station a page) or CSV.
+// reportCommand writes the monthly compliance report computed from InfluxDB, the same as the
+// console's /reports/{yyyy-mm}: HTML (print it, one station a page) or CSV. Like the daemon it
+// leaves out the readings the data-quality spans in force make invalid (the spans are read
+// once, at the start) and names the month's approvals (README "Data quality").
 func reportCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -96,7 +99,12 @@ func buildReport(ctx context.Context, cfg *config.Config, m report.Month, statio
 	q := store.NewQuerier(store.WriterOptions{URL: in.URL, Org: in.Org, Bucket: in.Bucket, Token: in.Token.Value(),
 		Timeout: in.Timeout, CAFile: in.TLS.CAFile, CertFile: in.TLS.CertFile, KeyFile: in.TLS.KeyFile,
 		ServerName: in.TLS.ServerName, InsecureSkipVerify: in.TLS.InsecureSkipVerify}, nil)
-	b := &report.Builder{Archive: archive.New(q), Catalog: cat, Registry: func() *quantrac.Registry { return reg }}
+	spans := qcview.New(qcview.Options{Querier: q})
+	if err := spans.Refresh(ctx); err != nil {
+		return nil, nil, fmt.Errorf("reading the data-quality spans: %w", err)
+	}
+	b := &report.Builder{Archive: archive.New(q).WithSpans(spans), Catalog: cat,
+		Registry: func() *quantrac.Registry { return reg }, QC: store.NewQC(q, nil)}
 	r, err := b.Build(ctx, m, station, time.Now())
 	return r, reg, err
 }

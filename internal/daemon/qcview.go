@@ -20,16 +20,19 @@ func (d *Daemon) newQCView() {
 	d.derive.SetSpans(d.spans)
 }
 
-// QC returns the view of the spans in force, for a part that writes spans (View.Apply).
+// Spans returns the view of the spans in force, for a part that writes spans (View.Apply).
 func (d *Daemon) Spans() *qcview.View { return d.spans }
 
 // qcChanged re-judges a station whose spans changed from the earliest instant they affect:
 // its verdicts now (rules.Engine.MarkStale, done by refreshStale), its indices once it is
-// re-judged (reviseAQI).
+// re-judged (reviseAQI); the reports kept of the months it touches are built again.
 func (d *Daemon) qcChanged(station string, from time.Time) {
 	d.log.Info("data-quality spans changed; re-judging the station", "station", station, "from", from)
 	d.engine.MarkStale(station, from)
 	d.aqiDue.mark(station, from)
+	if d.changes != nil {
+		d.changes.Changed(from)
+	}
 }
 
 // refreshQC reads the spans other instances (or the command line) wrote since the last tick.

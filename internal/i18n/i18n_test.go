@@ -33,7 +33,8 @@ func TestTemplateLabels(t *testing.T) {
 	}
 	// Labels built at run time: states, kinds, periods.
 	for _, k := range []string{"air", "wastewater", "started", "ended", "violation", "silent", "insufficient", "ok",
-		"state_ok", "state_exceeded", "state_insufficient_data", "state_no_data", "state_not_in_force", "state_unknown", "last_24h", "last_7d", "last_30d"} {
+		"state_ok", "state_exceeded", "state_insufficient_data", "state_no_data", "state_not_in_force", "state_unknown", "last_24h", "last_7d", "last_30d",
+		"qc_invalidate", "qc_validate", "qc_source_auto", "qc_source_user"} {
 		if vi, en := text(k); vi == "" || en == "" {
 			t.Errorf("label %q has no Vietnamese or English text", k)
 		}

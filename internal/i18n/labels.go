@@ -200,5 +200,5 @@ func text(key string) (vi, en string) {
 	case "back":
 		return "Quay lại", "Back"
 	}
-	return "", ""
+	return qcText(key)
 }

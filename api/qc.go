@@ -232,10 +232,21 @@ func (a *API) listSpans(ctx context.Context, v url.Values) (*SpansDoc, error) {
 	if !d.From.IsZero() && !d.To.IsZero() && d.From.After(d.To) {
 		return nil, badRequest("from must not be after to")
 	}
-	spans, err := a.o.Spans.Spans(ctx, store.SpanFilter{Station: d.Station, From: d.From, To: d.To})
+	return a.Spans(ctx, d.Station, d.From, d.To)
+}
+
+// HasSpans reports whether the API keeps QC spans (Options.Spans is set).
+func (a *API) HasSpans() bool { return a.o.Spans != nil }
+
+// HasApprovals reports whether the API keeps approvals (Options.Approvals is set).
+func (a *API) HasApprovals() bool { return a.o.Approvals != nil }
+
+// Spans returns the document of GET /api/v1/qc?station=&from=&to= for a station the caller
+// has checked ("": every station) and bounds in order (a zero bound leaves that side open).
+func (a *API) Spans(ctx context.Context, station string, from, to time.Time) (*SpansDoc, error) {
+	spans, err := a.o.Spans.Spans(ctx, store.SpanFilter{Station: station, From: from, To: to})
 	if err != nil {
 		return nil, err
 	}
-	d.Spans = append([]quantrac.QCSpan{}, spans...)
-	return d, nil
+	return &SpansDoc{Station: station, From: from, To: to, Spans: append([]quantrac.QCSpan{}, spans...)}, nil
 }

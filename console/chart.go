@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/archive"
 	"github.com/quantrac/quantrac/internal/i18n"
 	"github.com/quantrac/quantrac/report"
@@ -25,6 +26,7 @@ type chart struct {
 	Lines       []string // polyline point lists, broken at hours without a mean
 	Limits      []limitLine
 	Above       []string // limits above the chart's scale
+	Shades      []shade  // the parts active invalidate spans cover
 	YTicks      []tick
 	XTicks      []tick
 	W, H        float64
@@ -48,8 +50,9 @@ type tick struct {
 	Label string
 }
 
-// newChart lays out the hours of one parameter and the limits on it.
-func newChart(ser archive.Series, unit string, limits []report.Limit, from, to time.Time, loc *time.Location, l i18n.Lang) chart {
+// newChart lays out the hours of one parameter, the limits on it and the spans that make
+// its readings invalid.
+func newChart(ser archive.Series, unit string, limits []report.Limit, spans quantrac.QCSpans, from, to time.Time, loc *time.Location, l i18n.Lang) chart {
 	c := chart{Param: ser.Param, Unit: unit, From: from, To: to, W: chartW, H: chartH}
 	top := 0.0
 	for _, h := range ser.Hours {
@@ -82,6 +85,7 @@ func newChart(ser archive.Series, unit string, limits []report.Limit, from, to t
 	yOf := func(v float64) float64 { return padT + (chartH-padT-padB)*(1-v/top) }
 	c.points(ser, xOf, yOf, loc, l)
 	c.limitLines(limits, from, to, top, xOf, yOf, l)
+	c.Shades = shades(spans, ser.Param, from, to, xOf)
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4
 		c.YTicks = append(c.YTicks, tick{yOf(v), localNum(l, v)})

@@ -27,8 +27,13 @@ type Options struct {
 	Registry func() *quantrac.Registry
 	// MapTiles is the optional base-map tile URL (web.map_tiles) with {z}, {x} and {y}.
 	MapTiles string
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Editors are the users who may write QC spans and approvals (web.editors); BasicAuth
+	// reports whether the web config has basic_auth_users (httpapi.HasBasicAuth). The console
+	// draws its write controls only for an editor the web config authenticated.
+	Editors   []string
+	BasicAuth func() bool
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // Console serves the pages.
@@ -181,6 +186,7 @@ func funcs() template.FuncMap {
 		"limitState":    func(l i18n.Lang, s string) string { return l.T("state_" + s) },
 		"pathEscape":    url.PathEscape,
 		"mul":           func(a, b float64) float64 { return a * b },
+		"rfc3339":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	}
 }
 

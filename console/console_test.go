@@ -47,6 +47,13 @@ const registryYAML = `stations:
 // day of PM2.5 of LC-AQ-01.
 func newServer(t *testing.T, tiles string) *httptest.Server {
 	t.Helper()
+	return newServerTuned(t, tiles, nil)
+}
+
+// newServerTuned is newServer with the API's and the console's options changed by tune
+// before they are built.
+func newServerTuned(t *testing.T, tiles string, tune func(in *testenv.Influx, ao *api.Options, co *Options)) *httptest.Server {
+	t.Helper()
 	in := testenv.InfluxDB(t, testenv.InfluxOptions{DisableFlux: true})
 	in.CreateDatabase("quantrac")
 	reg, err := quantrac.ParseRegistry([]byte(registryYAML), "stations.yaml", quantrac.RegistryOptions{})
@@ -71,9 +78,15 @@ func newServer(t *testing.T, tiles string) *httptest.Server {
 	// A COD sample above QCVN 40:2011/B's 150 × 0.9: a violation in progress with its evidence.
 	engine.Observe([]quantrac.Reading{{Station: "LC-WW-01", Kind: quantrac.Wastewater, Param: "cod", Value: 500, Time: now.Add(-time.Minute), Status: "00"}})
 	registry := func() *quantrac.Registry { return reg }
-	a := api.New(api.Options{State: engine, Registry: registry, Catalog: cat, Now: func() time.Time { return now },
-		Archive: archive.New(store.NewQuerier(store.WriterOptions{URL: in.URL(), Bucket: "quantrac/autogen"}, nil))})
-	c, err := New(Options{API: a, Registry: registry, MapTiles: tiles, Now: func() time.Time { return now }})
+	ao := api.Options{State: engine, Registry: registry, Catalog: cat, Now: func() time.Time { return now },
+		Archive: archive.New(store.NewQuerier(store.WriterOptions{URL: in.URL(), Bucket: "quantrac/autogen"}, nil))}
+	co := Options{Registry: registry, MapTiles: tiles, Now: func() time.Time { return now }}
+	if tune != nil {
+		tune(in, &ao, &co)
+	}
+	a := api.New(ao)
+	co.API = a
+	c, err := New(co)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,6 +107,7 @@ type stationData struct {
 	Month    string
 	PrevMon  string
 	AQINames []string
+	QC       qcData
 }
 
 func (c *Console) stationPage(w http.ResponseWriter, r *http.Request) {
@@ -127,9 +128,18 @@ func (c *Console) stationPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, l, "../", err)
 		return
 	}
-	if sd.Charts, err = c.charts(r.Context(), st, d, q.From, q.To, l); err != nil {
+	spans, err := c.stationSpans(r.Context(), id, q.From, q.To)
+	if err != nil {
 		c.fail(w, r, l, "../", err)
 		return
+	}
+	if sd.Charts, err = c.charts(r.Context(), st, d, spans, q.From, q.To, l); err != nil {
+		c.fail(w, r, l, "../", err)
+		return
+	}
+	sd.QC = qcData{Spans: spans, Editor: c.o.API.HasSpans() && c.editor(r)}
+	for _, ch := range sd.Charts {
+		sd.QC.Params = append(sd.QC.Params, ch.Param)
 	}
 	vq := api.ViolationQuery{Station: id, From: q.To.Add(-api.DefaultViolationSpan), To: c.o.Now()}
 	recent, err := c.o.API.Violations(r.Context(), vq)
@@ -150,7 +160,7 @@ func (c *Console) stationPage(w http.ResponseWriter, r *http.Request) {
 
 // charts returns one chart per parameter: those with limits first (in limit order), then the
 // others with data in the span.
-func (c *Console) charts(ctx context.Context, st *quantrac.Station, d *api.StationDetail, from, to time.Time, l i18n.Lang) ([]chart, error) {
+func (c *Console) charts(ctx context.Context, st *quantrac.Station, d *api.StationDetail, spans quantrac.QCSpans, from, to time.Time, l i18n.Lang) ([]chart, error) {
 	series, err := c.o.API.Hours(ctx, st, from, to)
 	if err != nil {
 		return nil, err
@@ -183,7 +193,7 @@ func (c *Console) charts(ctx context.Context, st *quantrac.Station, d *api.Stati
 				limits = append(limits, lim)
 			}
 		}
-		out = append(out, newChart(ser, unit, limits, from, to, st.TimeLocation(), l))
+		out = append(out, newChart(ser, unit, limits, spans, from, to, st.TimeLocation(), l))
 	}
 	return out, nil
 }
@@ -281,6 +291,9 @@ func (c *Console) reportPage(w http.ResponseWriter, r *http.Request) {
 		q = "station=" + url.QueryEscape(station) + "&"
 	}
 	o := report.HTMLOptions{Lang: l, Console: "../", LangURL: month + "?" + q + "lang=" + string(l.Other()), CSVURL: month + ".csv?" + strings.TrimSuffix(q, "&")}
+	if station != "" && c.o.API.HasApprovals() && c.editor(r) {
+		o.ApproveURL, o.ApproveStation = "../api/v1/approvals", station
+	}
 	if err := rep.WriteHTML(&buf, c.report, o); err != nil {
 		c.fail(w, r, l, "../", err)
 		return

@@ -22,6 +22,9 @@ type HTMLOptions struct {
 	Console string
 	LangURL string // the report in the other language
 	CSVURL  string // the report as CSV
+	// ApproveURL, when set (the console, an editor's report of one station), draws a button
+	// that approves ApproveStation's month through this URL (POST /api/v1/approvals).
+	ApproveURL, ApproveStation string
 }
 
 // Template parses the report's template; the console parses it once and executes it per request.

@@ -162,11 +162,12 @@ func (d *Daemon) registerOwnMetrics() {
 func (d *Daemon) webRoutes(cat *rules.Catalog) ([]httpapi.Routes, error) {
 	q := store.NewQuerier(d.writerOptions(), nil)
 	qc := store.NewQC(q, d.writer)
+	basicAuth := func() bool { return httpapi.HasBasicAuth(d.opts.WebConfigFile) }
 	a := api.New(api.Options{State: d.engine, Registry: d.registry.Load, Catalog: cat,
 		Archive: archive.New(q).WithSpans(d.spans), Changes: d.changes, Logger: d.log,
-		Spans: qc, Approvals: qc, Editors: d.cfg.Web.Editors,
-		BasicAuth: func() bool { return httpapi.HasBasicAuth(d.opts.WebConfigFile) }, OnSpan: d.spans.Apply})
-	c, err := console.New(console.Options{API: a, Registry: d.registry.Load, MapTiles: d.cfg.Web.MapTiles, Logger: d.log})
+		Spans: qc, Approvals: qc, Editors: d.cfg.Web.Editors, BasicAuth: basicAuth, OnSpan: d.spans.Apply})
+	c, err := console.New(console.Options{API: a, Registry: d.registry.Load, MapTiles: d.cfg.Web.MapTiles, Logger: d.log,
+		Editors: d.cfg.Web.Editors, BasicAuth: basicAuth})
 	if err != nil {
 		return nil, err
 	}

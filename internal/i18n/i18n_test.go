@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/quantrac/quantrac"
@@ -61,5 +62,22 @@ func TestDefaults(t *testing.T) {
 	}
 	if _, ok := Parse("fr"); ok {
 		t.Error("Parse(fr) accepted")
+	}
+}
+
+// The data-quality labels say "exceedance" ("vượt"), never "violation" ("vi phạm"): an
+// automatic verdict is not a legal finding.
+func TestQCLabelsWords(t *testing.T) {
+	keys := []string{"qc_spans", "qc_spans_note", "qc_shaded_auto", "qc_shaded_user", "qc_source", "qc_source_auto", "qc_source_user",
+		"qc_action", "qc_invalidate", "qc_validate", "qc_to", "qc_all_parameters", "qc_by", "qc_created", "qc_revoked", "qc_in_force",
+		"qc_revoke", "qc_revoke_confirm", "qc_form", "qc_form_help", "qc_reason_example", "qc_save", "qc_failed", "approve_month", "approve_confirm"}
+	for _, k := range keys {
+		vi, en := qcText(k)
+		if vi == "" || en == "" {
+			t.Errorf("label %q has no Vietnamese or English text", k)
+		}
+		if strings.Contains(strings.ToLower(en), "violat") || strings.Contains(strings.ToLower(vi), "vi phạm") {
+			t.Errorf("label %q says violation: %q / %q", k, vi, en)
+		}
 	}
 }

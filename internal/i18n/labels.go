@@ -200,5 +200,8 @@ func text(key string) (vi, en string) {
 	case "back":
 		return "Quay lại", "Back"
 	}
+	if vi, en := qcText(key); vi != "" || en != "" {
+		return vi, en
+	}
 	return reportQCText(key)
 }

@@ -10,7 +10,6 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
-	"time"
 )
 
 // Year figures (rules/README.md, "Start"): a station's yearly and counted limits fold the
@@ -94,8 +93,8 @@ func (s *stationState) appendFigures(b []byte) []byte {
 	if !s.known || s.stale || s.observed != s.settled || s.valid == 0 {
 		return b
 	}
-	from, any := s.figuresFrom()
-	if !any {
+	from, held := s.figuresFrom()
+	if !held {
 		return b
 	}
 	b = binary.AppendUvarint(b, uint64(len(s.st.ID)))
@@ -117,16 +116,16 @@ func (s *stationState) appendFigures(b []byte) []byte {
 
 // figuresFrom returns the end of the first hour a rebuild must read to fold the units the
 // figures have not: the oldest hour the rings hold, less the 8 h a day's running means read
-// before it. any is false when the station holds no hours (nothing worth saving).
-func (s *stationState) figuresFrom() (from int64, any bool) {
+// before it. held is false when the station holds no hours (nothing worth saving).
+func (s *stationState) figuresFrom() (from int64, held bool) {
 	from = math.MaxInt64
 	for _, ser := range s.order {
 		if ser.h == nil || ser.h.head == 0 || !hasYears(ser) {
 			continue
 		}
-		from, any = min(from, s.cal.end(ser.h.head-ringHours+1)-rejudgeLead.Nanoseconds()), true
+		from, held = min(from, s.cal.end(ser.h.head-ringHours+1)-rejudgeLead.Nanoseconds()), true
 	}
-	return from, any
+	return from, held
 }
 
 func hasYears(ser *series) bool {
@@ -404,6 +403,3 @@ func (s *stationState) dropFigures(cat *Catalog) {
 
 // usesFigures reports whether the station's rebuild takes saved figures.
 func (s *stationState) usesFigures() bool { return s.figFrom != 0 }
-
-// figuresTime is the time form of figFrom, for queries.
-func (s *stationState) figuresTime() time.Time { return time.Unix(0, s.figFrom) }

@@ -359,8 +359,8 @@ func aggregatesByChunk(ctx context.Context, h History, q AggregateQuery, ids []s
 		return err // nothing stored since q.Since
 	}
 	since := q.Since
-	if skip := first.Sub(since) / week; skip > 0 { // the empty weeks before the oldest point
-		since = since.Add(skip * week)
+	if weeks := int64(first.Sub(since) / week); weeks > 0 { // the empty weeks before the oldest point
+		since = since.Add(time.Duration(weeks) * week)
 	}
 	for ; ; since = since.Add(span) {
 		c := q

@@ -158,21 +158,25 @@ func (v *View) update(ctx context.Context) ([]change, error) {
 
 // Reload reads the spans of the given stations again, whatever their counts: a cluster member
 // taking stations over reads them as they are now (an automatic span that grew in place while
-// another member judged them has the same counts). It calls Changed for none: the stations
-// are rebuilt after it.
-func (v *View) Reload(ctx context.Context, stations []string) error {
+// another member judged them has the same counts). It calls Changed for none — the caller
+// rebuilds the stations, or re-judges those it returns: the stations whose spans changed, with
+// the earliest instant each change affects.
+func (v *View) Reload(ctx context.Context, stations []string) (map[string]time.Time, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	read, err := v.read(ctx, stations, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	next := map[string]quantrac.QCSpans{}
+	next, changed := map[string]quantrac.QCSpans{}, map[string]time.Time{}
 	for _, st := range stations {
 		next[st] = read[st]
+		if from, ok := diff(v.Spans(st), read[st]); ok {
+			changed[st] = from
+		}
 	}
 	v.replace(next)
-	return nil
+	return changed, nil
 }
 
 // replace sets the active spans of the stations of m. v.mu is held.

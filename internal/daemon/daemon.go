@@ -73,19 +73,21 @@ type Daemon struct {
 	// staleJournaled says the journal holds marks since the last saveStale.
 	staleJournaled bool
 
-	source   ingest.Source
-	layout   natsjs.Layout // source nats: the stream and group
-	pipeline *ingest.Pipeline
-	writer   *store.InfluxWriter
-	spool    *spool.Spool
-	sink     *store.Sink
-	changes  *report.Changes // the days of the points written, nil in a cluster (reportWriter)
-	http     *httpapi.Server
-	engine   *rules.Engine
-	derive   *derive.Deriver
-	qc       *autoqc.Runner // nil without a qc section
-	spans    *qcview.View   // the data-quality spans in force (qcview.go)
-	aqiDue   dueSince       // stations whose indices a span change makes to compute again
+	source    ingest.Source
+	layout    natsjs.Layout // source nats: the stream and group
+	pipeline  *ingest.Pipeline
+	writer    *store.InfluxWriter
+	spool     *spool.Spool
+	sink      *store.Sink
+	changes   *report.Changes // the days of the points written, nil in a cluster (reportWriter)
+	http      *httpapi.Server
+	engine    *rules.Engine
+	derive    *derive.Deriver
+	qc        *autoqc.Runner // nil without a qc section
+	spans     *qcview.View   // the data-quality spans in force (qcview.go)
+	aqiDue    dueSince       // stations whose indices a span change makes to compute again
+	reloadMu  sync.Mutex
+	reloadDue []string // stations taken over whose spans could not be read then (refreshQC)
 
 	reloads *prometheus.CounterVec
 }

@@ -40,6 +40,29 @@ func (d *Daemon) refreshQC(ctx context.Context) {
 	if err := d.spans.Refresh(ctx); err != nil && ctx.Err() == nil {
 		d.log.Error("cannot read data-quality spans from InfluxDB; retrying", "err", err)
 	}
+	d.reloadMu.Lock()
+	ids := d.reloadDue
+	d.reloadDue = nil
+	d.reloadMu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	changed, err := d.spans.Reload(ctx, ids)
+	if err != nil {
+		d.reloadLater(ids)
+		return
+	}
+	for st, from := range changed {
+		d.engine.MarkStale(st, from)
+	}
+}
+
+// reloadLater keeps stations whose spans could not be read when they were taken over, for the
+// next tick.
+func (d *Daemon) reloadLater(ids []string) {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	d.reloadDue = append(d.reloadDue, ids...)
 }
 
 // reviseAQI computes again the air-quality indices of the stations among those just
@@ -104,7 +127,7 @@ func (d *Daemon) loadQC(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		d.log.Error("cannot read data-quality spans from InfluxDB; not consuming messages until it can", "err", err, "retry_in", delay)
+		d.log.Error("cannot rebuild rule state from InfluxDB (reading the data-quality spans); not consuming messages until it can (the broker keeps them)", "err", err, "retry_in", delay)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

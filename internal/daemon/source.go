@@ -79,8 +79,11 @@ func (d *Daemon) acquire(ctx context.Context, partitions []int) error {
 		return nil
 	}
 	d.forgetQC(ids)
-	if err := d.spans.Reload(ctx, ids); err != nil {
-		return fmt.Errorf("reading the data-quality spans of the stations taken over: %w", err)
+	if _, err := d.spans.Reload(ctx, ids); err != nil {
+		// Not a reason to hold the partitions back (stations without limits need no InfluxDB):
+		// read again every tick, and the stations whose spans differ are re-judged then.
+		d.log.Warn("cannot read the data-quality spans of the stations taken over; retrying", "stations", len(ids), "err", err)
+		d.reloadLater(ids)
 	}
 	start := time.Now()
 	if err := d.derive.RebuildStations(ctx, d.history(), time.Now(), ids); err != nil {

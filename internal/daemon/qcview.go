@@ -29,6 +29,9 @@ func (d *Daemon) Spans() *qcview.View { return d.spans }
 func (d *Daemon) qcChanged(station string, from time.Time) {
 	d.log.Info("data-quality spans changed; re-judging the station", "station", station, "from", from)
 	d.engine.MarkStale(station, from)
+	if m, ok := d.engine.StaleMark(station); ok {
+		d.journalStale(m) // kept at once: saved year figures must not outlive a span change
+	}
 	d.aqiDue.mark(station, from)
 	if d.changes != nil {
 		d.changes.Changed(from)

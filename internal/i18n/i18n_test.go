@@ -81,3 +81,18 @@ func TestQCLabelsWords(t *testing.T) {
 		}
 	}
 }
+
+// No label says "violation" ("vi phạm"): an automatic verdict is an exceedance, never a legal
+// finding — only an inspection makes that.
+func TestNoLabelSaysViolation(t *testing.T) {
+	src, err := os.ReadFile("labels.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`return "([^"]*)", "([^"]*)"`).FindAllStringSubmatch(string(src), -1) {
+		vi, en := strings.ToLower(m[1]), strings.ToLower(m[2])
+		if strings.Contains(vi, "vi phạm") || strings.Contains(en, "violat") {
+			t.Errorf("label %q / %q says violation", m[1], m[2])
+		}
+	}
+}

@@ -15,7 +15,7 @@ func text(key string) (vi, en string) {
 	case "station":
 		return "Trạm", "Station"
 	case "violations":
-		return "Vi phạm", "Violations"
+		return "Vượt ngưỡng", "Exceedances"
 	case "reports":
 		return "Báo cáo", "Reports"
 	case "report":
@@ -29,7 +29,7 @@ func text(key string) (vi, en string) {
 	case "state":
 		return "Trạng thái", "State"
 	case "violation":
-		return "Vi phạm", "Violation"
+		return "Vượt ngưỡng", "Exceedance"
 	case "insufficient":
 		return "Thiếu số liệu", "Insufficient data"
 	case "silent":
@@ -45,9 +45,9 @@ func text(key string) (vi, en string) {
 	case "never":
 		return "chưa có", "never"
 	case "active_violations":
-		return "Vi phạm đang diễn ra", "Active violations"
+		return "Đang vượt ngưỡng", "Exceedances in progress"
 	case "past_violations":
-		return "Vi phạm đã ghi nhận", "Recorded violations"
+		return "Các lần vượt đã ghi nhận", "Recorded exceedances"
 	case "none":
 		return "Không có", "None"
 	case "parameter":
@@ -119,7 +119,7 @@ func text(key string) (vi, en string) {
 	case "filter":
 		return "Lọc", "Filter"
 	case "active_only":
-		return "Chỉ vi phạm đang diễn ra", "Active only"
+		return "Chỉ đang vượt ngưỡng", "In progress only"
 	case "up":
 		return "Hoạt động", "Up"
 	case "state_exceeded":
@@ -154,7 +154,7 @@ func text(key string) (vi, en string) {
 	case "met":
 		return "Đạt", "Met"
 	case "not_met":
-		return "Không đạt (vi phạm)", "Not met (violation)"
+		return "Không đạt (vượt ngưỡng)", "Not met (exceeded)"
 	case "insufficient_data":
 		return "Thiếu số liệu", "Insufficient data"
 	case "hours":
@@ -176,9 +176,9 @@ func text(key string) (vi, en string) {
 	case "exceedances":
 		return "Vượt giới hạn theo quy chuẩn", "Exceedances per regulation"
 	case "violations_started":
-		return "Số lần vi phạm bắt đầu trong tháng", "Violations started in the month"
+		return "Số lần vượt bắt đầu trong tháng", "Exceedances started in the month"
 	case "in_force_at_start":
-		return "Đang vi phạm đầu tháng", "In force at the month's start"
+		return "Đang vượt đầu tháng", "In progress at the month's start"
 	case "allowed_per_year":
 		return "Số lần cho phép/năm", "Allowed per year"
 	case "year_to_date":
@@ -192,7 +192,7 @@ func text(key string) (vi, en string) {
 	case "compliant":
 		return "Kết luận", "Verdict"
 	case "no_violations_month":
-		return "Không có vi phạm trong tháng", "No violation in the month"
+		return "Không có lần vượt nào trong tháng", "No exceedance in the month"
 	case "no_parameters":
 		return "Không nhận được số liệu nào trong tháng", "No reading received in the month"
 	case "unknown_station":

@@ -103,8 +103,11 @@ type HourPoint struct {
 	Expected int       `json:"expected_readings"`
 	Excluded int       `json:"excluded_readings"`
 	Invalid  int       `json:"invalid_readings"` // stored, but invalid by a data-quality span: missing
-	Flagged  int       `json:"flagged_readings"`
-	Valid    bool      `json:"valid"`
+	// InvalidByUser is how many of Invalid an inspector's span made invalid; the others an
+	// automatic check's.
+	InvalidByUser int  `json:"invalid_by_user"`
+	Flagged       int  `json:"flagged_readings"`
+	Valid         bool `json:"valid"`
 }
 
 // SeriesDoc is the document of /api/v1/stations/{id}/series.
@@ -132,7 +135,7 @@ func (a *API) Series(ctx context.Context, q SeriesQuery) (*SeriesDoc, error) {
 		Hours: []HourPoint{}, Limits: []report.Limit{}, Queries: []string{valid, flagged, archive.ExcludedQuery(q.Station, q.Param, q.From, q.To)}}
 	for _, s := range series {
 		for _, h := range s.Hours {
-			hp := HourPoint{Time: h.End, Readings: h.Valid, Expected: h.Expected, Excluded: h.Excluded, Invalid: h.Invalid, Flagged: h.Flagged, Valid: h.IsValid()}
+			hp := HourPoint{Time: h.End, Readings: h.Valid, Expected: h.Expected, Excluded: h.Excluded, Invalid: h.Invalid, InvalidByUser: h.InvalidByUser, Flagged: h.Flagged, Valid: h.IsValid()}
 			if !math.IsNaN(h.Mean) {
 				m := h.Mean
 				hp.Mean = &m

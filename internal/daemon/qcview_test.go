@@ -102,7 +102,8 @@ func TestSpansRejudgeTheStation(t *testing.T) {
 }
 
 // expectSeriesHour checks the valid and invalid readings the series document of QN's NO2
-// gives the hour ending at end.
+// gives the hour ending at end (the spans here are an inspector's: every invalid reading is
+// the user's).
 func expectSeriesHour(t *testing.T, s *stack, end time.Time, valid, invalid int) {
 	t.Helper()
 	var doc struct {
@@ -110,6 +111,7 @@ func expectSeriesHour(t *testing.T, s *stack, end time.Time, valid, invalid int)
 			Time    time.Time `json:"time"`
 			Valid   int       `json:"valid_readings"`
 			Invalid int       `json:"invalid_readings"`
+			ByUser  int       `json:"invalid_by_user"`
 			Mean    *float64  `json:"mean"`
 		} `json:"hours"`
 	}
@@ -119,8 +121,9 @@ func expectSeriesHour(t *testing.T, s *stack, end time.Time, valid, invalid int)
 	}
 	for _, h := range doc.Hours {
 		if h.Time.Equal(end) {
-			if h.Valid != valid || h.Invalid != invalid || (valid == 0) != (h.Mean == nil) {
-				t.Errorf("series hour ending %s: %d valid, %d invalid, mean %v; want %d valid, %d invalid", end, h.Valid, h.Invalid, h.Mean, valid, invalid)
+			if h.Valid != valid || h.Invalid != invalid || h.ByUser != invalid || (valid == 0) != (h.Mean == nil) {
+				t.Errorf("series hour ending %s: %d valid, %d invalid (%d by the inspector), mean %v; want %d valid, %d invalid",
+					end, h.Valid, h.Invalid, h.ByUser, h.Mean, valid, invalid)
 			}
 			return
 		}

@@ -46,13 +46,22 @@ func connect(t testing.TB, c *testenv.NATS) (*nats.Conn, jetstream.JetStream) {
 // publisher is a station-side MQTT client with QoS 1.
 func publisher(t *testing.T, url, id string) mqtt.Client {
 	t.Helper()
-	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).
-		SetAutoReconnect(false).SetConnectTimeout(10 * time.Second))
-	if tok := c.Connect(); !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
-		t.Fatalf("MQTT connect to %s: %v", url, tok.Error())
+	// The MQTT listener closes a connection (EOF) until its account's JetStream assets exist,
+	// which takes the cluster's first elections: try again for a while.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).
+			SetAutoReconnect(false).SetConnectTimeout(10 * time.Second))
+		tok := c.Connect()
+		if tok.WaitTimeout(20*time.Second) && tok.Error() == nil {
+			t.Cleanup(func() { c.Disconnect(100) })
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("MQTT connect to %s: %v", url, tok.Error())
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	t.Cleanup(func() { c.Disconnect(100) })
-	return c
 }
 
 // publishAcked publishes QoS 1 and reports whether the PUBACK came.

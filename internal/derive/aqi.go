@@ -16,7 +16,31 @@ type stationAQI struct {
 	tracker *aqi.Tracker
 	loc     *time.Location
 	cursor  // the newest reading seen
-	latest  map[key]aqi.Index
+	latest  []exported
+}
+
+// exported is what the metrics show of the newest index of one scheme and period: a few
+// bytes, where an aqi.Index with its sub-indices costs hundreds at each of 10,000 stations.
+type exported struct {
+	key
+	value    int32
+	category int8
+	end      int64 // Unix ns
+}
+
+// setLatest makes idx the exported index of k; with newer, only when it is the newest of its
+// period.
+func (sa *stationAQI) setLatest(k key, idx *aqi.Index, newer bool) {
+	e := exported{k, int32(idx.Value), int8(idx.Category.Index), idx.End.UnixNano()}
+	for i := range sa.latest {
+		if sa.latest[i].key == k {
+			if !newer || e.end >= sa.latest[i].end {
+				sa.latest[i] = e
+			}
+			return
+		}
+	}
+	sa.latest = append(sa.latest, e)
 }
 
 // cursor follows the newest reading time of a stream of readings.
@@ -197,8 +221,8 @@ func (sa *stationAQI) put(station string, tr *aqi.Tracker, period string, end ti
 		if !ok {
 			continue
 		}
-		if k := (key{s, period}); current && !idx.End.Before(sa.latest[k].End) {
-			sa.latest[k] = idx
+		if current {
+			sa.setLatest(key{s, period}, &idx, true)
 		}
 		out = append(out, indexOf(station, s, period, &idx))
 	}

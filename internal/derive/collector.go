@@ -35,12 +35,12 @@ func (c aqiCollector) Collect(ch chan<- prometheus.Metric) {
 	defer c.d.mu.RUnlock()
 	for station, sa := range c.d.aqi {
 		sa.mu.Lock()
-		for k, idx := range sa.latest {
-			if now.Sub(idx.End) > stale[k.period] {
+		for _, e := range sa.latest {
+			if now.Sub(time.Unix(0, e.end)) > stale[e.period] {
 				continue
 			}
-			ch <- prometheus.MustNewConstMetric(aqiDesc, prometheus.GaugeValue, float64(idx.Value), station, string(k.scheme), k.period)
-			ch <- prometheus.MustNewConstMetric(aqiCategoryDesc, prometheus.GaugeValue, float64(idx.Category.Index), station, string(k.scheme), k.period)
+			ch <- prometheus.MustNewConstMetric(aqiDesc, prometheus.GaugeValue, float64(e.value), station, string(e.scheme), e.period)
+			ch <- prometheus.MustNewConstMetric(aqiCategoryDesc, prometheus.GaugeValue, float64(e.category), station, string(e.scheme), e.period)
 		}
 		sa.mu.Unlock()
 	}

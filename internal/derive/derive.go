@@ -89,7 +89,7 @@ func (d *Deriver) SetRegistry(reg *quantrac.Registry) {
 			next[st.ID] = old
 			continue
 		}
-		next[st.ID] = &stationAQI{schemes: schemes, tracker: aqi.NewTracker(st.TimeLocation()), loc: st.TimeLocation(), latest: map[key]aqi.Index{}}
+		next[st.ID] = &stationAQI{schemes: schemes, tracker: aqi.NewTracker(st.TimeLocation()), loc: st.TimeLocation()}
 	}
 	d.aqi = next
 }

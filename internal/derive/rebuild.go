@@ -81,10 +81,10 @@ func (sa *stationAQI) restored(newest, now time.Time) {
 	}
 	for _, s := range sa.schemes {
 		if idx, ok := sa.tracker.Hourly(s, now); ok {
-			sa.latest[key{s, PeriodHourly}] = idx
+			sa.setLatest(key{s, PeriodHourly}, &idx, false)
 		}
 		if idx, ok := sa.tracker.Daily(s, now); ok {
-			sa.latest[key{s, PeriodDaily}] = idx
+			sa.setLatest(key{s, PeriodDaily}, &idx, false)
 		}
 	}
 }

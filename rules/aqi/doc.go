@@ -6,7 +6,7 @@
 // tables are in ppb or ppm for gases; SubIndex converts at 25 °C and 1 atm (µg/m³ = ppb × M /
 // 24.45) through package param.
 //
-//	readings ──Tracker.Observe──> hourly means (64 clock-hour buckets per pollutant)
+//	readings ──Tracker.Observe──> hourly means (56 clock hours per pollutant)
 //	                                   │
 //	           Tracker.Hourly ─────────┼── PM: NowCast of the last 12 hourly means
 //	           Tracker.Daily  ─────────┘   gases: 1 h means, 8 h and 24 h means, daily maxima

@@ -72,16 +72,17 @@ const (
 	need24h = 18 // hourly means a 24 h mean needs
 )
 
-// bucket accumulates the valid readings of one clock hour: 16 bytes, ringHours of them per
-// pollutant a station measures (896 bytes; 5.4 KB for all six).
-type bucket struct {
-	sum  float64
-	hour int32 // local clock hour: (Unix seconds + zone offset) / 3600 (until the year 246,000)
-	n    int32
+// ring holds the valid readings of one pollutant's clock hours: hour h at slot(h) while
+// latest − ringHours < h ≤ latest (Tracker.advance clears the hours that leave it), 10 bytes
+// an hour: 560 bytes per pollutant a station measures, 3.3 KB for all six.
+type ring struct {
+	sum [ringHours]float64
+	n   [ringHours]uint16
 }
 
-// ring holds the hours of one pollutant.
-type ring [ringHours]bucket
+// maxPerHour is the most readings an hour counts, one every 55 ms: later ones in the hour are
+// left out of its mean (no monitor reports a pollutant that often).
+const maxPerHour = math.MaxUint16
 
 // Tracker keeps the hourly means one station needs for its indices — the last 56 local clock
 // hours of each pollutant, in a fixed ring allocated with its first reading — and computes hourly and daily indices from them.
@@ -123,13 +124,7 @@ func (t *Tracker) Observe(param string, at time.Time, v float64) {
 	if t.latest != math.MinInt64 && h <= t.latest-ringHours {
 		return // older than anything kept
 	}
-	t.latest = max(t.latest, h)
-	b := t.bucket(i, h)
-	if int64(b.hour) != h || b.n == 0 {
-		*b = bucket{hour: int32(h)}
-	}
-	b.sum += v
-	b.n++
+	t.add(i, h, v, 1)
 }
 
 // Indexed reports whether param is one of the pollutants the indices use.
@@ -167,21 +162,38 @@ func (t *Tracker) ObserveHour(param string, end time.Time, sum float64, n int) {
 	if t.latest != math.MinInt64 && h <= t.latest-ringHours {
 		return
 	}
-	t.latest = max(t.latest, h)
-	b := t.bucket(i, h)
-	if int64(b.hour) != h || b.n == 0 {
-		*b = bucket{hour: int32(h)}
-	}
-	b.sum += sum
-	b.n += int32(n)
+	t.add(i, h, sum, n)
 }
 
-// bucket returns the bucket of pollutant p's clock hour h, allocating p's ring on first use.
-func (t *Tracker) bucket(p int, h int64) *bucket {
+// add counts n readings summing to sum in pollutant p's clock hour h, which is held or newer
+// than every hour held; p's ring is allocated on first use.
+func (t *Tracker) add(p int, h int64, sum float64, n int) {
+	if h > t.latest {
+		t.advance(h)
+	}
 	if t.series[p] == nil {
 		t.series[p] = new(ring)
 	}
-	return &t.series[p][slot(h)]
+	r, i := t.series[p], slot(h)
+	if int(r.n[i])+n > maxPerHour {
+		return
+	}
+	r.sum[i] += sum
+	r.n[i] += uint16(n)
+}
+
+// advance makes h the newest hour held, clearing the hours that leave the rings.
+func (t *Tracker) advance(h int64) {
+	from := max(t.latest+1, h-ringHours+1)
+	for _, r := range t.series {
+		if r == nil {
+			continue
+		}
+		for k := from; k <= h; k++ {
+			r.sum[slot(k)], r.n[slot(k)] = 0, 0
+		}
+	}
+	t.latest = h
 }
 
 // hourOf returns the local clock hour of an instant: hours are counted on the local wall
@@ -219,11 +231,14 @@ func (t *Tracker) mean(p int, h int64) (float64, bool) {
 	if r == nil {
 		return math.NaN(), false
 	}
-	b := &r[slot(h)]
-	if int64(b.hour) != h || b.n == 0 || int(b.n) < t.MinPerHour {
+	if h > t.latest || h <= t.latest-ringHours {
 		return math.NaN(), false
 	}
-	return b.sum / float64(b.n), true
+	i := slot(h)
+	if r.n[i] == 0 || int(r.n[i]) < t.MinPerHour {
+		return math.NaN(), false
+	}
+	return r.sum[i] / float64(r.n[i]), true
 }
 
 // window returns the mean of the hourly means of the n hours ending with hour end, when at

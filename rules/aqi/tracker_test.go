@@ -319,6 +319,23 @@ func TestTrackerBuckets(t *testing.T) {
 	if _, ok := tr.mean(pm25, tr.hourOf(at(30, 0))); ok {
 		t.Error("a slot kept an hour that left the ring")
 	}
+	// Another pollutant's hour leaves its ring when the newest hour of any pollutant moves on.
+	tr.Observe("pm10", at(31+ringHours, 0), 40)
+	tr.Observe("pm25", at(31+2*ringHours, 0), 7)
+	if m, ok := tr.mean(pm10, tr.hourOf(at(31+2*ringHours, 0))); ok {
+		t.Errorf("PM10 has a mean %v for an hour it never had: its slot kept an hour that left", m)
+	}
+	if _, ok := tr.mean(pm25, tr.hourOf(at(31+3*ringHours, 0))); ok {
+		t.Error("an hour newer than every hour held has a mean")
+	}
+
+	// An hour counts up to maxPerHour readings; later ones leave its mean as it is.
+	dense := NewTracker(ict)
+	dense.ObserveHour("pm25", at(5, 0), 10*maxPerHour, maxPerHour)
+	dense.Observe("pm25", at(4, 30), 1e6)
+	if m, ok := dense.mean(pm25, dense.hourOf(at(4, 30))); !ok || m != 10 {
+		t.Errorf("a full hour's mean: %v, %v; want 10", m, ok)
+	}
 
 	strict := NewTracker(ict)
 	strict.MinPerHour = 9

@@ -82,8 +82,8 @@ func endedBy(active *Transition, reason string, now int64) Transition {
 func (s *stationState) endAll(reason string, now int64, out []Transition) []Transition {
 	for _, ser := range s.order {
 		for i := range ser.rules {
-			if r := &ser.rules[i]; r.alert == violating && r.active != nil {
-				out = append(out, endedBy(r.active, reason, now))
+			if r := &ser.rules[i]; r.alert == violating && r.active() != nil {
+				out = append(out, endedBy(r.active(), reason, now))
 			}
 		}
 	}

@@ -176,7 +176,7 @@ func (x *exposition) appendStation(s *stationState, f int, info []string, now ti
 func (s *stationState) metric(ser *series, r *ruleState, f int) (float64, bool) {
 	switch f {
 	case famRatio:
-		return r.last.ratio, r.last.state.judged()
+		return r.lastRatio, r.lastState.judged()
 	case famRatioProvisional:
 		if v, ok := s.provisional(ser, r); ok && v.version != nil {
 			return v.ratio, true
@@ -186,7 +186,7 @@ func (s *stationState) metric(ser *series, r *ruleState, f int) (float64, bool) 
 	case famViolations:
 		return float64(r.starts), true
 	case famCoverage:
-		return r.last.coverage, s.valid > 0
+		return r.lastCoverage, s.valid > 0
 	case famExceedances, famAllowed, famExceedances3y, famAllowed3y:
 		if !r.rule.counted || (r.rule.years <= 1 && (f == famExceedances3y || f == famAllowed3y)) {
 			return 0, false

@@ -209,8 +209,8 @@ func (e *Engine) Active() []Transition {
 		if s.known {
 			for _, ser := range s.order {
 				for i := range ser.rules {
-					if r := &ser.rules[i]; r.alert == violating && r.active != nil {
-						out = append(out, *r.active)
+					if r := &ser.rules[i]; r.alert == violating && r.active() != nil {
+						out = append(out, *r.active())
 					}
 				}
 			}

@@ -59,7 +59,8 @@ func (s *stationState) migrate(old *stationState, now int64) {
 			}
 			kept[&os.rules[i]] = true
 			o := &os.rules[i]
-			r.alert, r.active, r.starts, r.last, r.kept = o.alert, o.active, o.starts, o.last, o.kept
+			r.alert, r.more, r.starts = o.alert, o.more, o.starts
+			r.lastRatio, r.lastCoverage, r.lastState = o.lastRatio, o.lastCoverage, o.lastState
 			if r.x != nil && o.x != nil && (r.x.blk == nil) == (o.x.blk == nil) {
 				r.x = o.x
 			}
@@ -72,15 +73,15 @@ func (s *stationState) migrate(old *stationState, now int64) {
 	}
 	for _, os := range old.order { // the limits the reload removed end their episodes
 		for i := range os.rules {
-			if r := &os.rules[i]; !kept[r] && r.alert == violating && r.active != nil {
-				s.queued = append(s.queued, endedBy(r.active, quantrac.EndLimitRemoved, now))
+			if r := &os.rules[i]; !kept[r] && r.alert == violating && r.active() != nil {
+				s.queued = append(s.queued, endedBy(r.active(), quantrac.EndLimitRemoved, now))
 			}
 		}
 	}
 	for _, ser := range s.order {
 		ser.after = nil // the guesses may name the old configuration's series
 		for i := range ser.rules {
-			if r := &ser.rules[i]; r.kept == nil { // a day's evidence carried over stays as judged
+			if r := &ser.rules[i]; r.kept() == nil { // a day's evidence carried over stays as judged
 				v := s.latest(ser, r)
 				r.setLast(&v)
 			}

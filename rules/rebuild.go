@@ -507,7 +507,7 @@ func (s *stationState) alerts() map[string]kept {
 	for _, ser := range s.order {
 		for i := range ser.rules {
 			r := &ser.rules[i]
-			m[ser.param+" "+r.rule.reg.ID+" "+r.rule.period] = kept{r.alert, r.active, r.starts}
+			m[ser.param+" "+r.rule.reg.ID+" "+r.rule.period] = kept{r.alert, r.active(), r.starts}
 		}
 	}
 	return m
@@ -522,7 +522,8 @@ func (s *stationState) restore(tr Transition) {
 	}
 	for i := range ser.rules {
 		if r := &ser.rules[i]; r.rule.reg.ID == tr.Regulation && r.rule.period == tr.Period {
-			r.alert, r.active = violating, &tr
+			r.alert = violating
+			r.setActive(&tr)
 		}
 	}
 }
@@ -540,12 +541,13 @@ func (s *stationState) finish(k map[string]kept) {
 		for i := range ser.rules {
 			r := &ser.rules[i]
 			if a, ok := k[ser.param+" "+r.rule.reg.ID+" "+r.rule.period]; ok {
-				r.alert, r.active, r.starts = a.alert, a.active, a.starts
+				r.alert, r.starts = a.alert, a.starts
+				r.setActive(a.active)
 			}
 			v := s.latest(ser, r)
 			// The periods closed while the hours were fed were judged then, with all their hours
 			// (a day's morning may have left the ring since): their evidence stays as judged.
-			if ser.lastT > 0 && (!r.last.set || r.rule.kind == perSample) {
+			if ser.lastT > 0 && (r.lastState == vUnset || r.rule.kind == perSample) {
 				r.setLast(&v)
 			}
 			if k != nil && v.count > 0 {

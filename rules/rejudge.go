@@ -169,7 +169,8 @@ func (s *stationState) replay(rs []quantrac.Reading, j int64, before map[string]
 		for k := range ser.rules {
 			rl := &ser.rules[k]
 			if tr, ok := before[limitKey(ser.param, rl.rule.reg.ID, rl.rule.period)]; ok && tr.State == Started {
-				rl.alert, rl.active = violating, &tr
+				rl.alert = violating
+				rl.setActive(&tr)
 			}
 		}
 	}

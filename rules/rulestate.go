@@ -10,29 +10,61 @@ import (
 )
 
 // ruleState is the alert and period state of one rule at one station. A station keeps one
-// per limit (35 at a station under QCVN 05:2023 and WHO 2021), so it is kept small.
+// per limit (35 at a station under QCVN 05:2023 and WHO 2021), so it is kept to 64 bytes: what
+// few rules hold at a time is behind one pointer (more), and the fields are ordered so that
+// none is padded.
 type ruleState struct {
 	rule   *rule
 	factor float64 // the product of the station coefficients the limit names (Cmax = C × kq × kf)
-	last   summary // the latest closed period's verdict, as exported
-	// kept is the latest closed period's whole verdict for day rules, whose periods outlive the
-	// hours held: the API shows it as judged all the next day. Hour-labelled, sample, block and
-	// year periods are evaluated again from what the series holds (years from their sums).
-	kept   *keptVerdict
-	active *Transition // the "started" transition of the violation in progress
-	yr     *yearState  // 1y and counted rules
-	x      *ruleExtra  // sample and block rules
-	starts int32       // violations started, for quantrac_violations_total
+	// The latest closed period's ratio, data capture and state (vUnset before the first), as
+	// the metrics export them.
+	lastRatio, lastCoverage float64
+	more                    *ruleMore
+	yr                      *yearState // 1y and counted rules
+	x                       *ruleExtra // sample and block rules
+	starts                  int32      // violations started, for quantrac_violations_total
 	// hourMin is the readings an hour needs to be valid (hour coverage × 1 h ÷ interval).
-	hourMin int16
-	alert   alertState
+	hourMin   int16
+	alert     alertState
+	lastState vstate
 }
 
-// summary is what the metrics export of a rule's latest closed period.
-type summary struct {
-	ratio, coverage float64
-	state           vstate
-	set             bool // a period was judged
+// ruleMore is the part of a rule's state that few rules hold at a time.
+type ruleMore struct {
+	// kept is the latest closed period's whole verdict for day rules (hasKept), whose periods
+	// outlive the hours held: the API shows it as judged all the next day. Hour-labelled,
+	// sample, block and year periods are evaluated again from what the series holds (years
+	// from their sums).
+	kept    keptVerdict
+	hasKept bool
+	active  *Transition // the "started" transition of the exceedance in progress
+}
+
+// kept returns the day rule's kept verdict, or nil.
+func (r *ruleState) kept() *keptVerdict {
+	if r.more == nil || !r.more.hasKept {
+		return nil
+	}
+	return &r.more.kept
+}
+
+// active returns the "started" transition of the exceedance in progress, or nil.
+func (r *ruleState) active() *Transition {
+	if r.more == nil {
+		return nil
+	}
+	return r.more.active
+}
+
+// setActive records tr (nil: none) as the exceedance in progress.
+func (r *ruleState) setActive(tr *Transition) {
+	if r.more == nil {
+		if tr == nil {
+			return
+		}
+		r.more = new(ruleMore)
+	}
+	r.more.active = tr
 }
 
 // keptVerdict is what the API shows of a day rule's latest closed period.
@@ -47,18 +79,19 @@ type keptVerdict struct {
 // setLast records v as the latest closed period's verdict: the metrics and the API show it as
 // it was judged while the next period fills, whatever the hours held since.
 func (r *ruleState) setLast(v *verdict) {
-	r.last = summary{v.ratio, v.coverage, v.state, true}
+	r.lastRatio, r.lastCoverage, r.lastState = v.ratio, v.coverage, v.state
 	if r.rule.dayKind() {
-		if r.kept == nil {
-			r.kept = new(keptVerdict)
+		if r.more == nil {
+			r.more = new(ruleMore)
 		}
-		*r.kept = keptVerdict{v.value, v.limit, v.ratio, v.coverage, v.start, v.end, v.version, int32(v.count), v.state}
+		r.more.kept = keptVerdict{v.value, v.limit, v.ratio, v.coverage, v.start, v.end, v.version, int32(v.count), v.state}
+		r.more.hasKept = true
 	}
 }
 
 // latestVerdict returns the verdict of rs's latest closed period with its evidence.
 func (s *stationState) latestVerdict(ser *series, rs *ruleState) verdict {
-	if k := rs.kept; k != nil {
+	if k := rs.kept(); k != nil {
 		return verdict{state: k.state, value: k.value, limit: k.limit, ratio: k.ratio, coverage: k.coverage,
 			count: int(k.count), start: k.start, end: k.end, version: k.version, factor: rs.factor}
 	}
@@ -74,7 +107,7 @@ type ruleExtra struct {
 }
 
 func newRuleState(r *rule, st *quantrac.Station) ruleState {
-	rs := ruleState{rule: r, factor: 1, hourMin: int16(min(hourMin(r.reg.HourCoverage, st.Interval), 3600))}
+	rs := ruleState{rule: r, factor: 1, lastState: vUnset, hourMin: int16(min(hourMin(r.reg.HourCoverage, st.Interval), 3600))}
 	for _, c := range r.versions[0].Coefficients { // versions name the same coefficients (groupRules)
 		rs.factor *= st.Coefficient(c)
 	}
@@ -122,10 +155,10 @@ func (s *stationState) step(ser *series, rs *ruleState, v *verdict, out []Transi
 	}
 	tr := s.transition(ser, rs, v, kind)
 	if kind == Started {
-		rs.active = &tr
+		rs.setActive(&tr)
 		rs.starts++
 	} else {
-		rs.active = nil
+		rs.setActive(nil)
 	}
 	return append(out, tr)
 }
@@ -154,10 +187,10 @@ func (s *stationState) transition(ser *series, rs *ruleState, v *verdict, kind s
 // episodeOf is the episode of a transition: a start opens one named by its period's end, an
 // end closes the one in progress.
 func episodeOf(rs *ruleState, v *verdict, kind string) string {
-	if kind == Started || rs.active == nil {
+	if kind == Started || rs.active() == nil {
 		return time.Unix(0, v.end).UTC().Format(time.RFC3339Nano)
 	}
-	return rs.active.Episode
+	return rs.active().Episode
 }
 
 // statistic names what Value is: the statistic, or "sample" for a reading.

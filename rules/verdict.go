@@ -23,11 +23,12 @@ const (
 	vExceeded
 	vInsufficient
 	vNotInForce
+	vUnset // a rule's latest closed period before the first: reads as no data
 )
 
 func (s vstate) String() string {
 	return [...]string{vNoData: StateNoData, vOK: StateOK, vExceeded: StateExceeded,
-		vInsufficient: StateInsufficient, vNotInForce: StateNoLimit}[s]
+		vInsufficient: StateInsufficient, vNotInForce: StateNoLimit, vUnset: StateNoData}[s]
 }
 
 // judged reports whether the verdict compared a value with the limit.

@@ -21,6 +21,7 @@ import (
 // Registry and swap the pointer.
 type Registry struct {
 	File     string // the file it was loaded from, for messages
+	country  string // the stations' country unless one says another
 	stations []*Station
 	byID     map[string]*Station
 	zones    map[string]*time.Location // loaded once per name, shared by the stations
@@ -28,7 +29,7 @@ type Registry struct {
 
 // newRegistry returns an empty registry to add stations to.
 func newRegistry(file string) *Registry {
-	return &Registry{File: file, byID: map[string]*Station{}, zones: map[string]*time.Location{}}
+	return &Registry{File: file, country: DefaultCountry, byID: map[string]*Station{}, zones: map[string]*time.Location{}}
 }
 
 // NewRegistry builds a registry from already validated stations (tests, generators). It
@@ -85,6 +86,7 @@ func LoadRegistry(path string, opts RegistryOptions) (*Registry, error) {
 }
 
 type registryFile struct {
+	Country  string     `yaml:"country"` // the stations' country unless one says another
 	Stations []*Station `yaml:"stations"`
 }
 
@@ -98,6 +100,12 @@ func ParseRegistry(data []byte, file string, opts RegistryOptions) (*Registry, e
 	}
 	r := newRegistry(file)
 	var bad []stationError
+	if f.Country != "" {
+		if !countryCode.MatchString(f.Country) {
+			return nil, fmt.Errorf("%s: country: %q is not an ISO 3166 alpha-2 code (VN, TH, …) or EU", file, f.Country)
+		}
+		r.country = f.Country
+	}
 	for i, s := range f.Stations {
 		key := fmt.Sprintf("stations[%d]", i)
 		for _, e := range append(tagValueErrors(s, key), r.add(s, key)...) {
@@ -150,6 +158,9 @@ func stationLines(data []byte) []int {
 }
 
 var stationID = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// countryCode is an ISO 3166 alpha-2 code, or EU.
+var countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // tagKey is what a registry tag name may be: it becomes an InfluxDB tag key and a Prometheus
 // label name. No leading underscore: InfluxDB 2.x reserves _field and _measurement, and
@@ -225,6 +236,11 @@ func (r *Registry) add(s *Station, key string) []error {
 	}
 	if s.Timezone == "" {
 		s.Timezone = DefaultTimezone
+	}
+	if s.Country == "" {
+		s.Country = r.country
+	} else if !countryCode.MatchString(s.Country) {
+		bad("country", "%q is not an ISO 3166 alpha-2 code (VN, TH, …) or EU", s.Country)
 	}
 	loc, err := r.location(s.Timezone)
 	if err != nil {

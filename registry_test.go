@@ -119,3 +119,28 @@ func TestParseRegistryEmpty(t *testing.T) {
 		}
 	}
 }
+
+// A station's country is its own, else the registry's, else VN; a bad code names file and key.
+func TestRegistryCountry(t *testing.T) {
+	reg, err := ParseRegistry([]byte("country: TH\nstations:\n  - {id: A, kind: air}\n  - {id: B, kind: air, country: VN}\n"),
+		"stations.yaml", RegistryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := reg.Station("A").Country, reg.Station("B").Country; a != "TH" || b != "VN" {
+		t.Errorf("countries %q, %q; want TH (the registry's) and VN (its own)", a, b)
+	}
+	plain, err := NewRegistry(&Station{ID: "C", Kind: Air})
+	if err != nil || plain.Station("C").Country != DefaultCountry {
+		t.Errorf("default country: %v, %v", plain.Station("C"), err)
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{"country: Vietnam\nstations:\n  - {id: A, kind: air}\n", `stations.yaml: country: "Vietnam" is not an ISO 3166`},
+		{"stations:\n  - {id: A, kind: air, country: vn}\n", `stations.yaml:2: stations[0].country: "vn" is not an ISO 3166`},
+	} {
+		_, err := ParseRegistry([]byte(c.yaml), "stations.yaml", RegistryOptions{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.yaml, err, c.want)
+		}
+	}
+}

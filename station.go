@@ -7,13 +7,17 @@ import (
 
 // Station is one monitoring station of the registry (DESIGN §4).
 type Station struct {
-	ID           string             `yaml:"id"`
-	Name         string             `yaml:"name"`
-	Kind         Kind               `yaml:"kind"`
-	Location     Location           `yaml:"location"`
-	Tags         map[string]string  `yaml:"tags"`
-	Interval     time.Duration      `yaml:"interval"`
-	Timezone     string             `yaml:"timezone"`
+	ID       string            `yaml:"id"`
+	Name     string            `yaml:"name"`
+	Kind     Kind              `yaml:"kind"`
+	Location Location          `yaml:"location"`
+	Tags     map[string]string `yaml:"tags"`
+	Interval time.Duration     `yaml:"interval"`
+	Timezone string            `yaml:"timezone"`
+	// Country is where the station is (ISO 3166 alpha-2, or EU): a binding regulation binds
+	// the stations of its own country only, and is a reference elsewhere. Default: the
+	// registry's country.
+	Country      string             `yaml:"country"`
 	Regulations  []string           `yaml:"regulations"`
 	AQI          []string           `yaml:"aqi"`
 	Coefficients map[string]float64 `yaml:"coefficients"`
@@ -67,6 +71,9 @@ const (
 // DefaultInterval is the reporting interval of a station that states none: the 5-minute
 // records of Circular 10/2021/TT-BTNMT.
 const DefaultInterval = 5 * time.Minute
+
+// DefaultCountry is the country of a registry that states none.
+const DefaultCountry = "VN"
 
 // DefaultTimezone is the zone of payloads with local times when a station states none.
 const DefaultTimezone = "Asia/Ho_Chi_Minh"

@@ -20,7 +20,10 @@ type Transition struct {
 	Parameter  string `json:"parameter"`
 	Regulation string `json:"regulation"`
 	Period     string `json:"period"` // sample, 1h, 8h, 24h, 1y, …
-	State      string `json:"state"`  // ViolationStarted, ViolationEnded or ViolationWithdrawn
+	// Force is "binding" when the limit binds the station, "reference" when it is a guideline
+	// or another country's standard (rules.ForceBinding, rules.ForceReference).
+	Force string `json:"force,omitempty"`
+	State string `json:"state"` // ViolationStarted, ViolationEnded or ViolationWithdrawn
 	// Episode identifies the exceedance episode a start and its end belong to: the end of the
 	// period that started it (RFC 3339, UTC), unique per station and limit.
 	Episode     string    `json:"episode"`

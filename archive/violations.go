@@ -21,7 +21,7 @@ type ViolationFilter struct {
 
 // violationFields are the evidence fields of DESIGN §6, in the order of the query's columns.
 const violationFields = `"state", "episode", "value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version", ` +
-	`"statistic", "unit", "reference", "reason", "form", "exceedances", "exceedances_allowed", "exceedances_3y", "exceedances_allowed_3y", "years"`
+	`"statistic", "unit", "reference", "force", "reason", "form", "exceedances", "exceedances_allowed", "exceedances_3y", "exceedances_allowed_3y", "years"`
 
 // ViolationsQuery returns the InfluxQL statement Violations runs.
 func ViolationsQuery(f ViolationFilter) string {
@@ -119,7 +119,7 @@ func transition(s store.Series, row []any) (quantrac.Transition, error) {
 	t.Value, t.Limit, t.Ratio, t.Coverage = num("value"), num("limit"), num("ratio"), num("coverage")
 	t.Count = int(num("count"))
 	t.Statistic, t.Unit, t.Reference, t.Form = str("statistic"), str("unit"), str("reference"), str("form")
-	t.Reason = str("reason")
+	t.Reason, t.Force = str("reason"), str("force")
 	t.Exceedances, t.ExceedancesAllowed = int(num("exceedances")), int(num("exceedances_allowed"))
 	t.Exceedances3y, t.ExceedancesAllowed3y, t.Years = num("exceedances_3y"), num("exceedances_allowed_3y"), int(num("years"))
 	t.WindowStart, _ = time.Parse(time.RFC3339, str("window_start"))

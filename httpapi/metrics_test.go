@@ -21,7 +21,8 @@ import (
 	"github.com/quantrac/quantrac/rules"
 )
 
-// testEngine is a rules engine with one station whose pm10 limit is breached.
+// testEngine is a rules engine with one station whose pm10 limit is breached (a file without
+// force: a guideline, so a reference for the station).
 func testEngine(t *testing.T) *rules.Engine {
 	t.Helper()
 	reg, err := rules.ParseRegulation([]byte(`id: TEST
@@ -120,7 +121,7 @@ func TestMetricsPlainAndGzip(t *testing.T) {
 	mfs := parse(t, string(plain))
 	for name, want := range map[string]string{
 		"quantrac_test_total":          `3`,
-		"quantrac_exceedances_allowed": `parameter="pm10" period="24h" regulation="TEST" station="S-1" 3`,
+		"quantrac_exceedances_allowed": `force="reference" parameter="pm10" period="24h" regulation="TEST" station="S-1" 3`,
 		"quantrac_station_info":        `kind="air" lat="0" lon="0" name="Trạm \"1\"" site="a\\b\nc" station="S-1" 1`,
 	} {
 		if got := only(mfs[name]); got != want {
@@ -131,7 +132,7 @@ func TestMetricsPlainAndGzip(t *testing.T) {
 	// its spacing on purpose, so comparing it flakes).
 	if vs := mfs["quantrac_violation"]; vs == nil || len(vs.Metric) == 0 {
 		t.Errorf("no quantrac_violation")
-	} else if got, want := only(&dto.MetricFamily{Metric: vs.Metric[:1]}), `parameter="pm10" period="1h" regulation="TEST" station="S-1" 1`; got != want {
+	} else if got, want := only(&dto.MetricFamily{Metric: vs.Metric[:1]}), `force="reference" parameter="pm10" period="1h" regulation="TEST" station="S-1" 1`; got != want {
 		t.Errorf("quantrac_violation: %s, want %s", got, want)
 	}
 

@@ -76,6 +76,7 @@ type Regulation struct {
 	ID       string        // catalog id, the regulation label: QCVN-05:2023, EU-2008/50, …
 	Title    string        // full title
 	Country  string        // ISO 3166 code, or EU / WHO
+	Force    string        // ForceBinding or ForceGuideline: what the regulation is in its country (force.go)
 	Kind     quantrac.Kind // the station kind it applies to
 	Timezone string        // the zone of the from/until dates, UTC unless stated
 	Status   string        // what is (not) known, e.g. "no numeric limits known"
@@ -136,6 +137,9 @@ type Limit struct {
 	Source       string   // table and row, with the research source keys
 	Note         string   // remarks
 	Coefficients []string // station coefficients that multiply the limit: [kq, kf], [k]
+	// Force is ForceGuideline for a value of a binding regulation that binds no one (an EU
+	// target value, information threshold or long-term objective); otherwise the regulation's.
+	Force string
 	// Design is set for a US NAAQS design value (designvalue.go): the form's annual statistic
 	// per calendar year, averaged over Years, rounded or truncated, compared with the level.
 	Design *DesignValue

@@ -164,7 +164,7 @@ func (x *exposition) appendStation(s *stationState, f int, info []string, now ti
 			for i := range ser.rules {
 				r := &ser.rules[i]
 				if v, ok := s.metric(ser, r, f); ok {
-					x.setLabels("parameter", ser.param, "period", r.rule.period, "regulation", r.rule.reg.ID, "station", id)
+					x.setLabels("force", r.rule.forceFor(s.st), "parameter", ser.param, "period", r.rule.period, "regulation", r.rule.reg.ID, "station", id)
 					x.sample(v)
 				}
 			}

@@ -23,10 +23,13 @@ func TestCollector(t *testing.T) {
 	tagged := &quantrac.Station{ID: "LC-AQ-01", Name: "Trạm TP Lai Châu", Kind: quantrac.Air, Interval: 5 * time.Minute,
 		Location: quantrac.Location{Lat: 22.3964, Lon: 103.4582}, Tags: map[string]string{"province": "Lai Châu"},
 		Regulations: []string{"TEST-AIR"}}
-	plain := &quantrac.Station{ID: "DE-1", Kind: quantrac.Air, Interval: 5 * time.Minute, Timezone: "UTC", Regulations: []string{"TEST-AIR"}}
+	// TEST-AIR binds in VN, LC-AQ-01's country (the default); for DE-1 it is a reference.
+	plain := &quantrac.Station{ID: "DE-1", Kind: quantrac.Air, Interval: 5 * time.Minute, Timezone: "UTC", Country: "DE", Regulations: []string{"TEST-AIR"}}
 	reg := mustRegistry(t, tagged, plain)
 	test := mustParseRegulation(t, `id: TEST-AIR
 title: t
+country: VN
+force: binding
 kind: air
 source: {document: d}
 limits:
@@ -56,21 +59,21 @@ limits:
 	want := `
 # HELP quantrac_exceedances Hours or days of the current calendar year (at the station's newest reading) above a counted limit's level.
 # TYPE quantrac_exceedances gauge
-quantrac_exceedances{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0
-quantrac_exceedances{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 1
+quantrac_exceedances{force="reference",parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0
+quantrac_exceedances{force="binding",parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 1
 # HELP quantrac_exceedances_allowed Exceedances the regulation allows in the current calendar year (percentile forms: for the valid days the year can still reach).
 # TYPE quantrac_exceedances_allowed gauge
-quantrac_exceedances_allowed{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 35
-quantrac_exceedances_allowed{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 35
+quantrac_exceedances_allowed{force="reference",parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 35
+quantrac_exceedances_allowed{force="binding",parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 35
 # HELP quantrac_limit_ratio Statistic of the latest closed period divided by the limit in force; only when that period has enough data for a verdict.
 # TYPE quantrac_limit_ratio gauge
-quantrac_limit_ratio{parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0.2
-quantrac_limit_ratio{parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 0.6
-quantrac_limit_ratio{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 1.2
+quantrac_limit_ratio{force="reference",parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0.2
+quantrac_limit_ratio{force="binding",parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 0.6
+quantrac_limit_ratio{force="binding",parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 1.2
 # HELP quantrac_limit_ratio_provisional Statistic of the period in progress, as it stands, divided by the limit in force.
 # TYPE quantrac_limit_ratio_provisional gauge
-quantrac_limit_ratio_provisional{parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0.2
-quantrac_limit_ratio_provisional{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0.4
+quantrac_limit_ratio_provisional{force="reference",parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0.2
+quantrac_limit_ratio_provisional{force="reference",parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0.4
 # HELP quantrac_parameter_value Newest valid value of a parameter, in its canonical unit.
 # TYPE quantrac_parameter_value gauge
 quantrac_parameter_value{parameter="no2",station="DE-1",unit="µg/m³"} 31.5
@@ -93,22 +96,22 @@ quantrac_station_up{station="DE-1"} 0
 quantrac_station_up{station="LC-AQ-01"} 1
 # HELP quantrac_violation 1 while the limit is breached: the latest closed period is outside it (beyond the allowance of a counted limit).
 # TYPE quantrac_violation gauge
-quantrac_violation{parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0
-quantrac_violation{parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 0
-quantrac_violation{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0
-quantrac_violation{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 0
+quantrac_violation{force="reference",parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0
+quantrac_violation{force="binding",parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 0
+quantrac_violation{force="reference",parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0
+quantrac_violation{force="binding",parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 0
 # HELP quantrac_violations_total Violations started since the process started.
 # TYPE quantrac_violations_total counter
-quantrac_violations_total{parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0
-quantrac_violations_total{parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 0
-quantrac_violations_total{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0
-quantrac_violations_total{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 0
+quantrac_violations_total{force="reference",parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 0
+quantrac_violations_total{force="binding",parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 0
+quantrac_violations_total{force="reference",parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0
+quantrac_violations_total{force="binding",parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 0
 # HELP quantrac_window_coverage_ratio Data capture of the latest closed period (0-1).
 # TYPE quantrac_window_coverage_ratio gauge
-quantrac_window_coverage_ratio{parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 1
-quantrac_window_coverage_ratio{parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 1
-quantrac_window_coverage_ratio{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0.2916666666666667
-quantrac_window_coverage_ratio{parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 1
+quantrac_window_coverage_ratio{force="reference",parameter="pm10",period="1h",regulation="TEST-AIR",station="DE-1"} 1
+quantrac_window_coverage_ratio{force="binding",parameter="pm10",period="1h",regulation="TEST-AIR",station="LC-AQ-01"} 1
+quantrac_window_coverage_ratio{force="reference",parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0.2916666666666667
+quantrac_window_coverage_ratio{force="binding",parameter="pm10",period="24h",regulation="TEST-AIR",station="LC-AQ-01"} 1
 `
 	if got := canonical(t, parseExposition(t, exposeString(t, x))); got != canonical(t, parseExposition(t, want)) {
 		t.Errorf("exposition differs:\n%s", got)
@@ -127,7 +130,7 @@ quantrac_window_coverage_ratio{parameter="pm10",period="24h",regulation="TEST-AI
 	}
 	// A new year at the station's clock shows no exceedances yet.
 	e.Observe(day("DE-1", "pm10", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), 1, 20))
-	if got, want := exposeString(t, x), `quantrac_exceedances{parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0`; !strings.Contains(got, want) {
+	if got, want := exposeString(t, x), `quantrac_exceedances{force="reference",parameter="pm10",period="24h",regulation="TEST-AIR",station="DE-1"} 0`; !strings.Contains(got, want) {
 		t.Errorf("in a new year:\n%s\nwant\n%s", got, want)
 	}
 }
@@ -139,6 +142,8 @@ quantrac_window_coverage_ratio{parameter="pm10",period="24h",regulation="TEST-AI
 func TestExporterMatchesStations(t *testing.T) {
 	air := mustParseRegulation(t, `id: TEST-AIR
 title: t
+country: VN
+force: binding
 kind: air
 source: {document: d}
 limits:
@@ -189,11 +194,11 @@ limits:
 		t.Fatal(err)
 	}
 	for _, s := range []string{`site="a\\b\nc\\\\\""`, `name="Trạm \"Bắc\" \\ số 1\nkhu A"`, `name="\\"`,
-		`quantrac_violation{parameter="cod",period="sample",regulation="permit",station="W-1"} 1`,
-		`quantrac_exceedances_allowed{parameter="pm10",period="24h",regulation="TEST-WHO",station="Q-1"} 3`,
-		`quantrac_exceedances_allowed_3y{parameter="pm10",period="24h",regulation="TEST-WHO",station="Q-1"} 3`,
-		`quantrac_exceedances{parameter="o3",period="8h",regulation="TEST-WHO",station="Q-1"} 2`,
-		`quantrac_limit_ratio_provisional{parameter="pm25",period="1y",regulation="TEST-AIR",station="Q-1"} 1.225`,
+		`quantrac_violation{force="binding",parameter="cod",period="sample",regulation="permit",station="W-1"} 1`,
+		`quantrac_exceedances_allowed{force="reference",parameter="pm10",period="24h",regulation="TEST-WHO",station="Q-1"} 3`,
+		`quantrac_exceedances_allowed_3y{force="reference",parameter="pm10",period="24h",regulation="TEST-WHO",station="Q-1"} 3`,
+		`quantrac_exceedances{force="reference",parameter="o3",period="8h",regulation="TEST-WHO",station="Q-1"} 2`,
+		`quantrac_limit_ratio_provisional{force="binding",parameter="pm25",period="1y",regulation="TEST-AIR",station="Q-1"} 1.225`,
 		"quantrac_rules_rebuilt 1\n"} {
 		if !strings.Contains(got, s) {
 			t.Errorf("exposition lacks %s", s)
@@ -341,7 +346,7 @@ func TestExporterConcurrent(t *testing.T) {
 	for _, out := range outs {
 		parseExposition(t, out)
 	}
-	if got, want := exposeString(t, x), exposeString(t, x); got != want || !strings.Contains(got, `quantrac_violation{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="A"} 1`) {
+	if got, want := exposeString(t, x), exposeString(t, x); got != want || !strings.Contains(got, `quantrac_violation{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="A"} 1`) {
 		t.Errorf("after the run:\n%s", got)
 	}
 }
@@ -440,7 +445,7 @@ func (e *Engine) referenceMetrics() []prometheus.Metric {
 		help := strings.TrimPrefix(h, "# HELP "+engineFamilies[f].name+" ")
 		return prometheus.NewDesc(engineFamilies[f].name, help, labels, nil)
 	}
-	ruleLabels := []string{"station", "parameter", "regulation", "period"}
+	ruleLabels := []string{"station", "parameter", "regulation", "period", "force"}
 	now := e.now()
 	statuses := e.Stations()
 	e.mu.RLock()
@@ -479,7 +484,7 @@ func (e *Engine) referenceMetrics() []prometheus.Metric {
 		}
 		s.mu.Unlock()
 		for j, l := range ss.Limits {
-			lv := []string{st.ID, l.Parameter, l.Regulation, l.Period}
+			lv := []string{st.ID, l.Parameter, l.Regulation, l.Period, l.Force}
 			if l.State == StateOK || l.State == StateExceeded {
 				gauge(desc(famRatio, ruleLabels...), l.Ratio, lv...)
 			}

@@ -239,7 +239,7 @@ func TestRebuild(t *testing.T) {
 		}
 	}
 	if got := exposeString(t, second.Exporter()); !strings.Contains(got, "quantrac_rules_rebuilt 1") ||
-		!strings.Contains(got, `quantrac_violations_total{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="A00"} 0`) {
+		!strings.Contains(got, `quantrac_violations_total{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="A00"} 0`) {
 		t.Error("after the rebuild: rebuilt gauge or violations_total wrong")
 	}
 	// The next readings continue the violations: nothing is recorded twice.
@@ -360,7 +360,7 @@ func TestLateReadingsReviseTheStart(t *testing.T) {
 		t.Errorf("active %+v", a)
 	}
 	if got := exposeString(t, e.Exporter()); !strings.Contains(got,
-		`quantrac_violations_total{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V"} 1`) {
+		`quantrac_violations_total{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V"} 1`) {
 		t.Error("a revision counted as a violation")
 	}
 	if p := e.Pending(); len(p) != 0 {
@@ -409,8 +409,8 @@ func TestRebuildOnDemand(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = exposeString(t, e.Exporter())
-	if !strings.Contains(got, `quantrac_violations_total{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="A"} 0`) ||
-		strings.Contains(got, `quantrac_violations_total{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="B"}`) {
+	if !strings.Contains(got, `quantrac_violations_total{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="A"} 0`) ||
+		strings.Contains(got, `quantrac_violations_total{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="B"}`) {
 		t.Errorf("after taking A over:\n%s", got)
 	}
 	if p := e.Pending(); !slices.Equal(p, []string{"B"}) {

@@ -33,6 +33,7 @@ type regulationFile struct {
 	ID       string `yaml:"id"`
 	Title    string `yaml:"title"`
 	Country  string `yaml:"country"`
+	Force    string `yaml:"force"` // binding | guideline (default)
 	Kind     string `yaml:"kind"`
 	Timezone string `yaml:"timezone"`
 	Status   string `yaml:"status"`
@@ -69,6 +70,7 @@ type limitFile struct {
 	Source             string      `yaml:"source"`
 	Note               string      `yaml:"note"`
 	Coefficients       []string    `yaml:"coefficients"`
+	Force              string      `yaml:"force"` // guideline: a value that binds no one in a binding regulation
 	DesignValue        *designFile `yaml:"design_value"`
 }
 
@@ -109,9 +111,16 @@ func ParseRegulation(data []byte, file string) (*Regulation, error) {
 	bad := func(line int, key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s:%d: %s: %s", file, line, key, fmt.Sprintf(format, args...)))
 	}
-	r := &Regulation{ID: f.ID, Title: f.Title, Country: f.Country, Kind: quantrac.Kind(f.Kind),
+	r := &Regulation{ID: f.ID, Title: f.Title, Country: f.Country, Force: f.Force, Kind: quantrac.Kind(f.Kind),
 		Timezone: f.Timezone, Status: f.Status, Note: f.Note, Source: f.Source, File: file}
 	var err error
+	switch r.Force {
+	case "":
+		r.Force = ForceGuideline // a regulation binds only where its file says so
+	case ForceBinding, ForceGuideline:
+	default:
+		bad(1, "force", "%q: want %s or %s", f.Force, ForceBinding, ForceGuideline)
+	}
 	if !regulationID.MatchString(f.ID) || f.ID == PermitRegulation {
 		bad(1, "id", "%q must match %s and not be %q", f.ID, regulationID, PermitRegulation)
 	}
@@ -181,7 +190,14 @@ func (lf *limitFile) limit(loc *time.Location, reg *Regulation) (Limit, error) {
 	l := Limit{Parameter: p.ID, Period: lf.Period, Unit: p.Unit, AllowedExceedances: lf.AllowedExceedances,
 		Percentile: lf.Percentile, NthHighest: lf.NthHighest, Years: max(1, lf.Years),
 		Hysteresis: lf.Hysteresis, Confidence: lf.Confidence, Source: lf.Source, Note: lf.Note,
-		Coefficients: lf.Coefficients, MinCoverage: DefaultMinCoverage}
+		Coefficients: lf.Coefficients, MinCoverage: DefaultMinCoverage, Force: reg.Force}
+	switch lf.Force {
+	case "":
+	case ForceGuideline:
+		l.Force = ForceGuideline
+	default:
+		return l, fmt.Errorf("force %q: a limit can only be %s (in a binding regulation)", lf.Force, ForceGuideline)
+	}
 	var err error
 	if l.kind, l.Duration, err = parsePeriod(lf.Period); err != nil {
 		return l, err

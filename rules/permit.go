@@ -35,7 +35,7 @@ func permitRegulation(st *quantrac.Station) (*Regulation, []error) {
 	if len(st.Limits) == 0 {
 		return nil, nil
 	}
-	reg := &Regulation{ID: PermitRegulation, Title: "Discharge permit of station " + st.ID, Kind: st.Kind,
+	reg := &Regulation{ID: PermitRegulation, Title: "Discharge permit of station " + st.ID, Kind: st.Kind, Force: ForceBinding, Country: st.Country,
 		Timezone: st.Timezone, Source: Source{Document: "station registry"}, Reference: param.Standard,
 		HourCoverage: DefaultHourCoverage}
 	var errs []error

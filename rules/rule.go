@@ -21,6 +21,7 @@ type rule struct {
 	versions []*Limit     // by From; intervals do not overlap
 	counted  bool         // a version counts exceedances against an allowance
 	design   *DesignValue // US NAAQS: judged by a design value (designvalue.go), not counted
+	force    string       // the versions' force (ForceBinding or ForceGuideline)
 	years    int          // calendar years averaged (1 unless a version says more)
 	// ref moves a canonical value (gases at 25 °C) to the regulation's reference conditions.
 	ref float64
@@ -50,6 +51,10 @@ func groupRules(reg *Regulation) ([]*rule, error) {
 		if len(r.versions) > 0 && !slices.Equal(r.versions[0].Coefficients, l.Coefficients) {
 			return nil, fmt.Errorf("%s: versions use different coefficients", l.describe())
 		}
+		if len(r.versions) > 0 && r.force != l.Force {
+			return nil, fmt.Errorf("%s: versions have different forces (%s, %s)", l.describe(), r.force, l.Force)
+		}
+		r.force = l.Force
 		r.versions = append(r.versions, l)
 		if l.Design != nil {
 			r.design = l.Design

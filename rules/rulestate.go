@@ -166,7 +166,7 @@ func (s *stationState) step(ser *series, rs *ruleState, v *verdict, out []Transi
 // transition builds the evidence of a start or end.
 func (s *stationState) transition(ser *series, rs *ruleState, v *verdict, kind string) Transition {
 	r := rs.rule
-	tr := Transition{Station: s.st.ID, Parameter: ser.param, Regulation: r.reg.ID, Period: r.period,
+	tr := Transition{Station: s.st.ID, Parameter: ser.param, Regulation: r.reg.ID, Period: r.period, Force: r.forceFor(s.st),
 		State: kind, Value: v.value, Limit: v.limit, Ratio: v.ratio, Coverage: v.coverage, Count: v.count,
 		WindowStart: time.Unix(0, v.start).UTC(), WindowEnd: time.Unix(0, v.end).UTC(),
 		Version: versionString(r.reg.ID, v.version, s.st), Unit: r.valueUnit(ser), Statistic: r.statistic(),

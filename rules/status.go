@@ -27,7 +27,10 @@ type LimitStatus struct {
 	Parameter  string `json:"parameter"`
 	Regulation string `json:"regulation"`
 	Period     string `json:"period"`
-	Statistic  string `json:"statistic"` // sample, mean, max, min, range, max_daily_8h, daily_max_1h
+	// Force is ForceBinding when the limit binds the station (its compliance, "exceedance of
+	// the standard"), ForceReference when it is a guideline or another country's standard.
+	Force     string `json:"force"`
+	Statistic string `json:"statistic"` // sample, mean, max, min, range, max_daily_8h, daily_max_1h
 	// State is StateOK, StateExceeded, StateInsufficient, StateNoLimit, StateNoData, or
 	// StateUnknown while the station is being rebuilt.
 	State       string    `json:"state"`
@@ -98,7 +101,7 @@ func (s *stationState) status(now time.Time) StationStatus {
 
 func (s *stationState) limitStatus(ser *series, rs *ruleState) LimitStatus {
 	r := rs.rule
-	ls := LimitStatus{Parameter: ser.param, Regulation: r.reg.ID, Period: r.period, Statistic: r.statistic(),
+	ls := LimitStatus{Parameter: ser.param, Regulation: r.reg.ID, Period: r.period, Force: r.forceFor(s.st), Statistic: r.statistic(),
 		Unit: r.valueUnit(ser), Reference: referenceText(r), State: StateUnknown}
 	if !s.known {
 		return ls

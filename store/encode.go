@@ -102,6 +102,9 @@ func violationPoint(t *quantrac.Transition) *Point {
 		},
 		Time: t.WindowEnd,
 	}
+	if t.Force != "" {
+		p.Fields = append(p.Fields, Field{Key: "force", Value: t.Force})
+	}
 	if t.Reason != "" {
 		p.Fields = append(p.Fields, Field{Key: "reason", Value: t.Reason})
 	}

@@ -248,6 +248,8 @@ func setTransitionField(tr *rules.Transition, c string, v any) {
 		tr.Episode = str
 	case "reason":
 		tr.Reason = str
+	case "force":
+		tr.Force = str
 	case "value":
 		tr.Value = f
 	case "limit":

@@ -43,7 +43,7 @@ func TestBackfillRecomputedFromInfluxDB(t *testing.T) {
 		msgs["stations/BF-AQ-01/air"] = b.String()
 		return msgs
 	}
-	exceedances := `quantrac_exceedances{parameter="pm10",period="24h",regulation="EU-2008/50",station="BF-AQ-01"}`
+	exceedances := `quantrac_exceedances{force="reference",parameter="pm10",period="24h",regulation="EU-2008/50",station="BF-AQ-01"}`
 	publish(t, s.broker.URL(), day(today, 20)) // yesterday: within the limit
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {
 		v, ok := metricValue(s.get(t, "/metrics"), exceedances)

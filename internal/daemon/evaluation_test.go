@@ -474,7 +474,7 @@ func TestEvidenceKeptAllTheNextDay(t *testing.T) {
 		return ok && got.State == want.State && near(got.Value, want.Value) && near(got.Coverage, want.Coverage) &&
 			got.Count == want.Count && got.WindowEnd.Equal(want.WindowEnd), fmt.Sprintf("%+v, want %+v", got, want)
 	})
-	if v, ok := metricValue(s.get(t, "/metrics"), `quantrac_window_coverage_ratio{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="EV"}`); !ok || v != 1 {
+	if v, ok := metricValue(s.get(t, "/metrics"), `quantrac_window_coverage_ratio{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="EV"}`); !ok || v != 1 {
 		t.Errorf("coverage metric %v (exported %v), want 1", v, ok)
 	}
 }

@@ -64,7 +64,7 @@ func TestClusterViolationStraddlesOwnerDeath(t *testing.T) {
 	q[pinned].signal(syscall.SIGKILL)
 	publishAll(t, s.brokers[0].URL(), "stations/V-AQ-DAY/air", backlog("pm25", 60, "00", 144, day.Add(24*time.Hour)))
 
-	violation := `quantrac_violation{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V-AQ-DAY"}`
+	violation := `quantrac_violation{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V-AQ-DAY"}`
 	testenv.Eventually(t, 90*time.Second, func() (bool, string) {
 		v := q[standby].metric(violation)
 		return v == 1, fmt.Sprintf("%s on the standby = %v", violation, v)

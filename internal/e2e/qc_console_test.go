@@ -74,10 +74,10 @@ func TestConsoleQCActions(t *testing.T) {
 	l := time.Now().In(ict)
 	end := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, ict) // yesterday's last reading: 24:00
 	publishAll(t, s.broker.URL(), "stations/QC-AQ/air", faultyDay(end))
-	exceeded := `quantrac_violation{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="QC-AQ"}`
+	exceeded := `quantrac_violation{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="QC-AQ"}`
 	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
 		body, _ := get("/metrics")
-		v, r := sumMetric(body, exceeded), sumMetric(body, `quantrac_limit_ratio{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="QC-AQ"}`)
+		v, r := sumMetric(body, exceeded), sumMetric(body, `quantrac_limit_ratio{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="QC-AQ"}`)
 		return v == 1 && r > 77.5/45-0.001 && r < 77.5/45+0.001, fmt.Sprintf("exceeded %v, ratio %v (want 77.5/45)", v, r)
 	})
 

@@ -29,7 +29,7 @@ func TestReloadRefusedKeepsRegistryAndViolations(t *testing.T) {
 	q := startQuantrac(t, cfg)
 	end := time.Now().UTC().Add(-5 * time.Minute).Truncate(5 * time.Minute)
 	publishAll(t, s.broker.URL(), "stations/R-WW-01/wastewater", backlog("cod", 200, "00", 36, end))
-	violation := `quantrac_violation{parameter="cod",period="1h",regulation="permit",station="R-WW-01"}`
+	violation := `quantrac_violation{force="binding",parameter="cod",period="1h",regulation="permit",station="R-WW-01"}`
 	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
 		return q.metric(violation) == 1, fmt.Sprintf("%s = %v", violation, q.metric(violation))
 	})

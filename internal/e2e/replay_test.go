@@ -59,7 +59,7 @@ func TestReplayRaisesHiddenViolationWithExactBytes(t *testing.T) {
 		n := q.metric(`quantrac_registry_reloads_total{result="success"}`)
 		return n == 1, fmt.Sprintf("reloads %v", n)
 	})
-	violation := `quantrac_violation{parameter="cod",period="1h",regulation="permit",station="RP-WW-LATE"}`
+	violation := `quantrac_violation{force="binding",parameter="cod",period="1h",regulation="permit",station="RP-WW-LATE"}`
 	for round := 1; round <= 2; round++ {
 		out, err := exec.Command(bin.quantrac, "replay", "-config", cfg, "-since", "1h", "-reason", "unknown_station").Output()
 		if err != nil {

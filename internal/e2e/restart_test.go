@@ -31,7 +31,7 @@ func TestFaultRestartWhileInfluxDownKeepsViolations(t *testing.T) {
 	l := time.Now().In(ict)
 	end := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, ict) // yesterday's last reading: 24:00
 	publishAll(t, s.broker.URL(), "stations/RS-AQ-01/air", backlog("pm25", 60, "00", 288, end))
-	violation := `quantrac_violation{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="RS-AQ-01"}`
+	violation := `quantrac_violation{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="RS-AQ-01"}`
 	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
 		return q.metric(violation) == 1, fmt.Sprintf("%s = %v", violation, q.metric(violation))
 	})

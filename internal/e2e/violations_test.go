@@ -89,21 +89,21 @@ func TestViolationsAcceptance(t *testing.T) {
 	publishAll(t, s.broker.URL(), "stations/V-AQ-CAL/air", backlog("pm25", 60, "01", 288, end))
 	publishAll(t, s.broker.URL(), "stations/V-WW-01/wastewater", backlog("cod", 100, "00", 12, end))
 
-	high := `quantrac_violation{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V-AQ-HIGH"}`
-	permit := `quantrac_violation{parameter="cod",period="sample",regulation="permit",station="V-WW-01"}`
+	high := `quantrac_violation{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V-AQ-HIGH"}`
+	permit := `quantrac_violation{force="binding",parameter="cod",period="sample",regulation="permit",station="V-WW-01"}`
 	testenv.Eventually(t, 60*time.Second, func() (bool, string) {
 		return q.metric(high) == 1 && q.metric(permit) == 1, fmt.Sprintf("violation high=%v permit=%v", q.metric(high), q.metric(permit))
 	})
-	ratio := q.metric(`quantrac_limit_ratio{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V-AQ-HIGH"}`)
+	ratio := q.metric(`quantrac_limit_ratio{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V-AQ-HIGH"}`)
 	if ratio < 60.0/45-0.001 || ratio > 60.0/45+0.001 {
 		t.Errorf("limit ratio %v, want 60/45 = 1.333 (the 2026 limit)", ratio)
 	}
 	for _, st := range []string{"V-AQ-HALF", "V-AQ-FEW", "V-AQ-CAL"} {
-		if v := q.metric(`quantrac_violation{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="` + st + `"}`); v != 0 {
+		if v := q.metric(`quantrac_violation{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="` + st + `"}`); v != 0 {
 			t.Errorf("%s: quantrac_violation = %v, want 0", st, v)
 		}
 	}
-	if c := q.metric(`quantrac_window_coverage_ratio{parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V-AQ-FEW"}`); c > 0.75 {
+	if c := q.metric(`quantrac_window_coverage_ratio{force="binding",parameter="pm25",period="24h",regulation="QCVN-05:2023",station="V-AQ-FEW"}`); c > 0.75 {
 		t.Errorf("V-AQ-FEW coverage %v, want below 0.75", c)
 	}
 	testenv.Eventually(t, 30*time.Second, func() (bool, string) {

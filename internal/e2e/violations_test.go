@@ -123,7 +123,7 @@ func TestViolationsAcceptance(t *testing.T) {
 			t.Errorf("violation evidence lacks %s: %v", f, ev)
 		}
 	}
-	if ev["limit"] != 45.0 || ev["value"] != 60.0 || ev["count"] != 24.0 || ev["coverage"] != 1.0 || ev["statistic"] != "mean" ||
+	if ev["limit"] != 45.0 || ev["value"] != 60.0 || ev["count"] != 24.0 || ev["coverage"] != 1.0 || ev["statistic"] != "mean" || ev["force"] != "binding" ||
 		ev["window_start"] != dayStart || ev["window_end"] != end.UTC().Format(time.RFC3339) {
 		t.Errorf("evidence = %v, want the day from %s: 24 hourly means of 60", ev, dayStart)
 	}
@@ -133,6 +133,11 @@ func TestViolationsAcceptance(t *testing.T) {
 	body, _ := q.get("/api/v1/violations")
 	if err := json.Unmarshal([]byte(body), &api); err != nil || len(api.Violations) != 2 {
 		t.Errorf("/api/v1/violations = %s (%v)", body, err)
+	}
+	for _, v := range api.Violations { // a QCVN limit and a permit bind a Vietnamese station
+		if v["force"] != "binding" {
+			t.Errorf("/api/v1/violations: %v, want force binding", v)
+		}
 	}
 
 	q.signal(syscall.SIGTERM)

@@ -48,9 +48,9 @@ func TestForceFollowsRegulationAndCountry(t *testing.T) {
 		q.ForceFor(&q.Limits[0], th) != ForceReference || w.ForceFor(&w.Limits[0], vn) != ForceReference {
 		t.Error("Regulation.ForceFor disagrees with the rules' force")
 	}
-	max := 75.0
+	codMax := 75.0
 	ww := &quantrac.Station{ID: "WW-1", Kind: quantrac.Wastewater, Country: "TH",
-		Limits: []quantrac.PermitLimit{{Parameter: "cod", Max: &max, Unit: "mg/L"}}}
+		Limits: []quantrac.PermitLimit{{Parameter: "cod", Max: &codMax, Unit: "mg/L"}}}
 	for _, r := range permitRules(ww) {
 		if got := r.forceFor(ww); got != ForceBinding {
 			t.Errorf("permit %s %s: %s, want binding", r.param, r.period, got)

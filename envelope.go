@@ -3,10 +3,10 @@ package quantrac
 import "time"
 
 // Envelope is what one received message becomes on its way from the source to the store
-// (DESIGN §1): the readings it carried, why it or some of its readings were refused, the
-// violation transitions and air-quality indices derived from its readings, and the
-// acknowledgement. Ingest fills Topic … Rejection, the rules add Transitions and Indices, and the
-// store encodes it, writes it and decides in one place whether Ack may be called.
+// (docs/architecture.md): the readings it carried, why it or some of its readings were refused,
+// the violation transitions and air-quality indices derived from its readings, and the
+// acknowledgement. Ingest fills Topic … Rejection, the rules add Transitions and Indices, and
+// the store encodes it, writes it and decides in one place whether Ack may be called.
 type Envelope struct {
 	Topic    string
 	Payload  []byte    // the message exactly as received; kept if the store must quarantine it
@@ -32,7 +32,8 @@ func (e *Envelope) Reset() {
 	*e = Envelope{Readings: e.Readings[:0], Transitions: e.Transitions[:0], Indices: e.Indices[:0]}
 }
 
-// Index is a station's air-quality index for one clock hour or one local day (DESIGN §7).
+// Index is a station's air-quality index for one clock hour or one local day
+// (rules/aqi/README.md, "Which indices quantrac writes").
 type Index struct {
 	Station    string
 	Scheme     string // vn, us

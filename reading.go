@@ -5,7 +5,7 @@ import "time"
 // Kind is the kind of a station and the measurement its readings are written to.
 type Kind string
 
-// The station kinds (DESIGN §4).
+// The station kinds (README.md, "Station registry").
 const (
 	Air        Kind = "air"
 	Wastewater Kind = "wastewater"
@@ -43,7 +43,7 @@ func (r *Reading) Valid() bool { return r.Status == StatusMeasuring && !r.Mainte
 
 // Rejection says why a message, or some readings of it, was refused. The store keeps the
 // message verbatim in InfluxDB measurement rejected_messages with it, so that it can be
-// replayed once the cause is fixed (DESIGN §5).
+// replayed once the cause is fixed (`quantrac replay`; README.md, "Payloads").
 type Rejection struct {
 	Reason string // machine-readable reason (malformed, unknown_station, out_of_range, …); "" for none
 	Detail string // human-readable detail, stored as the error field

@@ -98,9 +98,9 @@ func measureLoad(tb testing.TB, path string) registryMemory {
 	}
 }
 
-// BenchmarkLoadRegistry200k loads a generated registry of 200,000 stations (issue 15: such a
-// registry made `quantrac run` grow past 8 GB before it was ready) and reports the registry's
-// memory per station: retained once loaded, allocated and peak while loading.
+// BenchmarkLoadRegistry200k loads a generated registry of 200,000 stations (such a registry
+// made `quantrac run` grow past 8 GB before it was ready) and reports the registry's memory per
+// station: retained once loaded, allocated and peak while loading.
 //
 //	go test -run '^$' -bench LoadRegistry200k -benchtime 1x .
 func BenchmarkLoadRegistry200k(b *testing.B) {

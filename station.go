@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Station is one monitoring station of the registry (DESIGN §4).
+// Station is one monitoring station of the registry (README.md, "Station registry").
 type Station struct {
 	ID       string            `yaml:"id"`
 	Name     string            `yaml:"name"`
@@ -62,7 +62,7 @@ type Maintenance struct {
 	Reason string    `yaml:"reason"`
 }
 
-// Station bases (DESIGN §4).
+// Station bases (README.md, "Station registry").
 const (
 	BasisSample = "sample"
 	Basis1h     = "1h"

@@ -2,7 +2,8 @@ package quantrac
 
 import "time"
 
-// Transition kinds: the state field of InfluxDB measurement violations (DESIGN §6).
+// Transition kinds: the state field of InfluxDB measurement violations (README.md, "InfluxDB
+// schema").
 const (
 	ViolationStarted = "started"
 	ViolationEnded   = "ended"
@@ -11,10 +12,10 @@ const (
 	ViolationWithdrawn = "withdrawn"
 )
 
-// Transition is the start or the end of a violation with its evidence: enough to recompute
-// the verdict from the stored readings with the regulation's own definition. The rules
-// produce it, the store writes it to InfluxDB measurement violations at WindowEnd (DESIGN §6),
-// and the API and console show it.
+// Transition is the start or the end of a violation with its evidence: enough to recompute the
+// verdict from the stored readings with the regulation's own definition. The rules produce it,
+// the store writes it to InfluxDB measurement violations at WindowEnd (README.md, "InfluxDB
+// schema"), and the API and console show it.
 type Transition struct {
 	Station    string `json:"station"`
 	Parameter  string `json:"parameter"`

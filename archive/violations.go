@@ -19,7 +19,8 @@ type ViolationFilter struct {
 	From, To time.Time // the transitions written in (From, To]: a transition's time is its period's end
 }
 
-// violationFields are the evidence fields of DESIGN §6, in the order of the query's columns.
+// violationFields are the evidence fields (README.md, "InfluxDB schema"), in the order of the
+// query's columns.
 const violationFields = `"state", "episode", "value", "limit", "ratio", "coverage", "count", "window_start", "window_end", "version", ` +
 	`"statistic", "unit", "reference", "force", "reason", "form", "exceedances", "exceedances_allowed", "exceedances_3y", "exceedances_allowed_3y", "years"`
 

@@ -26,7 +26,8 @@ type Config struct {
 	StationsAllowEmpty bool   `yaml:"stations_allow_empty"`
 	Rules              Rules  `yaml:"rules"`
 	Limits             Limits `yaml:"limits"`
-	// Source is where messages come from: "mqtt" (the default) or "nats" (DESIGN §10).
+	// Source is where messages come from: "mqtt" (the default) or "nats" (README.md, "Scaling
+	// out").
 	Source string `yaml:"source"`
 	NATS   NATS   `yaml:"nats"`
 	Web    Web    `yaml:"web"`

@@ -1,4 +1,4 @@
-// Package config loads and validates quantrac.yaml (DESIGN §3).
+// Package config loads and validates quantrac.yaml (README.md, "Configuration reference").
 //
 // Defaults are values (Default), decoding is strict (unknown keys are errors), and Load
 // validates everything it can without I/O beyond reading files: every problem is reported as

@@ -14,7 +14,8 @@ const (
 	SourceNATS = "nats" // a NATS JetStream cluster, as a member of a partitioned consumer group
 )
 
-// NATS is the JetStream cluster quantrac consumes from when source is nats (DESIGN §10).
+// NATS is the JetStream cluster quantrac consumes from when source is nats (README.md, "Scaling
+// out").
 type NATS struct {
 	// URLs are the cluster's nodes (nats:// or tls://); the client reconnects to any of them.
 	URLs []string `yaml:"urls"`
@@ -38,7 +39,7 @@ type NATS struct {
 	TLS             TLS    `yaml:"tls"`
 }
 
-// DefaultNATS returns the nats block's defaults (DESIGN §3).
+// DefaultNATS returns the nats block's defaults (README.md, "Configuration reference").
 func DefaultNATS() NATS {
 	return NATS{Stream: "QUANTRAC", Subjects: []string{"stations.>"}, Partitions: 16, Group: "quantrac", Replicas: 3}
 }

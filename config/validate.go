@@ -163,9 +163,9 @@ func (c *Config) validateMQTT(p *problems, getenv func(string) string) {
 	}
 	switch {
 	case m.QoS == 0:
-		// DESIGN §9: a message is acknowledged only once its data is durable. At QoS 0 the
-		// broker gets no acknowledgement and keeps nothing: a message in flight when quantrac
-		// stops or disconnects is lost for good.
+		// A message is acknowledged only once its data is durable (docs/decisions/0001). At QoS
+		// 0 the broker gets no acknowledgement and keeps nothing: a message in flight when
+		// quantrac stops or disconnects is lost for good.
 		p.add("mqtt.qos", "0 is refused: QoS 0 has no acknowledgement, so a message in flight when quantrac "+
 			"restarts or loses the broker is lost for good; use 1 or 2")
 	case m.QoS < 0 || m.QoS > 2:

@@ -142,8 +142,8 @@ func TestIdleConnectionsClosed(t *testing.T) {
 }
 
 // TestServerDefaults checks the timeouts and connection limit a server gets when Options leave
-// them zero: all set, idle at most two minutes (issue 15), and a write timeout far above the
-// ~0.6 s of a gzipped /metrics scrape of 10,000 stations (README, Metrics).
+// them zero: all set, idle at most two minutes, and a write timeout far above the ~0.6 s of a
+// gzipped /metrics scrape of 10,000 stations (README, Metrics).
 func TestServerDefaults(t *testing.T) {
 	s, err := New(Options{Address: "127.0.0.1:0"})
 	if err != nil {

@@ -1,6 +1,6 @@
-// Package httpapi serves quantrac's HTTP endpoints (DESIGN §8): /metrics, /healthz, /readyz
-// and the JSON API, through the Prometheus exporter-toolkit so that TLS and basic auth come
-// from a standard web config file (-web.config.file).
+// Package httpapi serves quantrac's HTTP endpoints (README.md, "Metrics"): /metrics, /healthz,
+// /readyz and the JSON API, through the Prometheus exporter-toolkit so that TLS and basic auth
+// come from a standard web config file (-web.config.file).
 package httpapi
 
 import (
@@ -31,9 +31,9 @@ const (
 	// takes ~0.3 s (0.6 s gzipped, 7 MB) on a 2-core machine (README, Metrics): two minutes
 	// leave room for a slow host or link, and cut off a client that stops reading.
 	DefaultWriteTimeout = 2 * time.Minute
-	// DefaultIdleTimeout closes keep-alive connections idle that long. Two minutes: the most
-	// issue 15 allows, and above Prometheus's default one-minute scrape interval, so that a
-	// scraper keeps its connection between scrapes.
+	// DefaultIdleTimeout closes keep-alive connections idle that long. Two minutes: an idle
+	// client holds a connection no longer, and it is above Prometheus's default one-minute
+	// scrape interval, so that a scraper keeps its connection between scrapes.
 	DefaultIdleTimeout = 2 * time.Minute
 	// DefaultMaxConnections bounds the connections served at once (Prometheus, Grafana,
 	// browsers on the console): more wait in the listen backlog until one closes.

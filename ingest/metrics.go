@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Message results, the values of quantrac_messages_total{result} (DESIGN §8).
+// Message results, the values of quantrac_messages_total{result} (README.md, "Metrics").
 const (
 	ResultAccepted       = "accepted"
 	ResultMalformed      = "malformed"
@@ -73,8 +73,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-// throttle logs the first occurrence of each reason, then at most once per interval, saying
-// how many were suppressed: bad input is data, not log spam (STYLE §8).
+// throttle logs the first occurrence of each reason, then at most once per interval, saying how
+// many were suppressed: bad input is data, not log spam.
 type throttle struct {
 	log      *slog.Logger
 	interval time.Duration

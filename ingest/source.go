@@ -14,7 +14,7 @@ type Message struct {
 }
 
 // Source delivers received messages and takes their acknowledgements: the MQTT subscriber
-// (MQTTSource) or a NATS JetStream consumer (DESIGN §10).
+// (MQTTSource) or a NATS JetStream consumer (ingest/natsjs; README.md, "Scaling out").
 type Source interface {
 	// Run connects and delivers messages on Messages until ctx is done, then stops consuming
 	// and closes Messages, but keeps the connection so that messages taken can still be

@@ -40,7 +40,7 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-// TestCircular10Symbols checks every parameter symbol of Circular 10/2021 (Bảng 34, issue 9).
+// TestCircular10Symbols checks every parameter symbol of Circular 10/2021 (Bảng 34).
 func TestCircular10Symbols(t *testing.T) {
 	for _, s := range []string{"Flow", "Temp", "Color", "pH", "TSS", "COD", "NH4", "TP", "TN", "TOC", "Cl",
 		"RH", "P", "NO", "NO2", "NOx", "CO", "SO2", "O2", "H2S", "NH3", "VHg", "PM", "O3", "PM10", "PM2,5"} {

@@ -6,8 +6,8 @@ import (
 	"github.com/quantrac/quantrac"
 )
 
-// alertState is the state of a limit's alert at one station (STYLE §10, after Prometheus
-// rules/alerting.go).
+// alertState is the state of a limit's alert at one station (an explicit state machine, after
+// Prometheus rules/alerting.go).
 //
 //	          exceeded                 ok (ratio ≤ 1 − hysteresis)
 //	inactive ─────────▶ violating ─────────────────────────────────▶ resolved
@@ -16,8 +16,8 @@ import (
 //	   └──────────────────────────── ok ──────────────────────────────────┘
 //
 // Periods without a verdict (insufficient data, no limit in force) change nothing: a violation
-// ends only when a valid period is back inside the limit (DESIGN §7), and a station that falls
-// silent is reported by quantrac_station_up, not by ending its violations.
+// ends only when a valid period is back inside the limit (rules/README.md, "Evaluation"), and a
+// station that falls silent is reported by quantrac_station_up, not by ending its violations.
 type alertState uint8
 
 const (

@@ -11,9 +11,9 @@ const hourNs = int64(time.Hour)
 // station's local clock hours labelled by their end, and each covers (end − 1 h, end]: a
 // reading stamped 00:00:01 … 01:00:00 belongs to the hour ending 01:00, so a 5-minute value
 // stamped 01:00 (covering 00:55–01:00) closes that hour. The local calendar day of an hour is
-// the local date of HourEnd − 1 ns (hours ending 01:00 … 24:00), see Day. In InfluxQL these
-// are the buckets of GROUP BY time(1h, 1ns), shifted by the zone's offset modulo one hour
-// for zones such as +05:30 (DESIGN §7).
+// the local date of HourEnd − 1 ns (hours ending 01:00 … 24:00), see Day. In InfluxQL these are
+// the buckets of GROUP BY time(1h, 1ns), shifted by the zone's offset modulo one hour for zones
+// such as +05:30 (rules/README.md, "Evaluation").
 func HourEnd(t time.Time, loc *time.Location) time.Time {
 	if loc == nil {
 		loc = time.UTC

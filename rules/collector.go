@@ -10,7 +10,7 @@ import (
 	"github.com/quantrac/quantrac"
 )
 
-// The engine's metric families (DESIGN §8), in the order they are written: by name.
+// The engine's metric families (README.md, "Metrics"), in the order they are written: by name.
 const (
 	famExceedances = iota
 	famExceedances3y
@@ -63,10 +63,10 @@ var engineFamilies = []family{
 // reserves these names, so no tag has one.
 var infoFixedLabels = []string{"station", "name", "kind", "lat", "lon"}
 
-// Exporter writes the engine's metrics (DESIGN §8) in the Prometheus text exposition format
-// 0.0.4, from the state at scrape time, so series of removed stations and limits disappear
-// with them. Every station's quantrac_station_info series has the union of all registry tag
-// names, empty where the station lacks one.
+// Exporter writes the engine's metrics (README.md, "Metrics") in the Prometheus text exposition
+// format 0.0.4, from the state at scrape time, so series of removed stations and limits
+// disappear with them. Every station's quantrac_station_info series has the union of all
+// registry tag names, empty where the station lacks one.
 //
 // At 10,000 stations the engine has ~1.7 M series (~130 MB of text), too many to build a
 // prometheus.Metric for each: the text is appended straight into a small buffer, one family

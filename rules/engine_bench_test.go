@@ -98,7 +98,7 @@ func BenchmarkObserve(b *testing.B) {
 }
 
 // BenchmarkObserveQCVNWHO: the same stations under the built-in QCVN 05:2023 and WHO 2021
-// (issue 14's target: ≤ 0.5 µs per reading).
+// (target: ≤ 0.5 µs per reading; rules/BENCHMARKS.md).
 func BenchmarkObserveQCVNWHO(b *testing.B) {
 	runObserveBench(b, mustCatalog(b), "QCVN-05:2023", "WHO-2021")
 }

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// The periods built from hourly aggregates (DESIGN §7). Every evaluator reads the series'
-// hour ring only; closed hours count when valid (enough readings for the station's interval),
-// and a period in progress (open) counts its open hour as it stands.
+// The periods built from hourly aggregates (rules/README.md, "Evaluation"). Every evaluator
+// reads the series' hour ring only; closed hours count when valid (enough readings for the
+// station's interval), and a period in progress (open) counts its open hour as it stands.
 
 // window8 is the length of the running means of max_daily_8h, and need8 the valid hours one
 // needs (75 %, 2008/50/EC Annex VII).

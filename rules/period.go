@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// periodKind is how a period is built from readings (DESIGN §7).
+// periodKind is how a period is built from readings (rules/README.md, "Evaluation").
 type periodKind uint8
 
 const (

@@ -20,8 +20,8 @@ func permitRules(st *quantrac.Station) []*rule {
 	return reg.stationRules(st)
 }
 
-// stationRules returns the rules of the regulation for station st: with basis 1h, sample
-// limits are evaluated on hourly means (DESIGN §4, §7).
+// stationRules returns the rules of the regulation for station st: with basis 1h, sample limits
+// are evaluated on hourly means (README.md, "Station registry"; rules/README.md, "Evaluation").
 func (r *Regulation) stationRules(st *quantrac.Station) []*rule {
 	if st.Basis == quantrac.Basis1h {
 		return r.hourly

@@ -48,7 +48,8 @@ type verdict struct {
 	form       *formFigures // counted limits: the exceedance figures of the period's year
 }
 
-// formFigures are a counted limit's exceedance figures for one calendar year (DESIGN §7).
+// formFigures are a counted limit's exceedance figures for one calendar year (rules/README.md,
+// "Evaluation").
 type formFigures struct {
 	exceedances int     // exceeding hours or days of the year so far
 	allowed     int     // what the year allows (percentile forms: by its valid days)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh — `make bench`: quantrac's end-to-end load benchmark (issue 10; BENCHMARKS.md).
+# bench.sh — `make bench`: quantrac's end-to-end load benchmark (BENCHMARKS.md).
 #
 #   1. Go micro-benchmarks of the hot path (go test -bench, short benchtime), and a pprof
 #      profile of the in-process pipeline (cmd/qbench BenchmarkHotPath)

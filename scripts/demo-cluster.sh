@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# demo-cluster.sh — `make demo-cluster`: quantrac on a NATS JetStream cluster (DESIGN §10), on
-# this machine, no Docker, in ./.demo-cluster.
+# demo-cluster.sh — `make demo-cluster`: quantrac on a NATS JetStream cluster (README.md,
+# "Scaling out"), on this machine, no Docker, in ./.demo-cluster.
 #
 #   nats-server n1..n3 (JetStream R3, MQTT listener)   client 127.0.0.1:1422{1,2,3}
 #                                                      MQTT   127.0.0.1:1188{1,2,3}

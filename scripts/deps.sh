@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # deps.sh installs the real services that quantrac's integration tests and demo run
-# (DESIGN §10), on a fresh Debian machine, and does nothing when they are already there.
+# (README.md, "Development"), on a fresh Debian machine, and does nothing when they are already
+# there.
 #
 #   mosquitto      Debian package `mosquitto` (only the binary is used; the system service
 #                  is neither started nor stopped here)
 #   influxd        InfluxDB 1.8.10 OSS, built with `go install` into $CACHE/bin
 #   prometheus     Debian package `prometheus`, downloaded and unpacked into
 #   promtool       $CACHE/prometheus (not installed: no service, no user, no config in /etc)
-#   nats-server    NATS 2.15.3 (JetStream cluster, MQTT listener: DESIGN §10), built with
+#   nats-server    NATS 2.15.3 (JetStream cluster, MQTT listener), built with
 #                  `go install` into $CACHE/bin (about 20 s); the machine's own nats-server,
 #                  if any, is neither used nor touched
 #   chromium       Debian package `chromium`, for the console's browser tests (chromedp)

@@ -1,4 +1,5 @@
-// Package store keeps quantrac's data in InfluxDB (DESIGN §6) and decides each message's fate.
+// Package store keeps quantrac's data in InfluxDB (README.md, "InfluxDB schema") and decides
+// each message's fate.
 //
 //	Sink.Put(envelope) ── encode (line protocol: readings, violations, indices, quarantine entry)
 //	        │  collect until batch_size points or flush_interval

@@ -82,9 +82,9 @@ func boundDetail(s string) string {
 	return s[:cut] + " … (" + strconv.Itoa(len(s)-cut) + " more bytes)"
 }
 
-// violationPoint is the violations point of a transition, at the end of its period (DESIGN §6),
-// with its evidence (issue 14: statistic, unit, reference conditions and, for counted limits,
-// the exceedance form and figures).
+// violationPoint is the violations point of a transition, at the end of its period (README.md,
+// "InfluxDB schema"), with its evidence (statistic, unit, reference conditions and, for counted
+// limits, the exceedance form and figures).
 func violationPoint(t *quantrac.Transition) *Point {
 	p := &Point{
 		Measurement: MeasurementViolations,
@@ -120,7 +120,8 @@ func violationPoint(t *quantrac.Transition) *Point {
 	return p
 }
 
-// indexPoint is the aqi point of an index, at the end of its hour or day (DESIGN §6).
+// indexPoint is the aqi point of an index, at the end of its hour or day (README.md, "InfluxDB
+// schema").
 func indexPoint(idx *quantrac.Index) *Point {
 	p := &Point{
 		Measurement: MeasurementAQI,

@@ -1,7 +1,8 @@
 package store
 
-// Fate is what becomes of one message once the store has tried to keep its data (DESIGN §1,
-// §9). Only Durable and Quarantined messages are acknowledged.
+// Fate is what becomes of one message once the store has tried to keep its data
+// (docs/decisions/0001-puback-when-durable.md). Only Durable and Quarantined messages are
+// acknowledged.
 type Fate uint8
 
 const (

@@ -8,7 +8,7 @@ import (
 	"github.com/quantrac/quantrac"
 )
 
-// Measurement names of DESIGN §6.
+// Measurement names (README.md, "InfluxDB schema").
 const (
 	MeasurementRejected   = "rejected_messages"
 	MeasurementViolations = "violations"

@@ -9,8 +9,8 @@ import (
 	"github.com/quantrac/quantrac"
 )
 
-// The names of shared/regulations/vietnam_monitoring.md §1.4 and §3.2, as real dataloggers
-// write them.
+// File names as real dataloggers write them (Circular 10/2021's naming rule; README.md,
+// "Station data files (Circular 10/2021)").
 func TestParseName(t *testing.T) {
 	tests := []struct {
 		base, prefix, stamp string

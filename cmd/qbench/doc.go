@@ -1,7 +1,6 @@
-// Command qbench is quantrac's end-to-end load benchmark (`make bench`, issue 10; see
-// BENCHMARKS.md). It starts InfluxDB 1.8 once and, for each station count, a fresh Mosquitto
-// (persistence on, large queues and in-flight window), then measures with stationsim as the
-// load:
+// Command qbench is quantrac's end-to-end load benchmark (`make bench`; see BENCHMARKS.md). It
+// starts InfluxDB 1.8 once and, for each station count, a fresh Mosquitto (persistence on,
+// large queues and in-flight window), then measures with stationsim as the load:
 //
 //	1 broker-only   stationsim ──QoS 1──> mosquitto ──> counting subscriber (in qbench)
 //	                first publish → last message received

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// Targets of issue 10, checked at the station count they name.
+// Targets (BENCHMARKS.md, "Targets"), checked at the station count they name.
 const (
 	targetRatio       = 0.85 // end to end and catch-up ÷ their broker-only ceilings, 1,000 stations
 	targetCPUPer100k  = 1.1  // quantrac CPU seconds per 100k messages of 6 readings

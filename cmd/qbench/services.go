@@ -28,8 +28,9 @@ type broker struct {
 // URL is the broker's address for MQTT clients.
 func (b *broker) URL() string { return "tcp://127.0.0.1:" + strconv.Itoa(b.port) }
 
-// mosquittoConfig renders mosquitto.conf as DESIGN §9 asks for a QoS 1 consumer:
-// persistence on, a large queue per client and a large in-flight window.
+// mosquittoConfig renders mosquitto.conf as a QoS 1 consumer that acknowledges only once data
+// are durable needs it (docs/decisions/0001-puback-when-durable.md): persistence on, a large
+// queue per client and a large in-flight window.
 func mosquittoConfig(port int, dataDir string, maxInflight, maxQueued int) string {
 	var c strings.Builder
 	fmt.Fprintf(&c, "# written by qbench\nlistener %d 127.0.0.1\nallow_anonymous true\n", port)

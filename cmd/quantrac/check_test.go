@@ -45,7 +45,7 @@ func TestCheck(t *testing.T) {
 		{"missing stations file", "stations_file: nowhere.yaml\n", "", 1, []string{"quantrac.yaml:1: stations_file:", "nowhere.yaml", "no such file"}},
 		{"unknown kind", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: river\n", 1, []string{"stations.yaml:2: stations[0].kind: unknown kind \"river\""}},
 		{"unknown regulation", "stations_file: stations.yaml\n", "stations:\n  - id: X1\n    kind: air\n    regulations: [QCVN-99:2099]\n", 1, []string{"QCVN-99:2099"}},
-		// QCVN 40:2011 without kq and kf must not silently use 1 (issue 14).
+		// QCVN 40:2011 without kq and kf must not silently use 1 (rules/README.md).
 		{"QCVN 40:2011 without coefficients", "stations_file: stations.yaml\n",
 			"stations:\n  - id: LC-WW-02\n    kind: wastewater\n    regulations: [QCVN-40:2011/B]\n    coefficients: {kf: 1.0}\n", 1,
 			[]string{"stations.yaml: station LC-WW-02: coefficients.kq: QCVN-40:2011/B multiplies its limits by kq"}},

@@ -31,7 +31,7 @@ const clusterUsage = `usage: quantrac cluster <init|members|status> -config F [f
            instance and lag
 `
 
-// clusterCommand administers the NATS JetStream layout (DESIGN §10).
+// clusterCommand administers the NATS JetStream layout (README.md, "Scaling out").
 func clusterCommand(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprint(stderr, clusterUsage)

@@ -7,7 +7,7 @@
 //	quantrac aqi -scheme vn -param pm25 -value 60 -period 24h
 //	quantrac replay -since 24h -reason unknown_station
 //	quantrac tt10 -watch /srv/ftp/tt10 -config quantrac.yaml
-//	quantrac relay -config relay.yaml       station-facing Mosquitto → NATS JetStream (DESIGN §10)
+//	quantrac relay -config relay.yaml       station-facing Mosquitto → NATS JetStream
 //	quantrac cluster init|members|status -config quantrac.yaml
 //	quantrac report -config quantrac.yaml -month 2026-11 [-station ID] [-format html|csv]
 //	quantrac qc list|invalidate|revoke|approve -url URL -user U -password-file F ...
@@ -151,7 +151,7 @@ func runCommand(args []string, stderr io.Writer) int {
 	if os.Getenv("GOGC") == "" {
 		// The daemon's heap is mostly long-lived rule state (hours, limits, AQI): a GC at 1.5×
 		// instead of 2× the live heap keeps 10,000 stations under 300 MB for ~1 % more CPU
-		// (BENCHMARKS.md, issue 14). GOGC in the environment overrides it.
+		// (BENCHMARKS.md). GOGC in the environment overrides it.
 		debug.SetGCPercent(50)
 	}
 	d, err := daemon.New(cfg, o)

@@ -21,7 +21,7 @@ import (
 
 // relayCommand runs the relay from the station-facing Mosquitto (the config's mqtt block) to
 // the NATS JetStream stream (its nats block), acknowledging MQTT only after the stream stored
-// the message (DESIGN §10, the safe path).
+// the message (README.md, "Which path: the PUBACK question": the safe path).
 func relayCommand(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -19,10 +19,10 @@ import (
 const usageText = `Usage: stationsim -broker URL (-stations-file F | -stations N [-print-registry])
                   -rate R (-duration D | -count N) [flags]
 
-Simulates monitoring stations (DESIGN §2, §4, §5): each station publishes its readings to
-stations/{station}/{kind}, one message per record set, with realistic diurnal values, optional
-violation episodes (-violate) and bad messages (-bad); deterministic with -seed. With -format
-tt10 -out DIR it writes Circular 10/2021 data files instead of publishing.
+Simulates monitoring stations (quantrac's README.md: registry, payloads): each station
+publishes its readings to stations/{station}/{kind}, one message per record set, with
+realistic diurnal values, optional violation episodes (-violate) and bad messages (-bad);
+deterministic with -seed. With -format tt10 -out DIR it writes Circular 10/2021 data files instead of publishing.
 
 Measurement times: station k-th message is stamped -start + k × -step. By default -start is
 now and -step is stations/rate (whole seconds for tt10), so times keep pace with the wall

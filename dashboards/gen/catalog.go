@@ -16,7 +16,7 @@ type regulation struct {
 	Limits []limit `yaml:"limits"`
 }
 
-// limit is one versioned limit of a regulation (DESIGN §7).
+// limit is one versioned limit of a regulation (rules/README.md, "File format").
 type limit struct {
 	Parameter  string    `yaml:"parameter"`
 	Period     string    `yaml:"period"`

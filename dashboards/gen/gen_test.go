@@ -25,7 +25,7 @@ func TestCurrentLimits(t *testing.T) {
 	}{
 		{"QCVN-05:2023", "pm25", "24h=45 1y=25"}, // 50 until 2025-12-31, 45 from 2026-01-01
 		{"QCVN-05:2023", "co", "1h=30000 8h=10000"},
-		{"QCVN-40:2011/B", "cod", "sample=150"}, // every sample (issue 14)
+		{"QCVN-40:2011/B", "cod", "sample=150"}, // every sample
 		{"QCVN-40:2011/B", "bod5", "sample=50"},
 		{"EU-2008/50", "pm25", "1y=25"}, // the stage-2 20 is U: listed, not evaluated, not drawn
 	} {

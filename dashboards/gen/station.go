@@ -18,7 +18,7 @@ import (
 // param is a parameter drawn on a station dashboard.
 type param struct {
 	id, title, unit, grafanaUnit string
-	rolling                      []string // means drawn besides the readings: "1h", "8h", "24h" (DESIGN §7)
+	rolling                      []string // means drawn besides the readings: "1h", "8h", "24h" (rules/README.md)
 }
 
 // stationFilter selects the dashboard's station in InfluxQL.
@@ -54,11 +54,11 @@ func readingsPanel(ids *panelIDs, cat catalog, reg, measurement string, p param)
 	return ts, nil
 }
 
-// rollingQuery is a parameter's mean over period r as quantrac's rules define it (DESIGN §7),
-// from hourly means of the clock hours (h − 1 h, h] (GROUP BY time(1h, 1ns)): "1h" the hourly
-// mean, "8h" the running mean of 8 hourly means (moving_average), "24h" the local calendar
-// day's mean of its hourly means. Dashboards are static: days are those of quantrac's default
-// zone, Asia/Ho_Chi_Minh.
+// rollingQuery is a parameter's mean over period r as quantrac's rules define it
+// (rules/README.md, "Evaluation"), from hourly means of the clock hours (h − 1 h, h] (GROUP BY
+// time(1h, 1ns)): "1h" the hourly mean, "8h" the running mean of 8 hourly means
+// (moving_average), "24h" the local calendar day's mean of its hourly means. Dashboards are
+// static: days are those of quantrac's default zone, Asia/Ho_Chi_Minh.
 func rollingQuery(measurement, field, r string) (query, alias string) {
 	switch r {
 	case "8h":

@@ -1,8 +1,8 @@
-// Package natsjs is quantrac's NATS JetStream source (DESIGN §10): stations publish MQTT to
-// any node of a NATS cluster (or to a local Mosquitto that a quantrac relay forwards), a
-// replicated stream holds their messages, and quantrac instances form a partitioned
-// consumer group (github.com/synadia-io/orbit.go/pcgroups, elastic) in which every station
-// belongs to one partition and every partition to one member.
+// Package natsjs is quantrac's NATS JetStream source (README.md, "Scaling out"): stations
+// publish MQTT to any node of a NATS cluster (or to a local Mosquitto that a quantrac relay
+// forwards), a replicated stream holds their messages, and quantrac instances form a
+// partitioned consumer group (github.com/synadia-io/orbit.go/pcgroups, elastic) in which every
+// station belongs to one partition and every partition to one member.
 //
 //	MQTT stations/X/air ──> node's MQTT listener ──> subject stations.X.air
 //	                                                      │

@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// metrics describe the instance's place in the consumer group (DESIGN §10).
+// metrics describe the instance's place in the consumer group (README.md, "Scaling out").
 type metrics struct {
 	assigned      prometheus.Gauge
 	pinnedG       prometheus.Gauge

@@ -16,15 +16,15 @@ import (
 	"github.com/quantrac/quantrac/internal/testenv"
 )
 
-// PUBACK question (DESIGN §10, issue 16). nats-server v2.15.3 server/mqtt.go,
-// mqttInitiateMsgDelivery: a QoS 1 PUBLISH is delivered to NATS subscribers with
-// processInboundClientMsg — which hands it to the stream that captures the subject, without
-// waiting for that stream to store it — and then stored in the MQTT listener's own stream
-// $MQTT_msgs; the PUBACK is sent when $MQTT_msgs acknowledges that store
+// PUBACK question (README.md, "Which path: the PUBACK question"; docs/decisions/0004).
+// nats-server v2.15.3 server/mqtt.go, mqttInitiateMsgDelivery: a QoS 1 PUBLISH is delivered to
+// NATS subscribers with processInboundClientMsg — which hands it to the stream that captures
+// the subject, without waiting for that stream to store it — and then stored in the MQTT
+// listener's own stream $MQTT_msgs; the PUBACK is sent when $MQTT_msgs acknowledges that store
 // (mqttPipelineStoreAndPubAck). So the PUBACK says nothing about our stream: when it cannot
 // store the message (full, no leader during an election, no quorum for its replicas) the
-// station is told "received" and the message is not in it. $MQTT_msgs is an interest stream
-// for MQTT subscribers: nothing of it is kept for us.
+// station is told "received" and the message is not in it. $MQTT_msgs is an interest stream for
+// MQTT subscribers: nothing of it is kept for us.
 //
 // This test shows it: a stream that refuses new messages (full, discard new) still lets
 // every PUBLISH be PUBACKed. The safe path is the relay (internal/relay), which acknowledges

@@ -10,7 +10,7 @@ import (
 	"github.com/quantrac/quantrac/param"
 )
 
-// TestSameReadingsEveryFormat is the acceptance check of issue 3: the same readings sent as a
+// TestSameReadingsEveryFormat is the formats' acceptance check: the same readings sent as a
 // native JSON object, a JSON backlog array, SenML, line protocol and data line records decode
 // to identical readings.
 func TestSameReadingsEveryFormat(t *testing.T) {

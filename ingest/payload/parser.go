@@ -23,8 +23,9 @@ type Limits struct {
 	AcceptReceiveTime bool
 }
 
-// DefaultLimits returns the limits used for zero fields: DESIGN §3's max_future_skew 5m and
-// max_age 720h, and bounds generous enough for a day of 5-minute backlog.
+// DefaultLimits returns the limits used for zero fields: the configuration's defaults
+// max_future_skew 5m and max_age 720h (README.md, "Configuration reference"), and bounds
+// generous enough for a day of 5-minute backlog.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxReadings:   10_000,

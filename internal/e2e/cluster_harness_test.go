@@ -13,8 +13,9 @@ import (
 	"github.com/quantrac/quantrac/internal/testenv"
 )
 
-// natsServices are the services of a cluster test (DESIGN §10): a 3-node NATS JetStream
-// cluster, InfluxDB, and station-facing Mosquitto brokers whose relays forward to the cluster.
+// natsServices are the services of a cluster test (README.md, "Scaling out"): a 3-node NATS
+// JetStream cluster, InfluxDB, and station-facing Mosquitto brokers whose relays forward to the
+// cluster.
 type natsServices struct {
 	nats    *testenv.NATS
 	influx  *testenv.Influx

@@ -13,7 +13,7 @@ import (
 	"github.com/quantrac/quantrac/internal/testenv"
 )
 
-// Cluster tests (issue 16, DESIGN §10): real nats-server 2.15.3 nodes, InfluxDB, Mosquitto,
+// Cluster tests (README.md, "Scaling out"): real nats-server 2.15.3 nodes, InfluxDB, Mosquitto,
 // `quantrac run` members, `quantrac relay` and stationsim processes.
 
 // splitRegistry splits a registry YAML into two registries of alternate stations.
@@ -104,12 +104,12 @@ func totalReadings(qs ...*quantrac) float64 {
 	return n
 }
 
-// The acceptance test of issue 16: 20,000 QoS 1 readings from 200 stations, published over
-// MQTT to two station-facing brokers whose relays forward to different nodes of a 3-node
-// cluster, consumed by two members (m1 with a standby), while (a) a NATS node is SIGKILLed
-// and restarted and (b) the pinned instance of m1 is SIGKILLed: InfluxDB holds exactly
-// 20,000 points, the accounting identity holds on every instance, and each partition's
-// messages are received by one instance at a time.
+// The cluster's acceptance test: 20,000 QoS 1 readings from 200 stations, published over MQTT
+// to two station-facing brokers whose relays forward to different nodes of a 3-node cluster,
+// consumed by two members (m1 with a standby), while (a) a NATS node is SIGKILLed and restarted
+// and (b) the pinned instance of m1 is SIGKILLed: InfluxDB holds exactly 20,000 points, the
+// accounting identity holds on every instance, and each partition's messages are received by
+// one instance at a time.
 func TestClusterAcceptance(t *testing.T) {
 	s := newNATSServices(t, 2)
 	all := generatedStations(t, 200, 1)

@@ -20,10 +20,11 @@ import (
 	"github.com/quantrac/quantrac/internal/testenv"
 )
 
-// Tests of what inspectors see (issue 7): the Grafana dashboards in dashboards/json, the
-// Grafana provisioning, the Prometheus alert rules, the Alertmanager example and the
-// docker-compose stack. The queries of every dashboard run against a real InfluxDB fed by a
-// running quantrac and stationsim, and a real Prometheus scraping that quantrac.
+// Tests of what inspectors see (dashboards/README.md): the Grafana dashboards in
+// dashboards/json, the Grafana provisioning, the Prometheus alert rules, the Alertmanager
+// example and the docker-compose stack. The queries of every dashboard run against a real
+// InfluxDB fed by a running quantrac and stationsim, and a real Prometheus scraping that
+// quantrac.
 
 const repoRoot = "../.."
 

@@ -12,10 +12,10 @@ import (
 	"github.com/quantrac/quantrac/internal/testenv"
 )
 
-// Fault-injection tests (issue 6, DESIGN §9): each streams at least 10,000 QoS 1 readings
-// with distinct timestamps through real Mosquitto, quantrac and InfluxDB processes, injects a
-// fault mid-stream, and asserts that exactly that many points are in InfluxDB afterwards:
-// nothing lost, nothing extra.
+// Fault-injection tests (docs/decisions/0001-puback-when-durable.md): each streams at least
+// 10,000 QoS 1 readings with distinct timestamps through real Mosquitto, quantrac and InfluxDB
+// processes, injects a fault mid-stream, and asserts that exactly that many points are in
+// InfluxDB afterwards: nothing lost, nothing extra.
 
 // faultStations are two stations whose 8-parameter messages give 16 readings per round.
 const faultStations = `stations:
@@ -106,11 +106,11 @@ func expectExactly(t *testing.T, s *services, q *quantrac, want float64) {
 	}
 }
 
-// checkAccounting asserts DESIGN §8's identities on quantrac's counters (since its start):
-// every message received has a result, and every accepted reading is durable, quarantined
-// (refused by InfluxDB, kept in rejected_messages) or pending.
-// A scrape reads the counters one after the other, so while messages flow they may differ
-// by the messages handled during the scrape: slack readings (and slack/8 messages).
+// checkAccounting asserts the identities of README.md, "Metrics", on quantrac's counters (since
+// its start): every message received has a result, and every accepted reading is durable,
+// quarantined (refused by InfluxDB, kept in rejected_messages) or pending. A scrape reads the
+// counters one after the other, so while messages flow they may differ by the messages handled
+// during the scrape: slack readings (and slack/8 messages).
 func checkAccounting(t *testing.T, q *quantrac, slack float64) {
 	t.Helper()
 	// One scrape gives the numbers of one moment, but a message a broker redelivers may be
@@ -241,8 +241,8 @@ func TestDefaultInflightWindow(t *testing.T) {
 }
 
 // A clean stop (SIGTERM) once every message is durable leaves nothing for the broker to
-// redeliver: quantrac restarted at once with the same persistent session receives nothing
-// (issue 15: the MQTT client waits for the broker to have its acknowledgements).
+// redeliver: quantrac restarted at once with the same persistent session receives nothing (the
+// MQTT client waits for the broker to have its acknowledgements).
 func TestFaultSIGTERMNoRedelivery(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true, MaxInflight: 1000, MaxQueued: 1000000})
 	q := startQuantrac(t, s.writeConfig(t, faultStations, ""))

@@ -14,10 +14,10 @@ import (
 	"github.com/quantrac/quantrac/internal/testenv"
 )
 
-// TestRegistryReloadRefuses (issue 15): a SIGHUP with a stations file that `quantrac check`
-// refuses — a tag value line protocol cannot carry, or no station at all — keeps the old
-// registry: the station's readings are still accepted and written with its old tags, and the
-// log names file, line, key and reason.
+// TestRegistryReloadRefuses: a SIGHUP with a stations file that `quantrac check` refuses — a
+// tag value line protocol cannot carry, or no station at all — keeps the old registry: the
+// station's readings are still accepted and written with its old tags, and the log names file,
+// line, key and reason.
 func TestRegistryReloadRefuses(t *testing.T) {
 	s := newServices(t, testenv.MosquittoOptions{Persistence: true})
 	cfg := s.writeConfig(t, laiChau, "")

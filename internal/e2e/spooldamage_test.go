@@ -14,11 +14,11 @@ import (
 	"github.com/quantrac/quantrac/internal/testenv"
 )
 
-// TestFaultSpoolDamage (issue 15): quantrac spools a stream while InfluxDB is down and is
-// stopped; 32 bytes are flipped in the middle of a spool segment — the newest (only) one, or
-// the oldest of several — and quantrac is restarted with InfluxDB back. At most the readings of
-// the damaged frames may be lost: the loss is counted, logged at ERROR, and the segment kept
-// as *.corrupt.
+// TestFaultSpoolDamage (docs/decisions/0002-spool-format.md): quantrac spools a stream while
+// InfluxDB is down and is stopped; 32 bytes are flipped in the middle of a spool segment — the
+// newest (only) one, or the oldest of several — and quantrac is restarted with InfluxDB back.
+// At most the readings of the damaged frames may be lost: the loss is counted, logged at ERROR,
+// and the segment kept as *.corrupt.
 func TestFaultSpoolDamage(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

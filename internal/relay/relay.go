@@ -1,7 +1,7 @@
 // Package relay forwards MQTT messages from a station-facing broker (Mosquitto) to the NATS
-// JetStream stream, acknowledging each to the broker only once the stream has stored it:
-// the safe path of DESIGN §10 (see ingest/natsjs: the NATS MQTT listener's PUBACK does not
-// wait for the stream).
+// JetStream stream, acknowledging each to the broker only once the stream has stored it: the
+// safe path (README.md, "Which path: the PUBACK question"; docs/decisions/0004; see
+// ingest/natsjs: the NATS MQTT listener's PUBACK does not wait for the stream).
 //
 //	station ──QoS 1──> Mosquitto (persistent session) ──> Relay ──JetStream publish──> stream (R3)
 //	          PUBACK when Mosquitto has it                   │           │

@@ -137,7 +137,8 @@ func (msg *Message) ReadingCount() int { return len(msg.Readings) }
 // LocalTime returns the measurement time in the station's time zone.
 func (msg *Message) LocalTime() time.Time { return msg.Time.In(msg.Station.TimeLocation()) }
 
-// BadKind is the kind of a deliberately bad message (DESIGN §5: bad input is counted by reason).
+// BadKind is the kind of a deliberately bad message (bad input is counted by reason: README.md,
+// "Metrics").
 type BadKind uint8
 
 // The bad kinds. The comment names the result quantrac is expected to give.

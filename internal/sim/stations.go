@@ -110,7 +110,8 @@ type registryEntry struct {
 	Aliases      []string           `yaml:"aliases,omitempty,flow"`
 }
 
-// RegistryYAML returns the registry file (DESIGN §4) that describes stations.
+// RegistryYAML returns the registry file (README.md, "Station registry") that describes
+// stations.
 func RegistryYAML(stations []*quantrac.Station) ([]byte, error) {
 	entries := make([]registryEntry, 0, len(stations))
 	for _, s := range stations {

@@ -1,7 +1,8 @@
 // Package testenv starts real services for quantrac's integration tests: Mosquitto, InfluxDB
 // 1.8, Prometheus and a NATS JetStream cluster (nats-server 2.15.3, [NATSCluster]: three nodes
-// with routes and MQTT listeners, each SIGKILLable), each on free loopback ports, in a temporary directory of the test, stopped
-// when the test ends (DESIGN §10: no mocks where the real thing runs here).
+// with routes and MQTT listeners, each SIGKILLable), each on free loopback ports, in a
+// temporary directory of the test, stopped when the test ends (no mocks where the real thing
+// runs here: README.md, "Development").
 //
 //	func TestIngest(t *testing.T) {
 //		broker := testenv.Mosquitto(t, testenv.MosquittoOptions{Persistence: true})

@@ -1,7 +1,8 @@
 package aqi
 
 // Scheme names an index: Vietnam's VN_AQI or the US EPA AQI. Its value is the `scheme` tag and
-// label of DESIGN §6 and §8, and the value of a station's `aqi` list in the registry.
+// label (README.md, "InfluxDB schema" and "Metrics"), and the value of a station's `aqi` list
+// in the registry.
 type Scheme string
 
 // The supported schemes.

@@ -43,7 +43,7 @@
 //     of the last digit so that 75 ppb converted to µg/m³ and back is 75, not 74.
 //   - Above the top breakpoint the Hazardous segment is extrapolated, as the TAD says ("AQI
 //     values greater than 500 should be calculated using [the equation] and the concentration
-//     specified for the AQI value of 500", quoted in regulations.md §4.1). The category stays
+//     specified for the AQI value of 500"). The category stays
 //     Hazardous.
 //   - Where a table stops short of the scale, SubIndex returns ErrNoIndex: 8 h O₃ above
 //     0.200 ppm and 1 h O₃ below 0.125 ppm, 1 h SO₂ at or above 305 ppb and 24 h SO₂ below
@@ -55,7 +55,7 @@
 //     [h:00, h+1:00), however many there are unless Tracker.MinPerHour asks for more; no
 //     Vietnamese rule sets a minimum.
 //   - An 8 h mean needs 6 of its 8 hourly means and a 24 h mean 18 of its 24 (75 %, the
-//     EPA's completeness rule and quantrac's default data capture, DESIGN §7); the
+//     EPA's completeness rule and quantrac's default data capture, rules/README.md); the
 //     Decision sets none.
 //   - Negative concentrations (instrument noise around zero) count as 0.
 //

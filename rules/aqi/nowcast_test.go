@@ -69,7 +69,7 @@ func TestNowCastDecisionExample(t *testing.T) {
 }
 
 // TestConstantNowCastMatchesTable: twelve hours of constant PM give the same index as the table
-// lookup of that concentration, in both schemes (issue 5 acceptance).
+// lookup of that concentration, in both schemes (an acceptance check).
 func TestConstantNowCastMatchesTable(t *testing.T) {
 	for _, s := range []Scheme{VN, US} {
 		for _, p := range []string{"pm25", "pm10"} {

@@ -62,7 +62,7 @@ func readEdges(t *testing.T, file string) []edgeCase {
 }
 
 // ugm3 converts a concentration in a table's unit to µg/m³ at 25 °C: µg/m³ = ppb × M / 24.45
-// (regulations.md §4.3), with this test's own molar masses.
+// (the EPA's conversion at 25 °C), with this test's own molar masses.
 func toUgm3(t *testing.T, p, unit string, c float64) float64 {
 	t.Helper()
 	molar := map[string]float64{"no2": 46.01, "so2": 64.07, "o3": 48.00, "co": 28.01}

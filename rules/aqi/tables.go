@@ -61,7 +61,7 @@ func vnTable(above beyond, bp ...float64) table {
 //
 // Source: Quyết định 1459/QĐ-TCMT ngày 12/11/2019, Hướng dẫn kỹ thuật tính toán và công bố chỉ
 // số chất lượng không khí Việt Nam, mục 2.2.1.b, Bảng 2 "Các giá trị BPi đối với các thông số"
-// (µg/m³), transcription checked cell by cell (shared/regulations/regulations.md §3.2, [S07]).
+// (µg/m³), transcription checked cell by cell ([S07], rules/catalog/sources.yaml).
 //
 //	i   Ii   O3 1h  O3 8h   CO       SO2    NO2    PM10  PM2.5
 //	1   0    0      0       0        0      0      0     0
@@ -112,11 +112,11 @@ func usTable(u unit, decimals int, below, above beyond, note string, rows ...seg
 //
 // Sources: 40 CFR 58 Appendix G, Table 2 "Breakpoints for the AQI", as amended by the PM NAAQS
 // final rule of February 2024 (in force 6 May 2024), and the EPA Technical Assistance Document
-// for the Reporting of Daily Air Quality – the AQI (TAD, 2024 edition);
-// values cross-checked in shared/regulations/regulations.md §4.1 ([S13], [S14], [S17], [S18]).
-// 2024 changes: PM2.5 Good 0.0–9.0 and Moderate from 9.1, Unhealthy to 125.4, and the two
-// Hazardous bands merged into one, 301–500, whose top is 325.4 µg/m³ for PM2.5 (604 PM10,
-// 50.4 ppm CO, 1004 ppb SO2, 2049 ppb NO2, 0.604 ppm O3).
+// for the Reporting of Daily Air Quality – the AQI (TAD, 2024 edition); values cross-checked
+// against [S13], [S14], [S17], [S18] (rules/catalog/sources.yaml). 2024 changes: PM2.5 Good
+// 0.0–9.0 and Moderate from 9.1, Unhealthy to 125.4, and the two Hazardous bands merged into
+// one, 301–500, whose top is 325.4 µg/m³ for PM2.5 (604 PM10, 50.4 ppm CO, 1004 ppb SO2, 2049
+// ppb NO2, 0.604 ppm O3).
 //
 //	AQI      O3 8h ppm    O3 1h ppm    PM2.5 24h    PM10 24h  CO 8h ppm   SO2 ppb        NO2 1h ppb
 //	0–50     0.000–0.054  -            0.0–9.0      0–54      0.0–4.4     0–35 (1h)      0–53

@@ -66,7 +66,7 @@ func slot(h int64) int64 {
 }
 
 // Data completeness (Decision 1459 sets none; these are the EPA's 75 % rules, 40 CFR 50
-// Appendices N and U, and quantrac's default data capture, DESIGN §7).
+// Appendices N and U, and quantrac's default data capture, rules/README.md, "Evaluation").
 const (
 	need8h  = 6  // hourly means an 8 h mean needs
 	need24h = 18 // hourly means a 24 h mean needs
@@ -90,8 +90,7 @@ const maxPerHour = math.MaxUint16
 // ignored. A Tracker is not safe for concurrent use: the caller locks.
 type Tracker struct {
 	// MinPerHour is the number of readings an hourly mean needs; 0 or 1 accepts any. No
-	// Vietnamese rule sets it (shared/regulations/vietnam_monitoring.md §1.9); 9 is 75 % of
-	// 5-minute records.
+	// Vietnamese rule sets it; 9 is 75 % of 5-minute records.
 	MinPerHour int
 
 	loc    *time.Location

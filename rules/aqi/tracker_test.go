@@ -175,7 +175,7 @@ func TestTrackerCompleteness(t *testing.T) {
 }
 
 // TestTrackerConstantPM: twelve hours of constant PM2.5 give the table value of that
-// concentration in both schemes (issue 5 acceptance).
+// concentration in both schemes (an acceptance check).
 func TestTrackerConstantPM(t *testing.T) {
 	for _, s := range []Scheme{VN, US} {
 		for _, c := range []float64{3, 9, 9.1, 25, 35.4, 35.5, 55.4, 80, 125.4, 150, 225.4, 325.4, 500} {

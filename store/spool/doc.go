@@ -1,6 +1,7 @@
-// Package spool is quantrac's durable disk spool (DESIGN §9): an append-only, segmented,
-// checksummed log of opaque records — batches of InfluxDB line protocol — that holds data
-// while InfluxDB is unreachable and hands it back oldest first when it returns.
+// Package spool is quantrac's durable disk spool (docs/decisions/0002-spool-format.md): an
+// append-only, segmented, checksummed log of opaque records — batches of InfluxDB line protocol
+// — that holds data while InfluxDB is unreachable and hands it back oldest first when it
+// returns.
 //
 //	writers (many)                         consumer (one)
 //	Append(rec) ──┐                        Next ──> write to InfluxDB ──> Confirm(seq)

@@ -14,7 +14,7 @@ import (
 
 // Sizes used when Options leave them zero.
 const (
-	// DefaultMaxBytes is the spool.max_bytes default of DESIGN §3.
+	// DefaultMaxBytes is the spool.max_bytes default (README.md, "Configuration reference").
 	DefaultMaxBytes = 1 << 30
 	// DefaultSegmentBytes bounds one segment file. Space is freed a whole segment at a
 	// time, so a segment is also never more than a quarter of MaxBytes by default.

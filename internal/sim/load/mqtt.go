@@ -34,10 +34,10 @@ type MQTTOptions struct {
 	Logger         *slog.Logger
 }
 
-// StatusTopic is the topic of a station's online/offline status (DESIGN §5).
+// StatusTopic is the topic of a station's online/offline status (README.md, "Payloads").
 func StatusTopic(station string) string { return "stations/" + station + "/status" }
 
-// DataTopic is the topic of a station's readings (DESIGN §5).
+// DataTopic is the topic of a station's readings (README.md, "Payloads").
 func DataTopic(station string, kind quantrac.Kind) string {
 	return "stations/" + station + "/" + string(kind)
 }

@@ -1,6 +1,6 @@
 // Package payload encodes simulated messages (sim.Message) in the formats quantrac accepts
-// (DESIGN §5): native JSON, SenML (RFC 8428), InfluxDB line protocol and the data line format
-// of Circular 10/2021/TT-BTNMT ("tt10").
+// (README.md, "Payloads"): native JSON, SenML (RFC 8428), InfluxDB line protocol and the data
+// line format of Circular 10/2021/TT-BTNMT ("tt10").
 //
 //	sim.Message ──Format.Encode──> []byte ──> MQTT publish or a TT10 data file
 //	                 └─ bad kinds the encoder makes: malformed (cut short), oversized (repeated)

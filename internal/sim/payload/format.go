@@ -12,7 +12,7 @@ type Format string
 
 // The formats.
 const (
-	JSON  Format = "json"  // native JSON object (DESIGN §5)
+	JSON  Format = "json"  // native JSON object (README.md, "Payloads")
 	SenML Format = "senml" // SenML JSON, RFC 8428
 	Line  Format = "line"  // InfluxDB line protocol
 	TT10  Format = "tt10"  // Circular 10/2021 data line format

@@ -5,9 +5,9 @@ import (
 )
 
 // TT10Code returns the parameter symbol and unit a Circular 10/2021 datalogger writes for a
-// canonical parameter (symbols of the circular's parameter table, e.g. PM2,5 and NH4; see
-// shared/regulations/vietnam_monitoring.md §1.7). BOD5 has no symbol there (automatic stations
-// rarely measure it); "BOD5" is what dataloggers that do write.
+// canonical parameter (symbols of the circular's parameter table, Bảng 34, e.g. PM2,5 and NH4;
+// package param and README.md, "Station data files (Circular 10/2021)"). BOD5 has no symbol
+// there (automatic stations rarely measure it); "BOD5" is what dataloggers that do write.
 func TT10Code(param string) (code, unit string) {
 	switch param {
 	case "pm25":

@@ -25,7 +25,7 @@ const DefaultMinCoverage = 0.75
 // DefaultHourCoverage is the share of a station's expected readings (1 h ÷ its interval) an
 // hour needs to be valid unless a regulation states hour_coverage: 75 % (9 of 12 five-minute
 // readings), the EU rule for 1-hour values (2008/50/EC Annex VII: 45 of 60 minutes); no
-// Vietnamese rule was found (vietnam_monitoring.md §1.9), so it is an assumption there.
+// Vietnamese rule was found, so it is an assumption there.
 const DefaultHourCoverage = 0.75
 
 // regulationFile is the YAML form of a regulation file (rules/README.md).

@@ -46,8 +46,8 @@ func TT10Code(param string) (code, unit string) {
 	return param, ""
 }
 
-// TT10Style is how one station's datalogger writes its files: real dataloggers differ (see
-// vietnam_monitoring.md §1.5, §5.2), and quantrac must read them all.
+// TT10Style is how one station's datalogger writes its files: real dataloggers differ (one
+// line or one record per line, …), and quantrac must read them all.
 type TT10Style struct {
 	OneLine bool // all records on one line (repeated 5-tuples), else one record per line
 	BOM     bool // UTF-8 byte order mark first

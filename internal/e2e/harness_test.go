@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,11 @@ import (
 var bin struct{ quantrac, stationsim string }
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() { // every test here runs the binaries against real services
+		fmt.Fprintln(os.Stderr, "e2e: skipped by -short (the fast tier; make test runs it)")
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "quantrac-e2e-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -106,9 +106,14 @@ func isExecutable(path string) bool {
 	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
 
-// mustFind returns the path of b or fails the test: integration tests never skip.
+// mustFind returns the path of b or fails the test: integration tests never skip, but in the
+// fast tier (go test -short, make test-short), where every test that needs a service or a
+// browser is skipped.
 func mustFind(tb testing.TB, b binary) string {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skipf("needs %s: skipped by -short (the fast tier; make test runs it)", b.name)
+	}
 	p, err := b.find(os.Getenv, exec.LookPath)
 	if err != nil {
 		tb.Fatal(err)

@@ -10,6 +10,9 @@ import (
 // TestMissingBinaryFails checks that a missing service fails the test, naming the fix,
 // instead of skipping it: CI must run the integration tests.
 func TestMissingBinaryFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short skips every test that needs a binary before looking for it")
+	}
 	missing := filepath.Join(t.TempDir(), "none")
 	tests := []struct {
 		env   string
@@ -34,6 +37,9 @@ func TestMissingBinaryFails(t *testing.T) {
 // TestStartFailureIsReportedAtOnce checks that a service that exits at start fails the test
 // with its exit status, without waiting for the ready timeout.
 func TestStartFailureIsReportedAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short skips every test that needs a binary before looking for it")
+	}
 	t.Parallel()
 	start := time.Now()
 	f := runFatal(t, func(tb testing.TB) {

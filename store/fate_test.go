@@ -20,19 +20,21 @@ import (
 
 // Every row of the decision table (decide's doc comment).
 func TestDecideEveryRow(t *testing.T) {
-	outcomes := []Outcome{NotTried, Written, Spooled, Refused, Failed}
-	for _, data := range outcomes {
-		for _, q := range outcomes {
-			want := Held
-			switch {
-			case data == Written || data == Spooled:
-				want = Durable
-			case data == Refused && (q == Written || q == Spooled):
-				want = Quarantined
-			}
-			if got := decide(data, q); got != want {
-				t.Errorf("decide(%s, %s) = %s, want %s", data, q, got, want)
-			}
+	// Every pair of outcomes, written out: the message's points (data) and its quarantine
+	// entry (quarantine) → the message's fate.
+	rows := []struct {
+		data, quarantine Outcome
+		want             Fate
+	}{
+		{NotTried, NotTried, Held}, {NotTried, Written, Held}, {NotTried, Spooled, Held}, {NotTried, Refused, Held}, {NotTried, Failed, Held},
+		{Written, NotTried, Durable}, {Written, Written, Durable}, {Written, Spooled, Durable}, {Written, Refused, Durable}, {Written, Failed, Durable},
+		{Spooled, NotTried, Durable}, {Spooled, Written, Durable}, {Spooled, Spooled, Durable}, {Spooled, Refused, Durable}, {Spooled, Failed, Durable},
+		{Refused, NotTried, Held}, {Refused, Written, Quarantined}, {Refused, Spooled, Quarantined}, {Refused, Refused, Held}, {Refused, Failed, Held},
+		{Failed, NotTried, Held}, {Failed, Written, Held}, {Failed, Spooled, Held}, {Failed, Refused, Held}, {Failed, Failed, Held},
+	}
+	for _, r := range rows {
+		if got := decide(r.data, r.quarantine); got != r.want {
+			t.Errorf("decide(%s, %s) = %s, want %s", r.data, r.quarantine, got, r.want)
 		}
 	}
 }

@@ -1,10 +1,6 @@
 package ingest
 
 import (
-	"log/slog"
-	"sync"
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -71,31 +67,4 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reg.MustRegister(m.received, m.messages, m.readings, m.rejected, m.flagged)
 	}
 	return m
-}
-
-// throttle logs the first occurrence of each reason, then at most once per interval, saying how
-// many were suppressed: bad input is data, not log spam.
-type throttle struct {
-	log      *slog.Logger
-	interval time.Duration
-	mu       sync.Mutex
-	last     map[string]time.Time
-	dropped  map[string]int
-}
-
-func newThrottle(log *slog.Logger, interval time.Duration) *throttle {
-	return &throttle{log: log, interval: interval, last: map[string]time.Time{}, dropped: map[string]int{}}
-}
-
-func (t *throttle) warn(now time.Time, reason, msg string, args ...any) {
-	t.mu.Lock()
-	if last, ok := t.last[reason]; ok && now.Sub(last) < t.interval {
-		t.dropped[reason]++
-		t.mu.Unlock()
-		return
-	}
-	n := t.dropped[reason]
-	t.last[reason], t.dropped[reason] = now, 0
-	t.mu.Unlock()
-	t.log.Warn(msg, append(args, "reason", reason, "suppressed_since_last", n)...)
 }

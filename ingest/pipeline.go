@@ -15,6 +15,7 @@ import (
 
 	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/ingest/payload"
+	"github.com/quantrac/quantrac/internal/logthrottle"
 )
 
 // Store takes each message's envelope, keeps its data and acknowledges it once durable
@@ -60,7 +61,7 @@ type Pipeline struct {
 	opts    PipelineOptions
 	formats []formatFilter // Formats, most specific first
 	m       *metrics
-	warn    *throttle
+	warn    *logthrottle.Throttle // rejected messages: bad input is data, not log spam
 }
 
 // formatFilter is one entry of PipelineOptions.Formats.
@@ -80,7 +81,7 @@ func NewPipeline(o PipelineOptions) *Pipeline {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Pipeline{opts: o, formats: formatOrder(o.Formats), m: newMetrics(o.Registerer), warn: newThrottle(o.Logger, time.Minute)}
+	return &Pipeline{opts: o, formats: formatOrder(o.Formats), m: newMetrics(o.Registerer), warn: logthrottle.New(o.Logger, time.Minute)}
 }
 
 // Run processes messages from in with Workers goroutines until in is closed and every
@@ -283,7 +284,7 @@ func (w *worker) reject(result, reason, detail string) {
 
 // logRejected logs a refusal, throttled per reason.
 func (w *worker) logRejected(result, reason, detail string) {
-	w.p.warn.warn(w.p.opts.Now(), reason, "message rejected", "result", result, "topic", w.env.Topic, "error", detail)
+	w.p.warn.Log(w.p.opts.Now(), slog.LevelWarn, reason, "message rejected", "result", result, "topic", w.env.Topic, "error", detail, "reason", reason)
 }
 
 // format returns the payload format forced for topic by its most specific filter, or

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/internal/logthrottle"
 	"github.com/quantrac/quantrac/store/spool"
 )
 
@@ -66,8 +67,7 @@ type Sink struct {
 	kick chan struct{} // a writer is done: send what waited for it (tick)
 	held chan heldSet  // messages not durable yet, for the retrier
 
-	warnMu   sync.Mutex
-	lastWarn map[string]time.Time
+	warn *logthrottle.Throttle // outages show in the log without flooding it
 
 	m sinkMetrics
 }
@@ -108,7 +108,7 @@ func NewSink(w LineWriter, o SinkOptions) *Sink {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Sink{
-		w: w, opts: o, log: o.Logger,
+		w: w, opts: o, log: o.Logger, warn: logthrottle.New(o.Logger, 5*time.Second),
 		out:  make(chan *pending, o.Writers),
 		cur:  &pending{},
 		stop: make(chan struct{}),
@@ -274,21 +274,9 @@ func (s *Sink) tick(ctx context.Context) {
 	}
 }
 
-// warnEvery logs msg at most once per 5 seconds per key: an outage must be visible in the
-// log without flooding it.
+// warnEvery logs msg at most once per 5 seconds per key.
 func (s *Sink) warnEvery(level slog.Level, key, msg string, args ...any) {
-	now := time.Now()
-	s.warnMu.Lock()
-	if s.lastWarn == nil {
-		s.lastWarn = map[string]time.Time{}
-	}
-	if now.Sub(s.lastWarn[key]) < 5*time.Second {
-		s.warnMu.Unlock()
-		return
-	}
-	s.lastWarn[key] = now
-	s.warnMu.Unlock()
-	s.log.Log(context.Background(), level, msg, args...)
+	s.warn.Log(time.Now(), level, key, msg, args...)
 }
 
 // sleep waits d or until ctx is done; it reports whether the wait ran to its end.

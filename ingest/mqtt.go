@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quantrac/quantrac/internal/mqttconn"
+	"github.com/quantrac/quantrac/internal/retry"
 	"github.com/quantrac/quantrac/internal/tlsfiles"
 )
 
@@ -94,17 +95,17 @@ func (s *MQTTSource) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.client = client
 	s.mu.Unlock()
-	for backoff := time.Second; ; backoff = min(2*backoff, 30*time.Second) {
+	b := retry.Backoff{First: time.Second, Max: 30 * time.Second}
+	for {
 		tok := client.Connect()
 		tok.Wait()
 		if tok.Error() == nil {
 			break
 		}
-		s.logConnectError("cannot connect to MQTT broker; retrying", tok.Error(), "retry_in", backoff)
-		select {
-		case <-ctx.Done():
+		d := b.Next()
+		s.logConnectError("cannot connect to MQTT broker; retrying", tok.Error(), "retry_in", d)
+		if !retry.Wait(ctx, d) {
 			return nil
-		case <-time.After(backoff):
 		}
 	}
 	<-ctx.Done()
@@ -153,7 +154,8 @@ const (
 // quantrac is ready must not publish into a subscription that does not exist.
 func (s *MQTTSource) subscribe(ctx context.Context, c mqtt.Client, conn uint64) {
 	current := func() bool { return s.conns.Load() == conn && c.IsConnectionOpen() }
-	for backoff := subscribeRetry; ; backoff = min(2*backoff, maxSubscribeRetry) {
+	b := retry.Backoff{First: subscribeRetry, Max: maxSubscribeRetry}
+	for {
 		err := s.subscribeOnce(ctx, c)
 		if err == nil {
 			if current() {
@@ -165,11 +167,10 @@ func (s *MQTTSource) subscribe(ctx context.Context, c mqtt.Client, conn uint64) 
 		if ctx.Err() != nil || !current() {
 			return
 		}
-		s.log.Error("MQTT subscribe failed; retrying", "topics", s.opts.Topics, "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
+		d := b.Next()
+		s.log.Error("MQTT subscribe failed; retrying", "topics", s.opts.Topics, "err", err, "retry_in", d)
+		if !retry.Wait(ctx, d) {
 			return
-		case <-time.After(backoff):
 		}
 	}
 }

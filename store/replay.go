@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/internal/retry"
 )
 
 // SpoolOrigin is the topic of the quarantine entry of a spooled line InfluxDB refuses: the
@@ -45,7 +46,7 @@ func (s *Sink) replayRecord(ctx context.Context, data []byte) bool {
 		}
 		d := b.next(err)
 		s.warnEvery(slog.LevelWarn, "replay", "InfluxDB write of spooled data failed; retrying", "err", err, "retry_in", d)
-		if !sleep(ctx, d) {
+		if !retry.Wait(ctx, d) {
 			return false
 		}
 	}
@@ -70,7 +71,7 @@ func (s *Sink) replayLines(ctx context.Context, data []byte) bool {
 			}
 			d := b.next(err)
 			s.warnEvery(slog.LevelError, "replayheld", "a spooled point is neither written nor quarantined; retrying", "err", err, "retry_in", d)
-			if !sleep(ctx, d) {
+			if !retry.Wait(ctx, d) {
 				return false
 			}
 		}

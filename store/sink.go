@@ -12,6 +12,7 @@ import (
 
 	"github.com/quantrac/quantrac"
 	"github.com/quantrac/quantrac/internal/logthrottle"
+	"github.com/quantrac/quantrac/internal/retry"
 	"github.com/quantrac/quantrac/store/spool"
 )
 
@@ -279,29 +280,21 @@ func (s *Sink) warnEvery(level slog.Level, key, msg string, args ...any) {
 	s.warn.Log(time.Now(), level, key, msg, args...)
 }
 
-// sleep waits d or until ctx is done; it reports whether the wait ran to its end.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// backoff is a retry delay doubling from 100 ms to 10 s, or longer when InfluxDB asks for it
-// with Retry-After, up to MaxRetryAfter.
+// backoff is a retry delay doubling from 100 ms to 10 s, jittered (internal/retry), or what
+// InfluxDB asks for with a longer Retry-After, up to MaxRetryAfter.
 type backoff time.Duration
 
 func (b *backoff) next(err error) time.Duration {
 	d := max(time.Duration(*b), 100*time.Millisecond)
+	asked := false
 	if we := (*WriteError)(nil); errors.As(err, &we) && we.RetryAfter > d {
-		d = min(we.RetryAfter, MaxRetryAfter)
+		d, asked = min(we.RetryAfter, MaxRetryAfter), true
 	}
 	*b = backoff(min(2*d, 10*time.Second))
-	return d
+	if asked {
+		return d
+	}
+	return retry.Jitter(d)
 }
 
 // oldestReading returns the time of the oldest of rs (zero when none).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/quantrac/quantrac/internal/retry"
 )
 
 // owner tracks which partitions this instance has taken over, so that the stations of a
@@ -68,19 +69,19 @@ func (o *owner) acquire(ctx context.Context, pin string, p int, m jetstream.Msg)
 	}
 	slices.Sort(parts)
 	if o.onAcquire != nil {
-		for backoff := 500 * time.Millisecond; ; backoff = min(2*backoff, 10*time.Second) {
+		b := retry.Backoff{First: 500 * time.Millisecond, Max: 10 * time.Second}
+		for {
 			start := time.Now()
 			err := o.onAcquire(ctx, parts)
 			if err == nil {
 				o.log.Info("acquired partitions", "partitions", parts, "took", time.Since(start).Round(time.Millisecond))
 				break
 			}
-			o.log.Error("acquiring partitions failed; delivery of their messages waits", "partitions", parts, "err", err, "retry_in", backoff)
+			d := b.Next()
+			o.log.Error("acquiring partitions failed; delivery of their messages waits", "partitions", parts, "err", err, "retry_in", d)
 			_ = m.InProgress()
-			select {
-			case <-ctx.Done():
+			if !retry.Wait(ctx, d) {
 				return false
-			case <-time.After(backoff):
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/quantrac/quantrac/internal/retry"
 	"github.com/synadia-io/orbit.go/pcgroups"
 )
 
@@ -125,15 +126,14 @@ func InitStream(ctx context.Context, js jetstream.JetStream, l Layout) error {
 // retryTransient retries f for up to a minute unless it fails with ErrMismatch.
 func retryTransient(ctx context.Context, f func() error) error {
 	deadline := time.Now().Add(time.Minute)
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+	b := retry.Backoff{First: 100 * time.Millisecond, Max: 2 * time.Second}
+	for {
 		err := f()
 		if err == nil || errors.Is(err, ErrMismatch) || time.Now().After(deadline) {
 			return err
 		}
-		select {
-		case <-ctx.Done():
+		if !retry.Wait(ctx, b.Next()) {
 			return err
-		case <-time.After(wait):
 		}
 	}
 }
@@ -185,10 +185,8 @@ func retryConflicts(ctx context.Context, f func() error) error {
 		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 			return err
 		}
-		select {
-		case <-ctx.Done():
+		if !retry.Wait(ctx, retry.Jitter(time.Duration(10+attempt*20)*time.Millisecond)) {
 			return ctx.Err()
-		case <-time.After(time.Duration(10+attempt*20) * time.Millisecond):
 		}
 	}
 	return err

@@ -16,6 +16,7 @@ import (
 	"github.com/synadia-io/orbit.go/pcgroups"
 
 	"github.com/quantrac/quantrac/ingest"
+	"github.com/quantrac/quantrac/internal/retry"
 )
 
 // DefaultAckWait is how long the server waits for a message's acknowledgement before it
@@ -152,16 +153,16 @@ func (s *Source) Run(ctx context.Context) error {
 
 // retry calls f until it succeeds (true) or ctx is done (false), with backoff.
 func (s *Source) retry(ctx context.Context, what string, f func() error) bool {
-	for backoff := 500 * time.Millisecond; ; backoff = min(2*backoff, 15*time.Second) {
+	b := retry.Backoff{First: 500 * time.Millisecond, Max: 15 * time.Second}
+	for {
 		err := f()
 		if err == nil {
 			return true
 		}
-		s.log.Error("NATS JetStream: "+what+" failed; retrying", "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
+		d := b.Next()
+		s.log.Error("NATS JetStream: "+what+" failed; retrying", "err", err, "retry_in", d)
+		if !retry.Wait(ctx, d) {
 			return false
-		case <-time.After(backoff):
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/internal/retry"
 	"github.com/quantrac/quantrac/qcview"
 	"github.com/quantrac/quantrac/store"
 )
@@ -122,7 +123,8 @@ func (s *dueSince) take(station string) (time.Time, bool) {
 // readings they make invalid), waiting for InfluxDB as long as it takes. It returns only
 // ctx's error.
 func (d *Daemon) loadQC(ctx context.Context) error {
-	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
+	b := retry.Backoff{First: time.Second, Max: 30 * time.Second}
+	for {
 		err := d.spans.Refresh(ctx)
 		if err == nil {
 			return nil
@@ -130,11 +132,10 @@ func (d *Daemon) loadQC(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		delay := b.Next()
 		d.log.Error("cannot rebuild rule state from InfluxDB (reading the data-quality spans); not consuming messages until it can (the broker keeps them)", "err", err, "retry_in", delay)
-		select {
-		case <-ctx.Done():
+		if !retry.Wait(ctx, delay) {
 			return ctx.Err()
-		case <-time.After(delay):
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/quantrac/quantrac/config"
+	"github.com/quantrac/quantrac/internal/retry"
 )
 
 // rebuild restores rule state and AQI trackers from InfluxDB before any message is consumed,
@@ -29,7 +30,8 @@ func (d *Daemon) rebuild(ctx context.Context) error {
 	}
 	h := d.history()
 	d.loadFigures()
-	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
+	b := retry.Backoff{First: time.Second, Max: 30 * time.Second}
+	for {
 		start := time.Now()
 		err := d.derive.Rebuild(ctx, h, start)
 		if err == nil {
@@ -41,11 +43,10 @@ func (d *Daemon) rebuild(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		delay := b.Next()
 		d.log.Error("cannot rebuild rule state from InfluxDB; not consuming messages until it can (the broker keeps them)", "err", err, "retry_in", delay)
-		select {
-		case <-ctx.Done():
+		if !retry.Wait(ctx, delay) {
 			return ctx.Err()
-		case <-time.After(delay):
 		}
 	}
 }

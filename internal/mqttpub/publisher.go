@@ -14,6 +14,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/quantrac/quantrac/internal/retry"
 )
 
 // Options configures a Publisher.
@@ -106,21 +107,19 @@ func (m *Publisher) Connect(ctx context.Context) error {
 	}
 }
 
-// ConnectRetry connects, retrying with backoff (1 s doubling to 30 s) until it succeeds or
+// ConnectRetry connects, retrying with backoff (1 s doubling to 30 s, jittered) until it succeeds or
 // ctx is done; after that paho reconnects by itself.
 func (m *Publisher) ConnectRetry(ctx context.Context) error {
-	for backoff := time.Second; ; backoff = min(2*backoff, 30*time.Second) {
+	b := retry.Backoff{First: time.Second, Max: 30 * time.Second}
+	for {
 		err := m.Connect(ctx)
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
-		m.o.Logger.Error("cannot connect to MQTT broker; retrying", "broker", m.o.Broker, "err", err, "retry_in", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		d := b.Next()
+		m.o.Logger.Error("cannot connect to MQTT broker; retrying", "broker", m.o.Broker, "err", err, "retry_in", d)
+		if !retry.Wait(ctx, d) {
 			return ctx.Err()
-		case <-t.C:
 		}
 	}
 }

@@ -36,6 +36,7 @@ import (
 
 	"github.com/quantrac/quantrac/ingest"
 	"github.com/quantrac/quantrac/ingest/natsjs"
+	"github.com/quantrac/quantrac/internal/retry"
 )
 
 // Options configure a Relay.
@@ -149,7 +150,8 @@ func (r *Relay) forward(ctx context.Context, js jetstream.JetStream, msg ingest.
 	}
 	m := &nats.Msg{Subject: subject, Data: msg.Payload, Header: nats.Header{}}
 	m.Header.Set(jetstream.MsgIDHeader, msgID(msg.Topic, msg.Payload))
-	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
+	b := retry.Backoff{First: 100 * time.Millisecond, Max: 5 * time.Second}
+	for {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		ack, err := js.PublishMsg(pctx, m)
 		cancel()
@@ -163,11 +165,10 @@ func (r *Relay) forward(ctx context.Context, js jetstream.JetStream, msg ingest.
 			return
 		}
 		r.errs.Inc()
-		r.log.Warn("JetStream publish failed; retrying (the message stays unacknowledged in the broker)", "subject", subject, "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
+		d := b.Next()
+		r.log.Warn("JetStream publish failed; retrying (the message stays unacknowledged in the broker)", "subject", subject, "err", err, "retry_in", d)
+		if !retry.Wait(ctx, d) {
 			return
-		case <-time.After(backoff):
 		}
 	}
 }

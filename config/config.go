@@ -232,11 +232,5 @@ func (c *Config) resolvePaths(dir string) {
 	abs(&c.Spool.Dir)
 }
 
-// brokerSchemes are the URL schemes paho connects with.
-var brokerSchemes = []string{"tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss"}
-
-// tlsSchemes are the broker URL schemes that use TLS, the only ones mqtt.tls applies to.
-var tlsSchemes = []string{"ssl", "tls", "mqtts", "wss"}
-
 // BrokerURL returns the parsed broker URL.
 func (m *MQTT) BrokerURL() (*url.URL, error) { return url.Parse(m.Broker) }

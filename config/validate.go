@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/quantrac/quantrac/ingest/payload"
+	"github.com/quantrac/quantrac/internal/brokerurl"
 )
 
 // problems collects validation errors, each naming file, line, key and reason.
@@ -142,9 +143,9 @@ func (c *Config) validateMQTT(p *problems, getenv func(string) string) {
 		p.add("mqtt.broker", "%q is not a URL like tcp://host:1883", redactURL(m.Broker))
 	case u.User != nil:
 		p.add("mqtt.broker", "credentials in the URL are not allowed: set mqtt.username and mqtt.password_file (or %s)", EnvMQTTPassword)
-	case !slices.Contains(brokerSchemes, u.Scheme):
-		p.add("mqtt.broker", "scheme %q not supported (want one of %v)", u.Scheme, brokerSchemes)
-	case m.TLS.isSet() && !slices.Contains(tlsSchemes, u.Scheme):
+	case !brokerurl.Known(u.Scheme):
+		p.add("mqtt.broker", "scheme %q not supported (want one of %v)", u.Scheme, brokerurl.Schemes())
+	case m.TLS.isSet() && !brokerurl.TLS(u.Scheme):
 		p.add("mqtt.tls", "is set but %s:// does not use TLS; use ssl:// (or tls://, mqtts://) or wss://", u.Scheme)
 	}
 	if m.ClientID == "" || len(m.ClientID) > 65535 {

@@ -16,6 +16,7 @@ import (
 	"github.com/eclipse/paho.mqtt.golang/packets"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/quantrac/quantrac/internal/brokerurl"
 	"github.com/quantrac/quantrac/internal/mqttconn"
 	"github.com/quantrac/quantrac/internal/retry"
 	"github.com/quantrac/quantrac/internal/tlsfiles"
@@ -340,9 +341,5 @@ func connectHint(err error, o MQTTOptions) string {
 // usesTLS reports whether a broker URL's scheme is one paho dials with TLS.
 func usesTLS(broker string) bool {
 	scheme, _, _ := strings.Cut(broker, "://")
-	switch scheme {
-	case "ssl", "tls", "mqtts", "mqtt+ssl", "tcps", "wss":
-		return true
-	}
-	return false
+	return brokerurl.TLS(scheme)
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/quantrac/quantrac/internal/brokerurl"
 )
 
 // maxPending bounds the bytes waiting to be written; Write blocks beyond it.
@@ -175,15 +176,15 @@ func Open(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
 		c   net.Conn
 		err error
 	)
-	switch uri.Scheme {
-	case "tcp", "mqtt":
-		c, err = d.Dial("tcp", uri.Host)
-	case "ssl", "tls", "mqtts", "mqtt+ssl", "tcps":
-		c, err = tls.DialWithDialer(d, "tcp", uri.Host, o.TLSConfig)
-	case "ws", "wss":
+	switch s := uri.Scheme; {
+	case brokerurl.WebSocket(s):
 		u := *uri
 		u.User = nil
 		return mqtt.NewWebsocket(u.String(), o.TLSConfig, o.ConnectTimeout, o.HTTPHeaders, o.WebsocketOptions)
+	case brokerurl.TLS(s):
+		c, err = tls.DialWithDialer(d, "tcp", uri.Host, o.TLSConfig)
+	case brokerurl.Known(s):
+		c, err = d.Dial("tcp", uri.Host)
 	default:
 		return nil, fmt.Errorf("unknown broker scheme %q", uri.Scheme)
 	}

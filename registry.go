@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/quantrac/quantrac/internal/yamlpos"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -114,7 +115,7 @@ func ParseRegistry(data []byte, file string, opts RegistryOptions) (*Registry, e
 	}
 	if len(bad) > 0 {
 		// Line numbers take a second parse of the whole file: only when there is an error.
-		lines := stationLines(data)
+		lines := yamlpos.SequenceLines(data, "stations")
 		errs := make([]error, len(bad))
 		for k, b := range bad {
 			line := 0
@@ -136,25 +137,6 @@ func ParseRegistry(data []byte, file string, opts RegistryOptions) (*Registry, e
 type stationError struct {
 	index int
 	err   error
-}
-
-// stationLines returns the line of each entry of the stations sequence.
-func stationLines(data []byte) []int {
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-		return nil
-	}
-	root := doc.Content[0]
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value == "stations" {
-			var lines []int
-			for _, n := range root.Content[i+1].Content {
-				lines = append(lines, n.Line)
-			}
-			return lines
-		}
-	}
-	return nil
 }
 
 var stationID = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)

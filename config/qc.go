@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/quantrac/quantrac/internal/yamlpos"
 	"github.com/quantrac/quantrac/param"
 	"github.com/quantrac/quantrac/qc"
 )
@@ -100,7 +101,7 @@ func checks(names []string) []qc.Check {
 func (c *Config) validateQC(p *problems) {
 	q := c.QC
 	if q == nil {
-		if lineOf(p.root, "qc") > 0 {
+		if yamlpos.Line(p.root, "qc") > 0 {
 			p.add("qc", "is empty: write `qc: {}` to run every check with its defaults, or leave the section out to run none")
 		}
 		return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/quantrac/quantrac/ingest/payload"
 	"github.com/quantrac/quantrac/internal/brokerurl"
+	"github.com/quantrac/quantrac/internal/yamlpos"
 )
 
 // problems collects validation errors, each naming file, line, key and reason.
@@ -28,41 +29,10 @@ func (p *problems) add(key, format string, args ...any) {
 	if loc == "" {
 		loc = "(defaults)"
 	}
-	if line := lineOf(p.root, key); line > 0 {
+	if line := yamlpos.Line(p.root, key); line > 0 {
 		loc = fmt.Sprintf("%s:%d", loc, line)
 	}
 	p.errs = append(p.errs, fmt.Errorf("%s: %s: %s", loc, key, fmt.Sprintf(format, args...)))
-}
-
-// lineOf finds the line of a dotted key (mqtt.tls.ca_file, rules.files[0]) in a YAML document.
-func lineOf(doc *yaml.Node, key string) int {
-	if doc == nil || len(doc.Content) == 0 {
-		return 0
-	}
-	n := doc.Content[0]
-	line := 0
-	for _, part := range strings.Split(key, ".") {
-		name, idx := part, -1
-		if i := strings.IndexByte(part, '['); i >= 0 {
-			name = part[:i]
-			_, _ = fmt.Sscanf(part[i:], "[%d]", &idx) // no index: idx stays -1
-		}
-		next := (*yaml.Node)(nil)
-		for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == name {
-				line, next = n.Content[i].Line, n.Content[i+1]
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n = next
-		if idx >= 0 && n.Kind == yaml.SequenceNode && idx < len(n.Content) {
-			n = n.Content[idx]
-			line = n.Line
-		}
-	}
-	return line
 }
 
 // validate checks every key and resolves secrets; getenv is os.Getenv outside tests.

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/quantrac/quantrac"
+	"github.com/quantrac/quantrac/internal/yamlpos"
 	"github.com/quantrac/quantrac/param"
 )
 
@@ -106,7 +107,7 @@ func ParseRegulation(data []byte, file string) (*Regulation, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	lines := limitLines(data)
+	lines := yamlpos.SequenceLines(data, "limits")
 	var errs []error
 	bad := func(line int, key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s:%d: %s: %s", file, line, key, fmt.Sprintf(format, args...)))
@@ -394,25 +395,6 @@ func parseDate(s string, loc *time.Location, until bool) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not a date (2006-01-02) or an RFC 3339 time", s)
 	}
 	return t, nil
-}
-
-// limitLines returns the line of each entry of the limits sequence.
-func limitLines(data []byte) []int {
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-		return nil
-	}
-	root := doc.Content[0]
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value == "limits" {
-			var lines []int
-			for _, n := range root.Content[i+1].Content {
-				lines = append(lines, n.Line)
-			}
-			return lines
-		}
-	}
-	return nil
 }
 
 // describe formats the key of a limit for messages: "pm25 24h".

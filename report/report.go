@@ -186,10 +186,10 @@ const (
 
 // CaptureThreshold is the hourly data capture a parameter needs for the station's month to be
 // judged on valid data: 80 %, the reporting cut-off of the EOS/Envisoft software provinces
-// use (shared/regulations/vietnam_monitoring.md §6.7 [S35]); no legal figure was found.
+// use (README, "The monthly compliance report"); no legal figure was found.
 const CaptureThreshold = 80.0
 
-// ValidDayHours is the valid hours a day needs (DESIGN §7).
+// ValidDayHours is the valid hours a day needs (rules/README.md, "Evaluation").
 const ValidDayHours = 18
 
 // DataLayer says which data the report uses.

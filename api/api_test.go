@@ -168,6 +168,10 @@ func TestDocuments(t *testing.T) {
 		recorded.Violations[0].Statistic != "mean" || recorded.Violations[0].Unit != "µg/m³" || recorded.Violations[0].Reference != "25 °C, 1 atm" || !strings.Contains(recorded.Query, `FROM "violations"`) {
 		t.Errorf("recorded violations %+v", recorded)
 	}
+	// The point carries no force field (written before limits had one): the catalog gives it.
+	if len(recorded.Violations) == 1 && recorded.Violations[0].Force != rules.ForceBinding {
+		t.Errorf("recorded violation's force %q, want binding from the catalog", recorded.Violations[0].Force)
+	}
 	var series SeriesDoc
 	decode(t, f, "/api/v1/stations/LC-AQ-01/series?parameter=pm25&period=24h", &series)
 	means := 0

@@ -12,27 +12,31 @@ import (
 
 // Station states on the map, from the rules engine's state.
 const (
-	StateViolation    = "violation"         // a limit is breached
+	StateViolation    = "violation"         // a binding limit is breached
 	StateSilent       = "silent"            // no valid reading within 3 intervals
-	StateInsufficient = "insufficient_data" // a limit cannot be judged: data capture too low
+	StateInsufficient = "insufficient_data" // a binding limit cannot be judged: data capture too low
+	StateReference    = "above_reference"   // only reference levels are passed (WHO, another country's standard)
 	StateOK           = "ok"
 )
 
 // Station is a station with its live state.
 type Station struct {
-	ID              string                 `json:"id"`
-	Name            string                 `json:"name"`
-	Kind            quantrac.Kind          `json:"kind"`
-	Location        Location               `json:"location"`
-	Tags            map[string]string      `json:"tags"`
-	Timezone        string                 `json:"timezone"`
-	IntervalSeconds float64                `json:"interval_seconds"`
-	Regulations     []string               `json:"regulations"`
-	State           string                 `json:"state"`
-	Up              bool                   `json:"up"`
-	LastSeen        time.Time              `json:"last_seen,omitzero"`
-	LastValid       time.Time              `json:"last_valid,omitzero"`
-	ActiveCount     int                    `json:"active_violation_count"`
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	Kind            quantrac.Kind     `json:"kind"`
+	Location        Location          `json:"location"`
+	Tags            map[string]string `json:"tags"`
+	Timezone        string            `json:"timezone"`
+	IntervalSeconds float64           `json:"interval_seconds"`
+	Regulations     []string          `json:"regulations"`
+	State           string            `json:"state"`
+	Up              bool              `json:"up"`
+	LastSeen        time.Time         `json:"last_seen,omitzero"`
+	LastValid       time.Time         `json:"last_valid,omitzero"`
+	ActiveCount     int               `json:"active_violation_count"`
+	// ActiveReference counts those of ActiveCount that pass a reference level: they are no
+	// exceedance of a standard (rules/README.md, "Force and words").
+	ActiveReference int                    `json:"active_reference_count"`
 	Values          []rules.ParameterValue `json:"values"`
 	Limits          []rules.LimitStatus    `json:"limits"`
 	AQI             []archive.AQI          `json:"aqi"`
@@ -63,9 +67,9 @@ func (a *API) StationList(ctx context.Context) (*StationsDoc, error) {
 	for _, s := range a.o.State.Stations() {
 		status[s.Station] = s
 	}
-	active := map[string]int{}
-	for _, t := range a.o.State.Active() {
-		active[t.Station]++
+	active := map[string][]quantrac.Transition{}
+	for _, t := range a.active() {
+		active[t.Station] = append(active[t.Station], t)
 	}
 	aqi := a.latestAQI(ctx)
 	doc := &StationsDoc{Stations: []Station{}}
@@ -90,11 +94,16 @@ func (a *API) latestAQI(ctx context.Context) map[string][]archive.AQI {
 	return out
 }
 
-func newStation(st *quantrac.Station, ss rules.StationStatus, active int, aqi []archive.AQI) Station {
+func newStation(st *quantrac.Station, ss rules.StationStatus, active []quantrac.Transition, aqi []archive.AQI) Station {
 	s := Station{ID: st.ID, Name: st.Name, Kind: st.Kind, Location: Location{st.Location.Lat, st.Location.Lon},
 		Tags: st.Tags, Timezone: st.TimeLocation().String(), Regulations: st.Regulations,
-		Up: ss.Up, LastSeen: ss.LastSeen, LastValid: ss.LastValid, ActiveCount: active,
+		Up: ss.Up, LastSeen: ss.LastSeen, LastValid: ss.LastValid, ActiveCount: len(active),
 		Values: ss.Values, Limits: ss.Limits, AQI: aqi}
+	for _, t := range active {
+		if !binding(t.Force) {
+			s.ActiveReference++
+		}
+	}
 	if s.Tags == nil {
 		s.Tags = map[string]string{}
 	}
@@ -119,22 +128,33 @@ func newStation(st *quantrac.Station, ss rules.StationStatus, active int, aqi []
 	return s
 }
 
-// stationState is the map state: violation first, then silent, then insufficient data.
+// ActiveBinding counts the exceedances in progress of binding limits.
+func (s *Station) ActiveBinding() int { return s.ActiveCount - s.ActiveReference }
+
+// stationState is the map state: a binding limit's violation first, then silent, then
+// insufficient data for a binding limit, then a reference level passed. Reference limits
+// never make a station "violation" (rules/README.md, "Force and words").
 func stationState(s *Station) string {
-	insufficient := false
+	insufficient, reference := false, s.ActiveReference > 0
 	for _, l := range s.Limits {
+		if !binding(l.Force) {
+			reference = reference || l.Violating
+			continue
+		}
 		if l.Violating {
 			return StateViolation
 		}
 		insufficient = insufficient || l.State == rules.StateInsufficient || l.State == rules.StateUnknown
 	}
 	switch {
-	case s.ActiveCount > 0:
+	case s.ActiveBinding() > 0:
 		return StateViolation
 	case !s.Up:
 		return StateSilent
 	case insufficient:
 		return StateInsufficient
+	case reference:
+		return StateReference
 	}
 	return StateOK
 }
@@ -152,12 +172,12 @@ func (a *API) StationDetail(ctx context.Context, id string) (*StationDetail, err
 		}
 	}
 	d := &StationDetail{Active: []quantrac.Transition{}, Maintenance: []report.Maintenance{}}
-	for _, t := range a.o.State.Active() {
+	for _, t := range a.active() {
 		if t.Station == id {
 			d.Active = append(d.Active, t)
 		}
 	}
-	d.Station = newStation(st, ss, len(d.Active), a.latestAQI(ctx)[id])
+	d.Station = newStation(st, ss, d.Active, a.latestAQI(ctx)[id])
 	for _, m := range st.Maintenance {
 		d.Maintenance = append(d.Maintenance, report.Maintenance{From: m.From, Until: m.Until, Reason: m.Reason})
 	}

@@ -76,7 +76,7 @@ type ViolationsDoc struct {
 func (a *API) Violations(ctx context.Context, q ViolationQuery) (*ViolationsDoc, error) {
 	d := &ViolationsDoc{Active: q.Active, Violations: []quantrac.Transition{}}
 	if q.Active {
-		for _, t := range a.o.State.Active() {
+		for _, t := range a.active() {
 			if q.Station == "" || t.Station == q.Station {
 				d.Violations = append(d.Violations, t)
 			}
@@ -90,7 +90,7 @@ func (a *API) Violations(ctx context.Context, q ViolationQuery) (*ViolationsDoc,
 		return nil, err
 	}
 	slices.Reverse(list) // newest first
-	d.Violations = append(d.Violations, list...)
+	d.Violations = append(d.Violations, a.withForce(list)...)
 	d.Query = archive.ViolationsQuery(f)
 	return d, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/quantrac/quantrac/api"
 	"github.com/quantrac/quantrac/internal/i18n"
 	"github.com/quantrac/quantrac/report"
+	"github.com/quantrac/quantrac/rules"
 	"github.com/quantrac/quantrac/rules/aqi"
 )
 
@@ -187,6 +188,8 @@ func funcs() template.FuncMap {
 		"pathEscape":    url.PathEscape,
 		"mul":           func(a, b float64) float64 { return a * b },
 		"rfc3339":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"bindingOnly":   func(ts []quantrac.Transition) []quantrac.Transition { return byForce(ts, false) },
+		"referenceOnly": func(ts []quantrac.Transition) []quantrac.Transition { return byForce(ts, true) },
 	}
 }
 
@@ -198,6 +201,20 @@ func stateKey(s string) string {
 		return "silent"
 	case api.StateInsufficient:
 		return "insufficient"
+	case api.StateReference:
+		return "state_reference"
 	}
 	return "ok"
+}
+
+// byForce returns the transitions of reference limits (reference) or of binding ones; a
+// transition without a force counts as binding (rules/README.md, "Force and words").
+func byForce(ts []quantrac.Transition, reference bool) []quantrac.Transition {
+	var out []quantrac.Transition
+	for _, t := range ts {
+		if (t.Force == rules.ForceReference) == reference {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -130,7 +130,7 @@ func TestPages(t *testing.T) {
 		{"/?lang=en", "text/html", 200, []string{`<html lang="en">`, "Stations", `hreflang="vi"`}},
 		{"/stations/LC-AQ-01", "text/html", 200, []string{`<html lang="vi">`, `<figure class="chart" data-parameter="pm25"`, "QCVN-05:2023 24h 45"}},
 		{"/stations/LC-WW-01?lang=en", "text/html", 200, []string{"calibration", "2026-12-01 08:00 &#43;07",
-			`<tr class="violation-row" data-parameter="cod">`, "C 150 mg/L × kq 0.9 × kf 1 · "}},
+			`<tr class="violation-row" data-parameter="cod" data-force="binding">`, `<td data-k="words">Exceeds the standard</td>`, "C 150 mg/L × kq 0.9 × kf 1 · "}},
 		{"/stations/FR-AQ-01", "text/html", 200, []string{`<html lang="en">`}},
 		{"/stations/NOPE", "text/html", 404, []string{"unknown station NOPE"}},
 		{"/stations/LC-AQ-01?period=2w", "text/html", 400, []string{"is not 24h, 7d or 30d"}},

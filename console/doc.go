@@ -16,6 +16,12 @@
 // revoke buttons and the report's approve button; console.js sends them as JSON to the API,
 // which checks each write itself. Nobody else gets a write control.
 //
+// A station's state and the counts of exceedances in progress consider its binding limits
+// only (rules/README.md, "Force and words"): a station that only passes a reference level
+// (WHO) is "above_reference", drawn outlined rather than red, and its page lists those
+// exceedances apart. Each exceedance reads as its force says: "Vượt quy chuẩn", "Vượt giới
+// hạn cho phép" (the station's permit) or "Vượt ngưỡng tham chiếu <regulation>" (i18n.Words).
+//
 // Pages are built from the JSON API's documents (package api). Labels are Vietnamese or
 // English (?lang=vi|en; package i18n for the default). The console runs on the same listener
 // and web config (TLS, basic auth) as /metrics: httpapi mounts it.

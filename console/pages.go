@@ -57,7 +57,7 @@ func (c *Console) mapPage(w http.ResponseWriter, r *http.Request) {
 		pts = append(pts, [2]float64{s.Location.Lon, s.Location.Lat})
 	}
 	d := mapData{View: fitView(pts, 0.8, mapWidth), Counts: map[string]int{},
-		States: []string{api.StateViolation, api.StateSilent, api.StateInsufficient, api.StateOK},
+		States: []string{api.StateViolation, api.StateSilent, api.StateInsufficient, api.StateReference, api.StateOK},
 		Source: c.outline.Source, HasTiles: c.o.MapTiles != ""}
 	d.Paths = d.View.paths(c.outline)
 	d.Tiles = d.View.tiles(c.o.MapTiles)
@@ -77,7 +77,7 @@ func (c *Console) mapPage(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Markers = append(d.Markers, m)
 		d.Counts[s.State]++
-		d.Active += s.ActiveCount
+		d.Active += s.ActiveBinding() // exceedances of standards and permits only
 	}
 	d.Scale = d.View.W / mapWidth
 	placeLabels(d.Markers, d.Scale)

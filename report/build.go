@@ -103,6 +103,7 @@ func (b *Builder) station(ctx context.Context, st *quantrac.Station, from, to ti
 	if s.Violations, err = b.Archive.Violations(ctx, filter); err != nil {
 		return s, err
 	}
+	fillForce(b.Catalog, st, s.Violations)
 	inForce, err := b.Archive.InForceAt(ctx, st.ID, from)
 	if err != nil {
 		return s, err
@@ -175,7 +176,7 @@ func exceedances(limits []Limit, ts []quantrac.Transition, inForce []string, to 
 	out := make([]Exceedance, 0, len(limits))
 	for i := range limits {
 		l := &limits[i]
-		e := Exceedance{Regulation: l.Regulation, Parameter: l.Parameter, Period: l.Period, Unit: l.Unit,
+		e := Exceedance{Regulation: l.Regulation, Force: l.Force, Parameter: l.Parameter, Period: l.Period, Unit: l.Unit,
 			InForceAtStart: slices.Contains(inForce, l.Key())}
 		if v := l.At(to.Add(-time.Nanosecond)); v != nil {
 			e.Min, e.Max, e.Allowed = v.Min, v.Max, v.Allowed
@@ -202,7 +203,7 @@ func unlisted(listed []Exceedance, ts []quantrac.Transition, inForce []string) [
 	for _, t := range ts {
 		if key := archive.LimitKey(t.Parameter, t.Regulation, t.Period); !known(key) {
 			limit := t.Limit
-			out = append(out, Exceedance{Regulation: t.Regulation, Parameter: t.Parameter, Period: t.Period, Max: &limit})
+			out = append(out, Exceedance{Regulation: t.Regulation, Force: t.Force, Parameter: t.Parameter, Period: t.Period, Max: &limit})
 		}
 	}
 	for i := range out {
@@ -217,11 +218,12 @@ func unlisted(listed []Exceedance, ts []quantrac.Transition, inForce []string) [
 	return out
 }
 
-// verdict judges the station over the limits of one regulation ("" for all of them).
+// verdict judges the station over its binding limits of one regulation ("" for all of them):
+// reference limits enter neither the exceedances nor the data a verdict needs.
 func verdict(s *Station, regulation string) string {
 	limited := map[string]bool{}
 	for _, e := range s.Limits {
-		if regulation != "" && e.Regulation != regulation {
+		if !e.Binding() || (regulation != "" && e.Regulation != regulation) {
 			continue
 		}
 		if e.Started > 0 || e.InForceAtStart {

@@ -16,7 +16,9 @@ import (
 // withdrawn), capture (one parameter, with the readings spans made invalid, by whom), limit
 // (one limit, with its parameter's invalid readings), violation (one start or end with its
 // evidence) or qc_span (one span of the month, with whether it was created or revoked after
-// the approval); columns that do not apply to a section are empty.
+// the approval); columns that do not apply to a section are empty. Limit and violation rows
+// carry the limit's force for the station, binding or reference (rules/README.md, "Force and
+// words"): only binding limits enter the verdict.
 var csvHeader = []string{"month", "section", "province", "station", "station_name", "parameter", "unit",
 	"regulation", "period", "hours", "expected_hours", "valid_hours", "excluded_hours", "hour_capture_percent",
 	"days", "expected_days", "valid_days", "excluded_days", "day_capture_percent",
@@ -27,7 +29,7 @@ var csvHeader = []string{"month", "section", "province", "station", "station_nam
 	"readings_invalid", "readings_invalid_auto", "readings_invalid_user",
 	"approval", "id", "user", "created_at", "withdrawn_by", "withdrawn_at",
 	"source", "action", "from", "to", "reason", "revoked_by", "revoked_at",
-	"spans_after_approval", "created_after_approval", "revoked_after_approval"}
+	"spans_after_approval", "created_after_approval", "revoked_after_approval", "force"}
 
 // WriteCSV writes the report as CSV (RFC 4180, UTF-8, decimal points, times RFC 3339 UTC).
 // A text cell a spreadsheet would take for a formula starts with an apostrophe (cell).
@@ -85,7 +87,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		}
 		for _, e := range s.Limits {
 			m := base()
-			for k, v := range map[string]string{"parameter": e.Parameter, "unit": e.Unit, "regulation": e.Regulation,
+			for k, v := range map[string]string{"parameter": e.Parameter, "unit": e.Unit, "regulation": e.Regulation, "force": e.Force,
 				"period": e.Period, "limit_min": optNum(e.Min), "limit_max": optNum(e.Max), "violations_started": itoa(e.Started),
 				"in_force_at_start": strconv.FormatBool(e.InForceAtStart), "allowed_per_year": itoa(e.Allowed)} {
 				m[k] = v
@@ -100,7 +102,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		}
 		for _, t := range s.Violations {
 			m := base()
-			for k, v := range map[string]string{"parameter": t.Parameter, "regulation": t.Regulation, "period": t.Period,
+			for k, v := range map[string]string{"parameter": t.Parameter, "regulation": t.Regulation, "period": t.Period, "force": t.Force,
 				"state": t.State, "value": num(t.Value), "limit": num(t.Limit), "ratio": num(t.Ratio), "coverage": num(t.Coverage),
 				"count": itoa(t.Count), "window_start": t.WindowStart.UTC().Format(time.RFC3339),
 				"window_end": t.WindowEnd.UTC().Format(time.RFC3339), "version": t.Version} {

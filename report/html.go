@@ -59,6 +59,7 @@ func Funcs() template.FuncMap {
 		"local":  localTime,
 		"lower":  strings.ToLower,
 		"mul100": func(v float64) float64 { return v * 100 },
+		"args":   func(v ...any) []any { return v },
 	}
 }
 

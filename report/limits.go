@@ -16,6 +16,7 @@ type Limit struct {
 	Regulation string    `json:"regulation"`
 	Parameter  string    `json:"parameter"`
 	Period     string    `json:"period"`
+	Force      string    `json:"force"` // rules.ForceBinding or rules.ForceReference for the station
 	Statistic  string    `json:"statistic"`
 	Unit       string    `json:"unit"`
 	Versions   []Version `json:"versions"` // by from
@@ -69,7 +70,7 @@ func StationLimits(cat *rules.Catalog, st *quantrac.Station) []Limit {
 			v := Version{From: l.From, Until: l.Until, Min: scale(l.Min, f), Max: scale(l.Max, f),
 				Allowed: l.AllowedExceedances, Written: l.Written}
 			out = addVersion(out, Limit{Regulation: id, Parameter: l.Parameter, Period: l.Period,
-				Statistic: string(l.Statistic), Unit: l.Unit}, v)
+				Force: reg.ForceFor(l, st), Statistic: string(l.Statistic), Unit: l.Unit}, v)
 		}
 	}
 	for _, pl := range st.Limits {
@@ -146,6 +147,6 @@ func permitLimit(pl quantrac.PermitLimit) (Limit, Version, error) {
 	if period == "" {
 		period = rules.Sample // as the rules read a permit limit without a period
 	}
-	return Limit{Regulation: rules.PermitRegulation, Parameter: p.ID, Period: period, Statistic: stat, Unit: p.Unit},
+	return Limit{Regulation: rules.PermitRegulation, Parameter: p.ID, Period: period, Force: rules.ForceBinding, Statistic: stat, Unit: p.Unit},
 		Version{Min: lo, Max: hi}, nil
 }

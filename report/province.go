@@ -29,7 +29,7 @@ func provinces(stations []Station) []Province {
 		switch {
 		case s.Kind == quantrac.Wastewater:
 			p.Wastewater.add(s.ID, s.Verdict)
-		case s.Kind == quantrac.Air && slices.ContainsFunc(s.Limits, func(e Exceedance) bool { return e.Regulation == QCVN05 }):
+		case s.Kind == quantrac.Air && slices.ContainsFunc(s.Limits, func(e Exceedance) bool { return e.Regulation == QCVN05 && e.Binding() }):
 			p.Air.add(s.ID, verdict(s, QCVN05))
 		}
 	}

@@ -94,9 +94,10 @@ type Station struct {
 	Approved           *quantrac.Approval  `json:"approved"`
 	QCSpans            []Span              `json:"qc_spans"`
 	SpansAfterApproval int                 `json:"spans_after_approval"`
-	// Verdict is "met" (no violation in force during the month, every limited parameter's
-	// hourly capture at least CaptureThreshold), "not_met" (a violation) or
-	// "insufficient_data".
+	// Verdict is "met" (no violation of a binding limit in force during the month, every
+	// parameter with a binding limit at least CaptureThreshold hourly capture), "not_met" (a
+	// violation of a binding limit) or "insufficient_data". Reference limits (a guideline,
+	// another country's standard) do not enter it (rules/README.md, "Force and words").
 	Verdict string   `json:"verdict"`
 	Queries []string `json:"queries"` // the InfluxQL statements behind the numbers
 }
@@ -132,6 +133,7 @@ type Capture struct {
 // Exceedance is one limit of the station over the month.
 type Exceedance struct {
 	Regulation string   `json:"regulation"`
+	Force      string   `json:"force"` // rules.ForceBinding or rules.ForceReference for the station
 	Parameter  string   `json:"parameter"`
 	Period     string   `json:"period"`
 	Unit       string   `json:"unit"`
@@ -184,10 +186,10 @@ const (
 
 // CaptureThreshold is the hourly data capture a parameter needs for the station's month to be
 // judged on valid data: 80 %, the reporting cut-off of the EOS/Envisoft software provinces
-// use (shared/regulations/vietnam_monitoring.md §6.7 [S35]); no legal figure was found.
+// use (README, "The monthly compliance report"); no legal figure was found.
 const CaptureThreshold = 80.0
 
-// ValidDayHours is the valid hours a day needs (DESIGN §7).
+// ValidDayHours is the valid hours a day needs (rules/README.md, "Evaluation").
 const ValidDayHours = 18
 
 // DataLayer says which data the report uses.
@@ -207,7 +209,8 @@ func definitions() []string {
 		"invalid reading: one an active invalidate span of qc_spans covers and no newer validate span; it counts in no number of the report (capture counts it as missing); by whom: the source (auto or user) of the newest invalidate span covering it",
 		"approved month: the latest approval of the month not withdrawn; spans created or revoked after it are marked",
 		"readings and exceedance points carry no arrival time in InfluxDB: the report cannot tell which readings arrived or changed after approval, only the spans; compare with a report saved at approval",
-		fmt.Sprintf("station met its limits: no violation in force during the month and every limited parameter's hourly capture >= %.0f %%", CaptureThreshold),
+		fmt.Sprintf("station met its limits: no exceedance of a binding limit (the station's national standards and permit) in force during the month and every parameter with a binding limit at hourly capture >= %.0f %%", CaptureThreshold),
+		"reference level: a guideline (WHO) or another country's standard; its exceedances are listed apart and do not enter the verdict or the province indicators",
 	}
 }
 

@@ -71,13 +71,19 @@ func TestVerdictsAndProvinces(t *testing.T) {
 	thin := met
 	thin.ID, thin.Parameters = "C", []Capture{{Parameter: "cod", ExpectedHours: 10, ValidHours: 7, HourCapture: 70}}
 	air := Station{ID: "D", Kind: quantrac.Air, Province: "Lai Châu",
-		Limits:     []Exceedance{{Regulation: "QCVN-05:2023", Parameter: "pm25", Period: "24h"}, {Regulation: "WHO-2021", Parameter: "pm25", Period: "24h", Started: 2}},
+		Limits: []Exceedance{{Regulation: "QCVN-05:2023", Force: rules.ForceBinding, Parameter: "pm25", Period: "24h"},
+			{Regulation: "WHO-2021", Force: rules.ForceReference, Parameter: "pm25", Period: "24h", Started: 2}},
 		Parameters: []Capture{{Parameter: "pm25", ExpectedHours: 10, ValidHours: 10, HourCapture: 100}}}
-	st := []Station{met, violated, thin, air}
+	// A parameter only a reference limits (WHO's CO) lacking data makes no verdict insufficient.
+	whoThin := air
+	whoThin.ID = "E"
+	whoThin.Limits = append(slices.Clone(air.Limits), Exceedance{Regulation: "WHO-2021", Force: rules.ForceReference, Parameter: "co", Period: "1h"})
+	whoThin.Parameters = append(slices.Clone(air.Parameters), Capture{Parameter: "co", ExpectedHours: 10, ValidHours: 1, HourCapture: 10})
+	st := []Station{met, violated, thin, air, whoThin}
 	for i := range st {
 		st[i].Verdict = verdict(&st[i], "")
 	}
-	for i, want := range []string{VerdictMet, VerdictNotMet, VerdictInsufficient, VerdictNotMet} {
+	for i, want := range []string{VerdictMet, VerdictNotMet, VerdictInsufficient, VerdictMet, VerdictMet} {
 		if st[i].Verdict != want {
 			t.Errorf("station %s verdict %s, want %s", st[i].ID, st[i].Verdict, want)
 		}
@@ -91,10 +97,10 @@ func TestVerdictsAndProvinces(t *testing.T) {
 		t.Errorf("wastewater indicator %+v", ww)
 	}
 	// WHO's exceedances do not count against QCVN 05:2023.
-	if strings.Join(a.Met, ",") != "D" || a.Percent != 100 {
+	if strings.Join(a.Met, ",") != "D,E" || a.Percent != 100 {
 		t.Errorf("air indicator %+v", a)
 	}
-	if p[0].ExpectedHours != 40 || p[0].ValidHours != 35 || p[0].Capture != 87.5 {
+	if p[0].ExpectedHours != 60 || p[0].ValidHours != 46 || p[0].Capture != percent(46, 60) {
 		t.Errorf("network capture %+v", p[0])
 	}
 }

@@ -85,14 +85,47 @@ func TestQCLabelsWords(t *testing.T) {
 // No label says "violation" ("vi phạm"): an automatic verdict is an exceedance, never a legal
 // finding — only an inspection makes that.
 func TestNoLabelSaysViolation(t *testing.T) {
-	src, err := os.ReadFile("labels.go")
-	if err != nil {
-		t.Fatal(err)
+	files, _ := filepath.Glob("labels*.go")
+	if len(files) < 4 {
+		t.Fatalf("label files: %v", files)
 	}
-	for _, m := range regexp.MustCompile(`return "([^"]*)", "([^"]*)"`).FindAllStringSubmatch(string(src), -1) {
-		vi, en := strings.ToLower(m[1]), strings.ToLower(m[2])
-		if strings.Contains(vi, "vi phạm") || strings.Contains(en, "violat") {
-			t.Errorf("label %q / %q says violation", m[1], m[2])
+	n := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`return "([^"]*)",\s*"([^"]*)"`).FindAllStringSubmatch(string(src), -1) {
+			n++
+			vi, en := strings.ToLower(m[1]), strings.ToLower(m[2])
+			if strings.Contains(vi, "vi phạm") || strings.Contains(en, "violat") {
+				t.Errorf("%s: label %q / %q says violation", f, m[1], m[2])
+			}
+		}
+	}
+	if n < 150 {
+		t.Errorf("only %d labels read", n)
+	}
+}
+
+// The words follow the force: a national standard is exceeded, a permit's limit too, a
+// reference only passed, and named so that nobody takes it for a standard.
+func TestWords(t *testing.T) {
+	for _, c := range []struct {
+		l                 Lang
+		force, regulation string
+		want              string
+	}{
+		{VI, "binding", "QCVN-05:2023", "Vượt quy chuẩn"},
+		{EN, "binding", "QCVN-05:2023", "Exceeds the standard"},
+		{VI, "binding", "permit", "Vượt giới hạn cho phép"},
+		{EN, "binding", "permit", "Exceeds the permitted limit"},
+		{VI, "reference", "WHO-2021", "Vượt ngưỡng tham chiếu WHO-2021"},
+		{EN, "reference", "WHO-2021", "Above the reference level WHO-2021"},
+		{VI, "", "QCVN-40:2011/B", "Vượt quy chuẩn"},
+	} {
+		if got := c.l.Words(c.force, c.regulation); got != c.want {
+			t.Errorf("%s Words(%q, %q) = %q, want %q", c.l, c.force, c.regulation, got, c.want)
 		}
 	}
 }

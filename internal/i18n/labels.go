@@ -28,8 +28,8 @@ func text(key string) (vi, en string) {
 		return "Nước thải", "Wastewater"
 	case "state":
 		return "Trạng thái", "State"
-	case "violation":
-		return "Vượt ngưỡng", "Exceedance"
+	case "violation": // the map's state: a binding limit exceeded (rules/README.md, "Force and words")
+		return "Vượt quy chuẩn, giới hạn cho phép", "Exceeds a standard or permit"
 	case "insufficient":
 		return "Thiếu số liệu", "Insufficient data"
 	case "silent":
@@ -154,7 +154,7 @@ func text(key string) (vi, en string) {
 	case "met":
 		return "Đạt", "Met"
 	case "not_met":
-		return "Không đạt (vượt ngưỡng)", "Not met (exceeded)"
+		return "Không đạt (vượt quy chuẩn hoặc giới hạn cho phép)", "Not met (a standard or permitted limit exceeded)"
 	case "insufficient_data":
 		return "Thiếu số liệu", "Insufficient data"
 	case "hours":
@@ -174,7 +174,7 @@ func text(key string) (vi, en string) {
 	case "flagged_other":
 		return "Lỗi thiết bị, mã khác", "Device fault, other codes"
 	case "exceedances":
-		return "Vượt giới hạn theo quy chuẩn", "Exceedances per regulation"
+		return "Vượt quy chuẩn, giới hạn cho phép", "Exceedances of standards and permitted limits"
 	case "violations_started":
 		return "Số lần vượt bắt đầu trong tháng", "Exceedances started in the month"
 	case "in_force_at_start":
@@ -201,6 +201,9 @@ func text(key string) (vi, en string) {
 		return "Quay lại", "Back"
 	}
 	if vi, en := qcText(key); vi != "" || en != "" {
+		return vi, en
+	}
+	if vi, en := forceText(key); vi != "" || en != "" {
 		return vi, en
 	}
 	return reportQCText(key)

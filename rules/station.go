@@ -220,7 +220,9 @@ func (s *stationState) add(ser *series, t int64, v float64, out []Transition) []
 
 // late reports whether a reading of an hour still open comes after its series judged a
 // newer one: a sample older than the newest sample compared, or a reading of a sub-hour block
-// already closed.
+// already closed. A block ending at the clock is closed only once judged: a reading stamped
+// at its block's end (a station reporting once per block) moves the clock there before it is
+// added, and starts that block, which closes with its record.
 func (s *stationState) late(ser *series, t int64) bool {
 	for i := range ser.rules {
 		rs := &ser.rules[i]
@@ -230,8 +232,9 @@ func (s *stationState) late(ser *series, t int64) bool {
 				return true
 			}
 		case perBlock:
-			span := rs.rule.span
-			if end := ceilDiv(t+s.cal.sub, span)*span - s.cal.sub; end <= s.clock {
+			span, b := rs.rule.span, rs.x.blk
+			end := ceilDiv(t+s.cal.sub, span)*span - s.cal.sub
+			if end < s.clock || (end == s.clock && end <= b.cur.end && (end < b.cur.end || b.cur.closed)) {
 				return true
 			}
 		}

@@ -9,12 +9,12 @@ import (
 // Delays double from First to Max, each within ±20 % of its step, and Reset starts again.
 func TestBackoffDoublesWithJitter(t *testing.T) {
 	b := Backoff{First: 100 * time.Millisecond, Max: time.Second}
-	steps := []time.Duration{100, 200, 400, 800, 1000, 1000}
+	ms := time.Millisecond
+	steps := []time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, time.Second, time.Second}
 	distinct := map[time.Duration]bool{}
 	for round := range 50 {
 		b.Reset()
-		for i, s := range steps {
-			step := s * time.Millisecond
+		for i, step := range steps {
 			d := b.Next()
 			if d < step*8/10 || d > step*12/10 {
 				t.Fatalf("round %d, delay %d: %v, want %v ±20 %%", round, i, d, step)

@@ -19,6 +19,9 @@ import (
 // the approval); columns that do not apply to a section are empty. Limit and violation rows
 // carry the limit's force for the station, binding or reference (rules/README.md, "Force and
 // words"): only binding limits enter the verdict.
+// utf8BOM is the UTF-8 byte-order mark a CSV starts with.
+const utf8BOM = "\ufeff"
+
 var csvHeader = []string{"month", "section", "province", "station", "station_name", "parameter", "unit",
 	"regulation", "period", "hours", "expected_hours", "valid_hours", "excluded_hours", "hour_capture_percent",
 	"days", "expected_days", "valid_days", "excluded_days", "day_capture_percent",
@@ -31,9 +34,14 @@ var csvHeader = []string{"month", "section", "province", "station", "station_nam
 	"source", "action", "from", "to", "reason", "revoked_by", "revoked_at",
 	"spans_after_approval", "created_after_approval", "revoked_after_approval", "force"}
 
-// WriteCSV writes the report as CSV (RFC 4180, UTF-8, decimal points, times RFC 3339 UTC).
-// A text cell a spreadsheet would take for a formula starts with an apostrophe (cell).
+// WriteCSV writes the report as CSV (RFC 4180, UTF-8 with a byte-order mark, decimal points,
+// times RFC 3339 UTC). The mark is how Excel knows the file is UTF-8: without it every
+// Vietnamese name is garbled. A text cell a spreadsheet would take for a formula starts with
+// an apostrophe (cell).
 func (r *Report) WriteCSV(w io.Writer) error {
+	if _, err := io.WriteString(w, utf8BOM); err != nil {
+		return err
+	}
 	cw := csv.NewWriter(w)
 	_ = cw.Write(csvHeader)
 	row := func(section string, set map[string]string) {

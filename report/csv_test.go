@@ -21,6 +21,9 @@ func TestCSVFormulaCells(t *testing.T) {
 	if err := r.WriteCSV(&b); err != nil {
 		t.Fatal(err)
 	}
+	if !strings.HasPrefix(b.String(), "\ufeffmonth,section,") {
+		t.Errorf("the CSV does not start with a UTF-8 byte-order mark and its header: %q", b.String()[:20])
+	}
 	rows, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
 	if err != nil {
 		t.Fatal(err)

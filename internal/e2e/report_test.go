@@ -178,6 +178,9 @@ func TestConsoleNovemberReport(t *testing.T) {
 		t.Fatalf("/reports/%s.csv: %d %s", month, code, body)
 	}
 	checkReportCSV(t, "console CSV", body, started, ev)
+	if !strings.HasPrefix(body, "\ufeff") || !strings.HasPrefix(cli, "\ufeff") {
+		t.Error("a report CSV does not start with a UTF-8 byte-order mark: Excel would garble its Vietnamese names")
+	}
 	checkReportJSON(t, get, month, started)
 	checkReportHTMLText(t, "quantrac report -format html", quantracReport(t, cfg, "-month", month, "-station", "NOV-WW", "-format", "html", "-lang", "en"))
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,7 @@ func TestPages(t *testing.T) {
 		{"/stations/FR-AQ-01", "text/html", 200, []string{`<html lang="en">`}},
 		{"/stations/NOPE", "text/html", 404, []string{"unknown station NOPE"}},
 		{"/stations/LC-AQ-01?period=2w", "text/html", 400, []string{"is not 24h, 7d or 30d"}},
+		{"/stations/LC-AQ-01?from=yesterday", "text/html", 400, []string{"from: &#34;yesterday&#34; is not a date"}},
 		{"/violations?active=false&from=2026-11-01", "text/html", 200, []string{`name="station"`}},
 		{"/violations?active=perhaps", "text/html", 400, []string{"is not true or false"}},
 		{"/reports/" + month, "text/html", 200, []string{"Chỉ tiêu của tỉnh", "Lai Châu", `@media print`}},
@@ -176,5 +178,28 @@ func TestMapTiles(t *testing.T) {
 	}
 	if !strings.Contains(r.header.Get("Content-Security-Policy"), "img-src 'self' data: https://tiles.example.org") {
 		t.Errorf("Content-Security-Policy %q does not allow the tile server", r.header.Get("Content-Security-Policy"))
+	}
+}
+
+// The station page draws any range it is given: local dates and times of the station's zone
+// (+07 for LC-AQ-01), or RFC 3339 times; the page links to itself with that range.
+func TestStationPageRange(t *testing.T) {
+	srv := newServer(t, "")
+	ict := time.FixedZone("ICT", 7*3600)
+	day := time.Now().In(ict).AddDate(0, 0, -1)
+	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, ict)
+	for path, want := range map[string][2]time.Time{
+		"/stations/LC-AQ-01?from=" + from.Format(time.DateOnly) + "&to=" + from.AddDate(0, 0, 1).Format(time.DateOnly):           {from, from.AddDate(0, 0, 1)},
+		"/stations/LC-AQ-01?from=" + from.Format("2006-01-02T15:04") + "&to=" + from.AddDate(0, 0, 1).UTC().Format(time.RFC3339): {from, from.AddDate(0, 0, 1)},
+	} {
+		r := get(t, srv, path)
+		span := `data-from="` + want[0].UTC().Format(time.RFC3339) + `" data-to="` + want[1].UTC().Format(time.RFC3339) + `"`
+		if r.code != 200 || !strings.Contains(r.body, `<figure class="chart" data-parameter="pm25" `+span) {
+			t.Errorf("GET %s = %d: no pm25 chart over %s: %.300s", path, r.code, span, r.body)
+		}
+		if strings.Contains(r.body, `aria-current="page">`) && strings.Contains(r.body, `class="periods"`) &&
+			regexp.MustCompile(`class="periods">[^\n]*aria-current`).MatchString(r.body) {
+			t.Errorf("GET %s: a last-N link is marked current for a range of its own", path)
+		}
 	}
 }

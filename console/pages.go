@@ -3,10 +3,12 @@ package console
 import (
 	"cmp"
 	"context"
+	"errors"
 	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,7 +125,15 @@ func (c *Console) stationPage(w http.ResponseWriter, r *http.Request) {
 	if sd.Period == "" {
 		sd.Period = "7d"
 	}
-	q, err := c.o.API.ParseSeriesQuery(id, url.Values{"parameter": {"pm25"}, "period": {sd.Period}})
+	sv, self, err := seriesRange(r.URL.Query(), sd.Period, st.TimeLocation())
+	if err != nil {
+		c.fail(w, r, l, "../", err)
+		return
+	}
+	if sv.Has("from") || sv.Has("to") {
+		sd.Period = "" // a range of its own: none of the last-N links is the current one
+	}
+	q, err := c.o.API.ParseSeriesQuery(id, sv)
 	if err != nil {
 		c.fail(w, r, l, "../", err)
 		return
@@ -154,8 +164,46 @@ func (c *Console) stationPage(w http.ResponseWriter, r *http.Request) {
 	if title == "" {
 		title = st.ID
 	}
-	c.render(w, r, http.StatusOK, "station", page{L: l, Base: "../", Title: title, Self: "stations/" + url.PathEscape(id) + "?period=" + sd.Period,
+	c.render(w, r, http.StatusOK, "station", page{L: l, Base: "../", Title: title, Self: "stations/" + url.PathEscape(id) + "?" + self,
 		Nav: "map", Data: sd})
+}
+
+// seriesRange returns the series query of a station page — its period, or the from and to it
+// was given — and the page's own query. from and to are RFC 3339 times, or local dates and
+// times of the station's zone (2026-11-01, 2026-11-01T08:00): an inspector types a day.
+func seriesRange(v url.Values, period string, loc *time.Location) (sv url.Values, self string, err error) {
+	sv = url.Values{"parameter": {"pm25"}, "period": {period}}
+	own := url.Values{"period": {period}}
+	for _, k := range []string{"from", "to"} {
+		s := v.Get(k)
+		if s == "" {
+			continue
+		}
+		t, err := parseWhen(s, loc)
+		if err != nil {
+			return nil, "", &api.Error{Status: http.StatusBadRequest,
+				Message: k + ": " + strconv.Quote(s) + " is not a date (2026-11-01), a local time (2026-11-01T08:00) or an RFC 3339 time"}
+		}
+		sv.Set(k, t.Format(time.RFC3339))
+		own.Set(k, s)
+	}
+	if own.Has("from") || own.Has("to") {
+		own.Del("period")
+	}
+	return sv, own.Encode(), nil
+}
+
+// parseWhen reads an RFC 3339 time, or a date or a date and time in loc.
+func parseWhen(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{time.DateOnly, "2006-01-02T15:04", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("not a time")
 }
 
 // charts returns one chart per parameter: those with limits first (in limit order), then the

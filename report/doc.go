@@ -10,7 +10,8 @@
 // its national standards and its permit. Reference limits (WHO 2021, another country's
 // standard) are listed apart, under "Ngưỡng tham chiếu (không dùng để kết luận)", and their
 // exceedances read "Vượt ngưỡng tham chiếu <regulation>"; a standard's read "Vượt quy chuẩn",
-// a permit's "Vượt giới hạn cho phép". Nothing automatic is called a violation (vi phạm).
+// a permit's "Vượt giới hạn cho phép". Nothing automatic is called a violation: only an
+// inspection finds one.
 //
 //	archive.Hours (less invalid readings) ──> Capture per parameter   ┐
 //	archive.Violations, InForceAt ──> Exceedance per limit            ├─> Report ──> HTML, CSV, JSON
